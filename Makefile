@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# make                 build/dmarefwatch (static, BPF object embedded)
+# make ARCH=arm64      build/arm64/dmarefwatch (cross, static)
+# make unit            engine unit tests under ASan/LSan
+# make check           unit tests + VM tests (tests/run)
+
+ARCH ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+ifeq ($(ARCH),x86)
+OUT := build
+CC ?= cc
+TRIPLE := x86_64-linux-gnu
+else
+OUT := build/$(ARCH)
+TRIPLE := aarch64-linux-gnu
+CC := $(TRIPLE)-gcc
+endif
+override CC := $(if $(filter default,$(origin CC)),cc,$(CC))
+
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -I$(OUT) -Isrc -Ibpf
+LIBDIR := /usr/lib/$(TRIPLE)
+LIBS := $(LIBDIR)/libbpf.a $(LIBDIR)/libelf.a $(LIBDIR)/libz.a $(LIBDIR)/libzstd.a
+
+# Files that need libbpf or the BPF skeleton; everything else in src/ is the
+# pure-C core (engine, parsers, outputs) that unit tests link too.
+LIVE_SRCS := src/main.c $(wildcard src/cmd_*.c) $(wildcard src/bpf_*.c)
+CORE_SRCS := $(filter-out $(LIVE_SRCS),$(wildcard src/*.c))
+LIVE_OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(LIVE_SRCS))
+CORE_OBJS := $(patsubst src/%.c,$(OUT)/obj/%.o,$(CORE_SRCS))
+HDRS := $(wildcard src/*.h) bpf/dmarefwatch.h
+
+BPF_SRC := bpf/dmarefwatch.bpf.c
+BPF_OBJ := $(OUT)/dmarefwatch.bpf.o
+SKEL := $(OUT)/dmarefwatch.skel.h
+BPF_ARCH := $(ARCH)
+
+.PHONY: all unit check install clean vmlinux
+all: $(OUT)/dmarefwatch
+
+$(BPF_OBJ): $(BPF_SRC) bpf/*.h vmlinux/$(ARCH)/vmlinux.h | $(OUT)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
+		-Ivmlinux/$(ARCH) -Ibpf -c $< -o $@.tmp
+	$(BPFTOOL) gen object $@ $@.tmp
+	rm -f $@.tmp
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name dmarefwatch_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/%.o: src/%.c $(HDRS) | $(OUT)/obj
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIVE_OBJS): $(SKEL)
+
+$(OUT)/dmarefwatch: $(LIVE_OBJS) $(CORE_OBJS)
+	$(CC) -static $(CFLAGS) $^ $(LIBS) -o $@
+
+$(OUT) $(OUT)/obj:
+	mkdir -p $@
+
+# Unit tests: the core compiled again with sanitizers, plus tests/unit/*.c.
+UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 -g -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -Isrc -Ibpf -Itests/unit
+build/unit-tests: $(CORE_SRCS) $(wildcard tests/unit/*.c) $(HDRS) $(wildcard tests/unit/*.h)
+	@mkdir -p build
+	$(CC) $(UNIT_CFLAGS) $(CORE_SRCS) $(wildcard tests/unit/*.c) -o $@
+
+unit: build/unit-tests
+	cd tests/unit && ASAN_OPTIONS=detect_leaks=1 ../../build/unit-tests
+
+check: all build/unit-tests
+	tests/run
+
+vmlinux:
+	vmlinux/gen.sh
+
+install: $(OUT)/dmarefwatch
+	install -D -m 0755 $(OUT)/dmarefwatch $(DESTDIR)$(PREFIX)/sbin/dmarefwatch
+	install -D -m 0644 docs/dmarefwatch.8 $(DESTDIR)$(PREFIX)/share/man/man8/dmarefwatch.8
+
+clean:
+	rm -rf build

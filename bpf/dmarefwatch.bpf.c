@@ -1,0 +1,749 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dmarefwatch: follow dmaengine channel and device references.
+ *
+ * Every hook has an fentry/fexit program and a kprobe/kretprobe twin; the
+ * loader (src/bpf_loader.c) keeps one of the two per hook through
+ * bpf_program__set_autoload().  Kernel truth (client_count, the device kref,
+ * device_release) is read with CO-RE at every event; per-channel and
+ * per-device state lives in maps so the final state stays exact when the
+ * ring buffer overflows.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "dmarefwatch.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define MAX_CHANNELS_WALKED	64
+#define EINVAL_RET		22
+#define MAX_ERRNO		4095
+
+/* Set by the loader before load. */
+const volatile bool capture_stack = true;
+const volatile bool release_hooked = false;	/* dma_device_release attached */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);			/* struct dma_chan * */
+	__type(value, struct dmarw_chan_state);
+} chan_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);			/* struct dma_device * */
+	__type(value, struct dmarw_dev_state);
+} dev_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DMARW_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, struct dmarw_hook_stats);
+} hook_stats SEC(".maps");
+
+/* State saved at function entry for the matching exit, per task and hook. */
+struct inflight_key {
+	__u64 pid_tgid;
+	__u32 hook;
+	__u32 __pad;
+};
+
+struct inflight {
+	__u64 chan;
+	__u64 device;
+	__s32 client_count;
+	__s32 kref;
+	__s32 dev_id;
+	__s32 chan_id;
+	__u32 flags;
+	__u32 __pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct inflight_key);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/* vmlinux BTF also has an ISA-DMA "struct dma_chan" (kernel/dma.c); only the
+ * dmaengine one has the fields read below, so CO-RE picks it. */
+
+static __always_inline struct dmarw_hook_stats *hook_hit(__u32 hook)
+{
+	struct dmarw_hook_stats *st = bpf_map_lookup_elem(&hook_stats, &hook);
+
+	if (st)
+		st->hits++;
+	return st;
+}
+
+static __always_inline __s32 read_kref(struct dma_device *device)
+{
+	if (!device || !bpf_core_field_exists(device->ref))
+		return -1;
+	return BPF_CORE_READ(device, ref.refcount.refs.counter);
+}
+
+static __always_inline __u32 dev_flags(struct dma_device *device)
+{
+	__u32 flags = 0;
+	unsigned long bits0;
+	int priv;
+
+	if (!device)
+		return 0;
+	if (bpf_core_field_exists(device->ref))
+		flags |= DMARW_F_KREF_VALID;
+	if (bpf_core_field_exists(device->device_release)) {
+		flags |= DMARW_F_RELEASE_FIELD;
+		if (BPF_CORE_READ(device, device_release))
+			flags |= DMARW_F_HAS_RELEASE;
+	}
+	priv = bpf_core_enum_value(enum dma_transaction_type, DMA_PRIVATE);
+	bits0 = BPF_CORE_READ(device, cap_mask.bits[0]);
+	if (priv >= 0 && priv < 64 && (bits0 & (1UL << priv)))
+		flags |= DMARW_F_PRIVATE;
+	return flags;
+}
+
+/* Sum of client_count over the device's channels, and channels in use. */
+static __always_inline void walk_channels(struct dma_device *device,
+					  __s32 *clients, __s32 *in_use)
+{
+	struct list_head *head, *pos;
+	struct dma_chan *chan;
+	__s32 sum = 0, used = 0;
+	int i, cc;
+
+	*clients = -1;
+	*in_use = -1;
+	if (!device)
+		return;
+	head = (void *)device + bpf_core_field_offset(struct dma_device, channels);
+	pos = BPF_CORE_READ(device, channels.next);
+	for (i = 0; i < MAX_CHANNELS_WALKED; i++) {
+		if (!pos || pos == head)
+			break;
+		chan = (void *)pos - bpf_core_field_offset(struct dma_chan, device_node);
+		cc = BPF_CORE_READ(chan, client_count);
+		sum += cc;
+		if (cc > 0)
+			used++;
+		pos = BPF_CORE_READ(pos, next);
+	}
+	if (pos != head)
+		return;		/* list longer than we walk: say unknown */
+	*clients = sum;
+	*in_use = used;
+}
+
+static __always_inline struct dmarw_event *
+event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
+	    struct dma_chan *chan, struct dmarw_hook_stats *st)
+{
+	struct dmarw_event *ev;
+	struct device *dev;
+	__u64 id;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		if (st)
+			st->lost++;
+		return NULL;
+	}
+	id = bpf_get_current_pid_tgid();
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->device = (__u64)device;
+	ev->chan = (__u64)chan;
+	ev->ret = 0;
+	ev->type = type;
+	ev->hook = hook;
+	ev->cpu = bpf_get_smp_processor_id();
+	ev->pid = (__u32)id;
+	ev->tgid = id >> 32;
+	ev->flags = dev_flags(device);
+	ev->dev_id = device ? BPF_CORE_READ(device, dev_id) : -1;
+	ev->chan_id = chan ? BPF_CORE_READ(chan, chan_id) : -1;
+	ev->client_count_before = -1;
+	ev->client_count_after = -1;
+	ev->kref_before = -1;
+	ev->kref_after = -1;
+	ev->nr_stack = 0;
+	ev->__pad = 0;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	ev->dev_name[0] = 0;
+	ev->drv_name[0] = 0;
+	if (device) {
+		dev = BPF_CORE_READ(device, dev);
+		if (dev) {
+			bpf_probe_read_kernel_str(ev->dev_name, sizeof(ev->dev_name),
+						  BPF_CORE_READ(dev, kobj.name));
+			bpf_probe_read_kernel_str(ev->drv_name, sizeof(ev->drv_name),
+						  BPF_CORE_READ(dev, driver, name));
+		}
+	}
+	if (capture_stack) {
+		long n = bpf_get_stack(ctx, ev->stack, sizeof(ev->stack), 0);
+
+		ev->nr_stack = n > 0 ? n / sizeof(__u64) : 0;
+	}
+	return ev;
+}
+
+static __always_inline void dev_update(struct dmarw_event *ev, __u32 state, __s32 kref)
+{
+	struct dmarw_dev_state *ds, zero = {};
+	__u64 key = ev->device;
+
+	if (!key)
+		return;
+	ds = bpf_map_lookup_elem(&dev_state, &key);
+	if (!ds) {
+		bpf_map_update_elem(&dev_state, &key, &zero, BPF_NOEXIST);
+		ds = bpf_map_lookup_elem(&dev_state, &key);
+		if (!ds)
+			return;
+		ds->state = DMARW_DEV_UNKNOWN;
+	}
+	ds->dev_id = ev->dev_id;
+	ds->kref = kref;
+	ds->flags = ev->flags;
+	ds->last_ts_ns = ev->ts_ns;
+	if (state != DMARW_DEV_UNKNOWN)
+		ds->state = state;
+	__builtin_memcpy(ds->dev_name, ev->dev_name, sizeof(ds->dev_name));
+	__builtin_memcpy(ds->drv_name, ev->drv_name, sizeof(ds->drv_name));
+}
+
+static __always_inline struct dmarw_chan_state *chan_lookup(struct dmarw_event *ev)
+{
+	struct dmarw_chan_state *cs, zero = {};
+	__u64 key = ev->chan;
+
+	cs = bpf_map_lookup_elem(&chan_state, &key);
+	if (!cs) {
+		bpf_map_update_elem(&chan_state, &key, &zero, BPF_NOEXIST);
+		cs = bpf_map_lookup_elem(&chan_state, &key);
+		if (!cs)
+			return NULL;
+	}
+	cs->device = ev->device;
+	cs->dev_id = ev->dev_id;
+	cs->chan_id = ev->chan_id;
+	cs->last_ts_ns = ev->ts_ns;
+	return cs;
+}
+
+static __always_inline void inflight_save(__u32 hook, struct dma_chan *chan,
+					  struct dma_device *device, __s32 cc,
+					  __s32 kref)
+{
+	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
+	struct inflight val = {
+		.chan = (__u64)chan, .device = (__u64)device,
+		.client_count = cc, .kref = kref,
+		.dev_id = device ? BPF_CORE_READ(device, dev_id) : -1,
+		.chan_id = chan ? BPF_CORE_READ(chan, chan_id) : -1,
+		.flags = dev_flags(device),
+	};
+
+	bpf_map_update_elem(&inflight, &key, &val, BPF_ANY);
+}
+
+static __always_inline bool inflight_take(__u32 hook, struct inflight *out)
+{
+	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
+	struct inflight *val = bpf_map_lookup_elem(&inflight, &key);
+
+	if (!val)
+		return false;
+	*out = *val;
+	bpf_map_delete_elem(&inflight, &key);
+	return true;
+}
+
+static __always_inline void emit_inferred_release(void *ctx, __u32 hook,
+						  struct inflight *in,
+						  struct dmarw_hook_stats *st)
+{
+	struct dmarw_event *ev;
+
+	/* the device may be freed: nothing is read from it any more */
+	ev = event_begin(ctx, DMARW_EV_DEV_RELEASE, hook, NULL, NULL, st);
+	if (!ev)
+		return;
+	ev->device = in->device;
+	ev->dev_id = in->dev_id;
+	ev->flags = in->flags | DMARW_F_RELEASE_INFERRED;
+	ev->kref_before = 1;
+	ev->kref_after = 0;
+	dev_update(ev, DMARW_DEV_RELEASED, 0);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* ---- dma_chan_get(struct dma_chan *chan) -> int ---- */
+
+static __always_inline void chan_get_enter(struct dma_chan *chan)
+{
+	struct dma_device *device = BPF_CORE_READ(chan, device);
+
+	inflight_save(DMARW_HOOK_CHAN_GET, chan, device,
+		      BPF_CORE_READ(chan, client_count), read_kref(device));
+}
+
+static __always_inline void chan_get_exit(void *ctx, long ret)
+{
+	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_CHAN_GET);
+	struct dmarw_chan_state *cs;
+	struct dmarw_event *ev;
+	struct dma_chan *chan;
+	struct dma_device *device;
+	struct inflight in;
+
+	if (!inflight_take(DMARW_HOOK_CHAN_GET, &in))
+		return;
+	chan = (void *)in.chan;
+	device = (void *)in.device;
+	ev = event_begin(ctx, DMARW_EV_CHAN_GET, DMARW_HOOK_CHAN_GET, device, chan, st);
+	if (ev) {
+		ev->ret = (int)ret;
+		ev->client_count_before = in.client_count;
+		ev->client_count_after = BPF_CORE_READ(chan, client_count);
+		ev->kref_before = in.kref;
+		ev->kref_after = read_kref(device);
+		dev_update(ev, DMARW_DEV_UNKNOWN, ev->kref_after);
+		cs = chan_lookup(ev);
+		if (cs) {
+			cs->client_count = ev->client_count_after;
+			if (ret)
+				cs->failed_gets++;
+			else
+				cs->gets++;
+		}
+		bpf_ringbuf_submit(ev, 0);
+	}
+}
+
+SEC("fentry/dma_chan_get")
+int BPF_PROG(fentry_dma_chan_get, struct dma_chan *chan)
+{
+	chan_get_enter(chan);
+	return 0;
+}
+
+SEC("fexit/dma_chan_get")
+int BPF_PROG(fexit_dma_chan_get, struct dma_chan *chan, int ret)
+{
+	chan_get_exit(ctx, ret);
+	return 0;
+}
+
+SEC("kprobe/dma_chan_get")
+int BPF_KPROBE(kprobe_dma_chan_get, struct dma_chan *chan)
+{
+	chan_get_enter(chan);
+	return 0;
+}
+
+SEC("kretprobe/dma_chan_get")
+int BPF_KRETPROBE(kretprobe_dma_chan_get, int ret)
+{
+	chan_get_exit(ctx, ret);
+	return 0;
+}
+
+/* ---- dma_chan_put(struct dma_chan *chan) ---- */
+
+static __always_inline void chan_put_enter(struct dma_chan *chan)
+{
+	struct dma_device *device = BPF_CORE_READ(chan, device);
+
+	inflight_save(DMARW_HOOK_CHAN_PUT, chan, device,
+		      BPF_CORE_READ(chan, client_count), read_kref(device));
+}
+
+static __always_inline void chan_put_exit(void *ctx)
+{
+	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_CHAN_PUT);
+	struct dmarw_chan_state *cs;
+	struct dmarw_event *ev;
+	struct dma_device *device;
+	struct dma_chan *chan;
+	struct inflight in;
+	bool released = false;
+	__s32 kref_after;
+
+	if (!inflight_take(DMARW_HOOK_CHAN_PUT, &in))
+		return;
+	chan = (void *)in.chan;
+	device = (void *)in.device;
+	/*
+	 * When this put dropped the last device reference the device and its
+	 * channels may be freed already: what we read after it is only used
+	 * to see that the kref changed.
+	 */
+	kref_after = read_kref(device);
+	if (in.kref == 1 && in.client_count >= 1 &&
+	    (in.client_count == 1 || kref_after != 1))
+		released = true;
+	ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
+			 released ? NULL : device, released ? NULL : chan, st);
+	if (ev) {
+		/* identity comes from the entry when the device is gone */
+		ev->device = in.device;
+		ev->chan = in.chan;
+		ev->dev_id = in.dev_id;
+		ev->chan_id = in.chan_id;
+		ev->flags = in.flags;
+		ev->client_count_before = in.client_count;
+		ev->kref_before = in.kref;
+		if (released) {
+			ev->client_count_after = in.client_count - 1;
+			ev->kref_after = 0;
+		} else {
+			ev->client_count_after = BPF_CORE_READ(chan, client_count);
+			ev->kref_after = kref_after;
+		}
+		cs = chan_lookup(ev);
+		if (cs) {
+			cs->client_count = ev->client_count_after;
+			if (in.client_count == 0)
+				cs->noop_puts++;
+			else
+				cs->puts++;
+		}
+		if (!released)
+			dev_update(ev, DMARW_DEV_UNKNOWN, ev->kref_after);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	if (released && !release_hooked)
+		emit_inferred_release(ctx, DMARW_HOOK_CHAN_PUT, &in, st);
+}
+
+SEC("fentry/dma_chan_put")
+int BPF_PROG(fentry_dma_chan_put, struct dma_chan *chan)
+{
+	chan_put_enter(chan);
+	return 0;
+}
+
+SEC("fexit/dma_chan_put")
+int BPF_PROG(fexit_dma_chan_put, struct dma_chan *chan)
+{
+	chan_put_exit(ctx);
+	return 0;
+}
+
+SEC("kprobe/dma_chan_put")
+int BPF_KPROBE(kprobe_dma_chan_put, struct dma_chan *chan)
+{
+	chan_put_enter(chan);
+	return 0;
+}
+
+SEC("kretprobe/dma_chan_put")
+int BPF_KRETPROBE(kretprobe_dma_chan_put)
+{
+	chan_put_exit(ctx);
+	return 0;
+}
+
+/* ---- dma_async_device_register(struct dma_device *device) -> int ---- */
+
+static __always_inline void dev_register_exit(void *ctx, struct dma_device *device, long ret)
+{
+	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_DEV_REGISTER);
+	struct dmarw_event *ev;
+
+	ev = event_begin(ctx, DMARW_EV_DEV_REGISTER, DMARW_HOOK_DEV_REGISTER,
+			 device, NULL, st);
+	if (!ev)
+		return;
+	ev->ret = (int)ret;
+	ev->kref_after = read_kref(device);
+	walk_channels(device, &ev->client_count_after, &ev->chan_id);
+	ev->chan_id = -1;
+	if (!ret)
+		dev_update(ev, DMARW_DEV_REGISTERED, ev->kref_after);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("fexit/dma_async_device_register")
+int BPF_PROG(fexit_dma_async_device_register, struct dma_device *device, int ret)
+{
+	dev_register_exit(ctx, device, ret);
+	return 0;
+}
+
+SEC("kprobe/dma_async_device_register")
+int BPF_KPROBE(kprobe_dma_async_device_register, struct dma_device *device)
+{
+	inflight_save(DMARW_HOOK_DEV_REGISTER, NULL, device, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/dma_async_device_register")
+int BPF_KRETPROBE(kretprobe_dma_async_device_register, int ret)
+{
+	struct inflight in;
+
+	if (inflight_take(DMARW_HOOK_DEV_REGISTER, &in))
+		dev_register_exit(ctx, (void *)in.device, ret);
+	return 0;
+}
+
+/* ---- dma_async_device_unregister(struct dma_device *device) ---- */
+
+static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *device)
+{
+	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_DEV_UNREGISTER);
+	struct dmarw_event *ev;
+	__s32 clients, in_use;
+	__s32 kref = read_kref(device);
+
+	inflight_save(DMARW_HOOK_DEV_UNREGISTER, NULL, device, 0, kref);
+	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_BEGIN, DMARW_HOOK_DEV_UNREGISTER,
+			 device, NULL, st);
+	if (!ev)
+		return;
+	walk_channels(device, &clients, &in_use);
+	ev->client_count_before = clients;
+	ev->ret = in_use;
+	ev->kref_before = kref;
+	dev_update(ev, DMARW_DEV_UNREGISTERING, kref);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void dev_unregister_exit(void *ctx)
+{
+	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_DEV_UNREGISTER);
+	struct dma_device *device;
+	struct dmarw_event *ev;
+	struct inflight in;
+	bool released;
+
+	if (!inflight_take(DMARW_HOOK_DEV_UNREGISTER, &in))
+		return;
+	device = (void *)in.device;
+	/* the registration reference was the last one: the device is gone */
+	released = in.kref == 1;
+	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_END, DMARW_HOOK_DEV_UNREGISTER,
+			 released ? NULL : device, NULL, st);
+	if (ev) {
+		ev->device = in.device;
+		ev->dev_id = in.dev_id;
+		ev->flags = in.flags;
+		ev->kref_before = in.kref;
+		ev->kref_after = released ? 0 : read_kref(device);
+		if (!released)
+			walk_channels(device, &ev->client_count_after, &ev->chan_id);
+		ev->chan_id = -1;
+		dev_update(ev, DMARW_DEV_UNREGISTERED, ev->kref_after);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	if (released && !release_hooked)
+		emit_inferred_release(ctx, DMARW_HOOK_DEV_UNREGISTER, &in, st);
+}
+
+SEC("fentry/dma_async_device_unregister")
+int BPF_PROG(fentry_dma_async_device_unregister, struct dma_device *device)
+{
+	dev_unregister_enter(ctx, device);
+	return 0;
+}
+
+SEC("fexit/dma_async_device_unregister")
+int BPF_PROG(fexit_dma_async_device_unregister, struct dma_device *device)
+{
+	dev_unregister_exit(ctx);
+	return 0;
+}
+
+SEC("kprobe/dma_async_device_unregister")
+int BPF_KPROBE(kprobe_dma_async_device_unregister, struct dma_device *device)
+{
+	dev_unregister_enter(ctx, device);
+	return 0;
+}
+
+SEC("kretprobe/dma_async_device_unregister")
+int BPF_KRETPROBE(kretprobe_dma_async_device_unregister)
+{
+	dev_unregister_exit(ctx);
+	return 0;
+}
+
+/* ---- dma_device_release(struct kref *ref): the kref release ---- */
+
+static __always_inline void dev_release_enter(void *ctx, struct kref *ref)
+{
+	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_DEV_RELEASE);
+	struct dma_device *device;
+	struct dmarw_event *ev;
+	__s32 clients, in_use;
+
+	device = (void *)ref - bpf_core_field_offset(struct dma_device, ref);
+	ev = event_begin(ctx, DMARW_EV_DEV_RELEASE, DMARW_HOOK_DEV_RELEASE, device, NULL, st);
+	if (!ev)
+		return;
+	walk_channels(device, &clients, &in_use);
+	ev->client_count_before = clients;
+	ev->ret = in_use;
+	ev->kref_before = read_kref(device);
+	ev->kref_after = ev->kref_before;
+	dev_update(ev, DMARW_DEV_RELEASED, ev->kref_before);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("fentry/dma_device_release")
+int BPF_PROG(fentry_dma_device_release, struct kref *ref)
+{
+	dev_release_enter(ctx, ref);
+	return 0;
+}
+
+SEC("kprobe/dma_device_release")
+int BPF_KPROBE(kprobe_dma_device_release, struct kref *ref)
+{
+	dev_release_enter(ctx, ref);
+	return 0;
+}
+
+/* ---- dma_release_channel(struct dma_chan *chan): caller's intent ---- */
+
+static __always_inline void release_channel_enter(void *ctx, struct dma_chan *chan)
+{
+	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_RELEASE_CHANNEL);
+	struct dma_device *device = BPF_CORE_READ(chan, device);
+	struct dmarw_event *ev;
+
+	ev = event_begin(ctx, DMARW_EV_RELEASE_CHANNEL, DMARW_HOOK_RELEASE_CHANNEL,
+			 device, chan, st);
+	if (!ev)
+		return;
+	ev->client_count_before = BPF_CORE_READ(chan, client_count);
+	ev->kref_before = read_kref(device);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("fentry/dma_release_channel")
+int BPF_PROG(fentry_dma_release_channel, struct dma_chan *chan)
+{
+	release_channel_enter(ctx, chan);
+	return 0;
+}
+
+SEC("kprobe/dma_release_channel")
+int BPF_KPROBE(kprobe_dma_release_channel, struct dma_chan *chan)
+{
+	release_channel_enter(ctx, chan);
+	return 0;
+}
+
+/* ---- dma_request_chan() / __dma_request_channel(): returned channel ---- */
+
+static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan *chan)
+{
+	struct dmarw_hook_stats *st = hook_hit(hook);
+	struct dma_device *device = NULL;
+	struct dmarw_event *ev;
+	long ret = 0;
+
+	if (!chan) {
+		ret = -19;	/* -ENODEV: __dma_request_channel returns NULL */
+	} else if ((unsigned long)chan >= (unsigned long)-MAX_ERRNO) {
+		ret = (long)chan;
+		chan = NULL;
+	} else {
+		device = BPF_CORE_READ(chan, device);
+	}
+	ev = event_begin(ctx, DMARW_EV_REQUEST_CHAN, hook, device, chan, st);
+	if (!ev)
+		return;
+	ev->ret = ret;
+	if (chan)
+		ev->client_count_after = BPF_CORE_READ(chan, client_count);
+	ev->kref_after = read_kref(device);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("fexit/dma_request_chan")
+int BPF_PROG(fexit_dma_request_chan, struct device *dev, const char *name,
+	     struct dma_chan *ret)
+{
+	request_exit(ctx, DMARW_HOOK_REQUEST_CHAN, ret);
+	return 0;
+}
+
+SEC("kretprobe/dma_request_chan")
+int BPF_KRETPROBE(kretprobe_dma_request_chan, struct dma_chan *ret)
+{
+	request_exit(ctx, DMARW_HOOK_REQUEST_CHAN, ret);
+	return 0;
+}
+
+SEC("fexit/__dma_request_channel")
+int BPF_PROG(fexit___dma_request_channel, const dma_cap_mask_t *mask, void *fn,
+	     void *fn_param, struct device_node *np, struct dma_chan *ret)
+{
+	request_exit(ctx, DMARW_HOOK_REQUEST_CHANNEL, ret);
+	return 0;
+}
+
+SEC("kretprobe/__dma_request_channel")
+int BPF_KRETPROBE(kretprobe___dma_request_channel, struct dma_chan *ret)
+{
+	request_exit(ctx, DMARW_HOOK_REQUEST_CHANNEL, ret);
+	return 0;
+}
+
+/* ---- dmaengine_get() / dmaengine_put(): async_tx style users ---- */
+
+static __always_inline void dmaengine_user(void *ctx, __u32 type, __u32 hook)
+{
+	struct dmarw_hook_stats *st = hook_hit(hook);
+	struct dmarw_event *ev;
+
+	ev = event_begin(ctx, type, hook, NULL, NULL, st);
+	if (ev)
+		bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("fentry/dmaengine_get")
+int BPF_PROG(fentry_dmaengine_get)
+{
+	dmaengine_user(ctx, DMARW_EV_DMAENGINE_GET, DMARW_HOOK_DMAENGINE_GET);
+	return 0;
+}
+
+SEC("kprobe/dmaengine_get")
+int BPF_KPROBE(kprobe_dmaengine_get)
+{
+	dmaengine_user(ctx, DMARW_EV_DMAENGINE_GET, DMARW_HOOK_DMAENGINE_GET);
+	return 0;
+}
+
+SEC("fentry/dmaengine_put")
+int BPF_PROG(fentry_dmaengine_put)
+{
+	dmaengine_user(ctx, DMARW_EV_DMAENGINE_PUT, DMARW_HOOK_DMAENGINE_PUT);
+	return 0;
+}
+
+SEC("kprobe/dmaengine_put")
+int BPF_KPROBE(kprobe_dmaengine_put)
+{
+	dmaengine_user(ctx, DMARW_EV_DMAENGINE_PUT, DMARW_HOOK_DMAENGINE_PUT);
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Records and map values shared by the BPF object (bpf/dmarefwatch.bpf.c)
+ * and the frontend (src/).  Everything that crosses the ring buffer or is
+ * read from a map is laid out here, once.
+ */
+#ifndef __DMAREFWATCH_H
+#define __DMAREFWATCH_H
+
+#define DMARW_COMM_LEN		16
+#define DMARW_NAME_LEN		32
+#define DMARW_MAX_STACK		32
+
+/* What happened.  Numbers are part of the recorded-trace format: append only. */
+enum dmarw_event_type {
+	DMARW_EV_CHAN_GET = 1,		/* dma_chan_get() returned */
+	DMARW_EV_CHAN_PUT = 2,		/* dma_chan_put() returned */
+	DMARW_EV_DEV_REGISTER = 3,	/* dma_async_device_register() returned */
+	DMARW_EV_DEV_UNREGISTER_BEGIN = 4, /* dma_async_device_unregister() entered */
+	DMARW_EV_DEV_UNREGISTER_END = 5, /* dma_async_device_unregister() returned */
+	DMARW_EV_DEV_RELEASE = 6,	/* dma_device_release() entered, or inferred */
+	DMARW_EV_RELEASE_CHANNEL = 7,	/* dma_release_channel() entered */
+	DMARW_EV_REQUEST_CHAN = 8,	/* dma_request_chan() & co returned */
+	DMARW_EV_DMAENGINE_GET = 9,	/* dmaengine_get() entered */
+	DMARW_EV_DMAENGINE_PUT = 10,	/* dmaengine_put() entered */
+	DMARW_EV_MAX
+};
+
+/* One hook = one kernel function we attach to (entry, exit or both). */
+enum dmarw_hook {
+	DMARW_HOOK_CHAN_GET,		/* dma_chan_get (required) */
+	DMARW_HOOK_CHAN_PUT,		/* dma_chan_put (required) */
+	DMARW_HOOK_DEV_REGISTER,	/* dma_async_device_register */
+	DMARW_HOOK_DEV_UNREGISTER,	/* dma_async_device_unregister (required) */
+	DMARW_HOOK_DEV_RELEASE,		/* dma_device_release (often inlined) */
+	DMARW_HOOK_RELEASE_CHANNEL,	/* dma_release_channel */
+	DMARW_HOOK_REQUEST_CHAN,	/* dma_request_chan */
+	DMARW_HOOK_REQUEST_CHANNEL,	/* __dma_request_channel */
+	DMARW_HOOK_DMAENGINE_GET,	/* dmaengine_get */
+	DMARW_HOOK_DMAENGINE_PUT,	/* dmaengine_put */
+	DMARW_HOOK_MAX
+};
+
+/* dmarw_event.flags */
+#define DMARW_F_HAS_RELEASE	(1u << 0) /* device->device_release is set */
+#define DMARW_F_PRIVATE		(1u << 1) /* DMA_PRIVATE set in device->cap_mask */
+#define DMARW_F_KREF_VALID	(1u << 2) /* kernel has dma_device.ref; kref_* are real */
+#define DMARW_F_RELEASE_FIELD	(1u << 3) /* kernel has dma_device.device_release */
+#define DMARW_F_RELEASE_INFERRED (1u << 4) /* DEV_RELEASE deduced from the kref,
+					     dma_device_release() not hooked */
+
+/* Ring buffer record; also the unit of a recorded trace (after decoding). */
+struct dmarw_event {
+	__u64 ts_ns;			/* bpf_ktime_get_ns() */
+	__u64 device;			/* struct dma_device *: identity only */
+	__u64 chan;			/* struct dma_chan *: identity only, 0 if none */
+	__s64 ret;			/* return value (pointer: 0/1 ok, or -errno) */
+	__u32 type;			/* enum dmarw_event_type */
+	__u32 hook;			/* enum dmarw_hook that produced it */
+	__u32 cpu;
+	__u32 pid;			/* kernel tid */
+	__u32 tgid;
+	__u32 flags;			/* DMARW_F_* */
+	__s32 dev_id;			/* dma_device.dev_id, -1 unknown */
+	__s32 chan_id;			/* dma_chan.chan_id, -1 none */
+	__s32 client_count_before;	/* chan->client_count at entry, -1 unknown */
+	__s32 client_count_after;	/* chan->client_count at exit, -1 unknown */
+	__s32 kref_before;		/* device->ref at entry, -1 unknown */
+	__s32 kref_after;		/* device->ref at exit, -1 unknown */
+	__u32 nr_stack;			/* valid entries in stack[] */
+	__u32 __pad;
+	char comm[DMARW_COMM_LEN];
+	char dev_name[DMARW_NAME_LEN];	/* dev_name(device->dev): "dmarw-prov.0" */
+	char drv_name[DMARW_NAME_LEN];	/* device->dev->driver->name */
+	__u64 stack[DMARW_MAX_STACK];	/* kernel return addresses, innermost first */
+};
+
+/* Device state kept by the BPF programs (map "dev_state", key: struct dma_device *). */
+enum dmarw_dev_phase {
+	DMARW_DEV_UNKNOWN = 0,		/* seen first through a channel event */
+	DMARW_DEV_REGISTERED = 1,
+	DMARW_DEV_UNREGISTERING = 2,
+	DMARW_DEV_UNREGISTERED = 3,
+	DMARW_DEV_RELEASED = 4,
+};
+
+struct dmarw_dev_state {
+	__s32 dev_id;
+	__s32 kref;			/* last value read, -1 unknown */
+	__u32 state;			/* enum dmarw_dev_phase */
+	__u32 flags;			/* DMARW_F_* */
+	__u64 last_ts_ns;
+	char dev_name[DMARW_NAME_LEN];
+	char drv_name[DMARW_NAME_LEN];
+};
+
+/* Channel state (map "chan_state", key: struct dma_chan *). */
+struct dmarw_chan_state {
+	__u64 device;
+	__s32 dev_id;
+	__s32 chan_id;
+	__s32 client_count;		/* last value read from the kernel */
+	__u32 __pad;
+	__u64 gets;			/* successful dma_chan_get() */
+	__u64 failed_gets;
+	__u64 puts;			/* dma_chan_put() that decremented */
+	__u64 noop_puts;		/* dma_chan_put() on client_count == 0 */
+	__u64 last_ts_ns;
+};
+
+/* Per-hook counters (per-CPU array "hook_stats", index: enum dmarw_hook). */
+struct dmarw_hook_stats {
+	__u64 hits;			/* times the hook ran */
+	__u64 lost;			/* ring buffer reservations that failed */
+};
+
+#endif /* __DMAREFWATCH_H */

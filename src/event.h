@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The engine's view of one kernel event: a decoded struct dmarw_event with
+ * kernel pointers replaced by opaque keys and the stack symbolized.  The live
+ * decoder (src/decoder.c), the trace-file reader (src/trace_file.c) and the
+ * unit tests all produce this, so the engine cannot tell them apart.
+ */
+#ifndef __DMARW_EVENT_H
+#define __DMARW_EVENT_H
+
+#include <stdint.h>
+#include <linux/types.h>
+#include "../bpf/dmarefwatch.h"
+
+#define RW_FUNC_LEN	64
+#define RW_MODULE_LEN	56
+
+struct rw_frame {
+	char func[RW_FUNC_LEN];		/* symbol, "" if unknown */
+	uint32_t offset;		/* offset into func */
+	char module[RW_MODULE_LEN];	/* "" for vmlinux, else module name */
+};
+
+struct rw_event {
+	enum dmarw_event_type type;
+	enum dmarw_hook hook;
+	uint64_t ts_ns;			/* monotonic, kernel clock */
+	uint32_t cpu;
+	uint32_t pid;
+	uint32_t tgid;
+	char comm[DMARW_COMM_LEN];
+	uint64_t device_key;		/* opaque, stable within one trace; 0 none */
+	uint64_t chan_key;		/* opaque, stable within one trace; 0 none */
+	int32_t dev_id;
+	int32_t chan_id;
+	char dev_name[DMARW_NAME_LEN];
+	char drv_name[DMARW_NAME_LEN];
+	int64_t ret;
+	int32_t client_count_before;
+	int32_t client_count_after;
+	int32_t kref_before;
+	int32_t kref_after;
+	uint32_t flags;			/* DMARW_F_* */
+	uint32_t nr_frames;
+	struct rw_frame frames[DMARW_MAX_STACK];
+};
+
+const char *rw_event_type_name(enum dmarw_event_type type);	/* "chan-get" ... */
+int rw_event_type_parse(const char *name);			/* -1 if unknown */
+const char *rw_hook_name(enum dmarw_hook hook);			/* "dma_chan_get" ... */
+int rw_hook_parse(const char *name);				/* -1 if unknown */
+
+#endif /* __DMARW_EVENT_H */
