@@ -7,6 +7,10 @@
 #ifndef __DMAREFWATCH_H
 #define __DMAREFWATCH_H
 
+#ifndef __VMLINUX_H__
+#include <linux/types.h>	/* userspace; BPF gets the types from vmlinux.h */
+#endif
+
 #define DMARW_COMM_LEN		16
 #define DMARW_NAME_LEN		32
 #define DMARW_MAX_STACK		32

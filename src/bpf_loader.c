@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Choosing, loading and attaching the hooks; see bpf_loader.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "bpf_loader.h"
+#include "dmarefwatch.skel.h"
+
+struct hook_def {
+	const char *func;
+	bool required;
+	const char *fentry[2];		/* programs of the fentry flavour */
+	const char *kprobe[2];		/* their kprobe/kretprobe twins */
+	bool kretprobe[2];
+	const char *cost;		/* what is lost when unavailable */
+};
+
+static const struct hook_def hooks[DMARW_HOOK_MAX] = {
+	[DMARW_HOOK_CHAN_GET] = {
+		"dma_chan_get", true,
+		{ "fentry_dma_chan_get", "fexit_dma_chan_get" },
+		{ "kprobe_dma_chan_get", "kretprobe_dma_chan_get" }, { false, true },
+		"every channel reference taken",
+	},
+	[DMARW_HOOK_CHAN_PUT] = {
+		"dma_chan_put", true,
+		{ "fentry_dma_chan_put", "fexit_dma_chan_put" },
+		{ "kprobe_dma_chan_put", "kretprobe_dma_chan_put" }, { false, true },
+		"every channel reference dropped",
+	},
+	[DMARW_HOOK_DEV_REGISTER] = {
+		"dma_async_device_register", false,
+		{ "fexit_dma_async_device_register" },
+		{ "kprobe_dma_async_device_register", "kretprobe_dma_async_device_register" },
+		{ false, true },
+		"missing-release-callback for devices registered while tracing",
+	},
+	[DMARW_HOOK_DEV_UNREGISTER] = {
+		"dma_async_device_unregister", true,
+		{ "fentry_dma_async_device_unregister", "fexit_dma_async_device_unregister" },
+		{ "kprobe_dma_async_device_unregister", "kretprobe_dma_async_device_unregister" },
+		{ false, true },
+		"unregister-with-users, get-after-unregister, release-pending",
+	},
+	[DMARW_HOOK_DEV_RELEASE] = {
+		"dma_device_release", false,
+		{ "fentry_dma_device_release" },
+		{ "kprobe_dma_device_release" }, { false },
+		"nothing: releases are inferred from the kref at the exits of "
+		"dma_chan_put and dma_async_device_unregister",
+	},
+	[DMARW_HOOK_RELEASE_CHANNEL] = {
+		"dma_release_channel", false,
+		{ "fentry_dma_release_channel" },
+		{ "kprobe_dma_release_channel" }, { false },
+		"unbalanced-put for dma_release_channel() with client_count > 1",
+	},
+	[DMARW_HOOK_REQUEST_CHAN] = {
+		"dma_request_chan", false,
+		{ "fexit_dma_request_chan" },
+		{ "kretprobe_dma_request_chan" }, { true },
+		"request events by name (holders still come from dma_chan_get)",
+	},
+	[DMARW_HOOK_REQUEST_CHANNEL] = {
+		"__dma_request_channel", false,
+		{ "fexit___dma_request_channel" },
+		{ "kretprobe___dma_request_channel" }, { true },
+		"request events by mask (holders still come from dma_chan_get)",
+	},
+	[DMARW_HOOK_DMAENGINE_GET] = {
+		"dmaengine_get", false,
+		{ "fentry_dmaengine_get" },
+		{ "kprobe_dmaengine_get" }, { false },
+		"naming dmaengine_get() users in the trace",
+	},
+	[DMARW_HOOK_DMAENGINE_PUT] = {
+		"dmaengine_put", false,
+		{ "fentry_dmaengine_put" },
+		{ "kprobe_dmaengine_put" }, { false },
+		"naming dmaengine_put() users in the trace",
+	},
+};
+
+struct loader {
+	struct dmarefwatch_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[DMARW_HOOK_MAX][2];
+	const char *mode[DMARW_HOOK_MAX];
+	char why[DMARW_HOOK_MAX][160];
+	loader_event_fn fn;
+	void *ctx;
+	int nr_cpus;
+};
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+const char *loader__hook_func(enum dmarw_hook hook)
+{
+	return hook < DMARW_HOOK_MAX ? hooks[hook].func : "?";
+}
+
+bool loader__hook_required(enum dmarw_hook hook)
+{
+	return hook < DMARW_HOOK_MAX && hooks[hook].required;
+}
+
+const char *loader__hook_cost(enum dmarw_hook hook)
+{
+	return hook < DMARW_HOOK_MAX ? hooks[hook].cost : "";
+}
+
+/* ---- probing ---- */
+
+static bool has_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {};
+	uint64_t eff;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	eff = data[0].effective | ((uint64_t)data[1].effective << 32);
+	if (eff & (1ULL << CAP_SYS_ADMIN))
+		return true;
+	/* CAP_BPF (39) and CAP_PERFMON (38), kernels 5.8+ */
+	return (eff & (1ULL << 39)) && (eff & (1ULL << 38));
+}
+
+/* fentry attachable: load a trivial program against the BTF id and attach it. */
+static int fentry_probe(const struct btf *vmlinux, const char *func)
+{
+	struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },	/* r0 = 0 */
+		{ .code = 0x95 },				/* exit */
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id, prog, link, err;
+
+	id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC);
+	if (id < 0)
+		return -ENOENT;
+	opts.attach_btf_id = id;
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "dmarw_probe", "GPL", insns, 2, &opts);
+	if (prog < 0)
+		return -errno;
+	link = bpf_raw_tracepoint_open(NULL, prog);
+	err = link < 0 ? -errno : 0;
+	if (link >= 0)
+		close(link);
+	close(prog);
+	return err;
+}
+
+static bool kprobes_supported(void)
+{
+	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
+	       !access("/sys/kernel/tracing/kprobe_events", F_OK) ||
+	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK);
+}
+
+/* 1: exact symbol; 0: absent; -1: only a compiler clone (.isra, .constprop) */
+static int kallsyms_has(const char *func, char *clone, size_t clone_len)
+{
+	size_t n = strlen(func);
+	char line[512], name[256];
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*c %255s", name) != 1)
+			continue;
+		if (!strcmp(name, func)) {
+			found = 1;
+			break;
+		}
+		if (!strncmp(name, func, n) && name[n] == '.' && !found) {
+			snprintf(clone, clone_len, "%s", name);
+			found = -1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static const char *strerr(int err)
+{
+	return strerror(err < 0 ? -err : err);
+}
+
+/* Decide the mode of one hook; returns "fentry", "kprobe" or NULL with why. */
+static const char *choose(const struct btf *vmlinux, enum dmarw_hook h,
+			  enum attach_mode mode, bool kprobes, char *why, size_t len)
+{
+	const char *func = hooks[h].func;
+	char fwhy[96] = "", clone[256] = "";
+	int err, ks;
+
+	if (mode != MODE_KPROBE) {
+		err = vmlinux ? fentry_probe(vmlinux, func) : -ENOENT;
+		if (!err)
+			return "fentry";
+		if (err == -ENOENT)
+			snprintf(fwhy, sizeof(fwhy), "not in vmlinux BTF (inlined or renamed)");
+		else
+			snprintf(fwhy, sizeof(fwhy), "fentry refused: %s", strerr(err));
+		if (mode == MODE_FENTRY) {
+			snprintf(why, len, "%s", fwhy);
+			return NULL;
+		}
+	}
+	ks = kallsyms_has(func, clone, sizeof(clone));
+	if (!kprobes)
+		snprintf(why, len, "%s%skprobes not supported by this kernel "
+			 "(no kprobe PMU or kprobe_events)", fwhy, fwhy[0] ? "; " : "");
+	else if (ks == 1)
+		return "kprobe";
+	else if (ks < 0)
+		snprintf(why, len, "%s%sonly the compiler clone %s exists, whose "
+			 "arguments may differ", fwhy, fwhy[0] ? "; " : "", clone);
+	else
+		snprintf(why, len, "%s%snot in /proc/kallsyms (inlined)", fwhy,
+			 fwhy[0] ? "; " : "");
+	return NULL;
+}
+
+static struct bpf_program *prog_by_name(struct loader *l, const char *name)
+{
+	return name ? bpf_object__find_program_by_name(l->skel->obj, name) : NULL;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct loader *l = ctx;
+
+	if (size < sizeof(struct dmarw_event))
+		return 0;
+	return l->fn(l->ctx, data);
+}
+
+int loader__open(struct loader **out, const struct loader_opts *opts,
+		 loader_event_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct btf *vmlinux = NULL;
+	struct bpf_program *p;
+	struct loader *l;
+	bool kprobes, any = false;
+	int h, i, ret;
+	int nr_missing = 0, first = 0;
+	bool same = true;
+	size_t off = 0;
+
+	*out = NULL;
+	verbose = opts->verbose;
+	libbpf_set_print(libbpf_print);
+	if (!has_caps()) {
+		snprintf(err, errlen, "tracing needs root (CAP_BPF and CAP_PERFMON, "
+			 "or CAP_SYS_ADMIN)");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen, "this kernel has no BTF (/sys/kernel/btf/vmlinux, "
+			 "CONFIG_DEBUG_INFO_BTF): CO-RE cannot relocate");
+		return -ENOTSUP;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	l->fn = fn;
+	l->ctx = ctx;
+	l->nr_cpus = libbpf_num_possible_cpus();
+	vmlinux = btf__load_vmlinux_btf();
+	kprobes = kprobes_supported();
+	l->skel = dmarefwatch_bpf__open();
+	if (!l->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerr(ret));
+		goto fail;
+	}
+	bpf_object__for_each_program(p, l->skel->obj)
+		bpf_program__set_autoload(p, false);
+	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+		const char *m = choose(vmlinux, h, opts->mode, kprobes, l->why[h],
+				       sizeof(l->why[h]));
+		const char *const *progs;
+
+		l->mode[h] = m ? m : "unavailable";
+		if (!m)
+			continue;
+		progs = !strcmp(m, "fentry") ? hooks[h].fentry : hooks[h].kprobe;
+		for (i = 0; i < 2; i++) {
+			p = prog_by_name(l, progs[i]);
+			if (p)
+				bpf_program__set_autoload(p, true);
+		}
+		any = true;
+	}
+	btf__free(vmlinux);
+	vmlinux = NULL;
+	/* the required hooks must all be there; one reason when they share it */
+	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+		if (!hooks[h].required || strcmp(l->mode[h], "unavailable"))
+			continue;
+		if (nr_missing && strcmp(l->why[h], l->why[first]))
+			same = false;
+		if (!nr_missing++)
+			first = h;
+	}
+	for (h = 0; h < DMARW_HOOK_MAX && nr_missing; h++) {
+		if (!hooks[h].required || strcmp(l->mode[h], "unavailable"))
+			continue;
+		off += snprintf(err + off, off < errlen ? errlen - off : 0, "%s%s%s%s",
+				off ? (same ? ", " : "; ") : "cannot trace ", hooks[h].func,
+				same ? "" : ": ", same ? "" : l->why[h]);
+	}
+	if (nr_missing && same)
+		snprintf(err + off, off < errlen ? errlen - off : 0, ": %s", l->why[first]);
+	if (off || !any) {
+		ret = -ENOTSUP;
+		goto fail;
+	}
+	l->skel->rodata->capture_stack = opts->stacks;
+	l->skel->rodata->release_hooked =
+		strcmp(l->mode[DMARW_HOOK_DEV_RELEASE], "unavailable") != 0;
+	ret = dmarefwatch_bpf__load(l->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerr(ret),
+			 opts->verbose ? "" : " (run with -v for the verifier log)");
+		goto fail;
+	}
+	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+		bool fentry = !strcmp(l->mode[h], "fentry");
+
+		if (!strcmp(l->mode[h], "unavailable"))
+			continue;
+		for (i = 0; i < 2; i++) {
+			const char *name = fentry ? hooks[h].fentry[i] : hooks[h].kprobe[i];
+
+			p = prog_by_name(l, name);
+			if (!p)
+				continue;
+			if (fentry)
+				l->links[h][i] = bpf_program__attach(p);
+			else
+				l->links[h][i] = bpf_program__attach_kprobe(p, hooks[h].kretprobe[i],
+									    hooks[h].func);
+			if (!l->links[h][i]) {
+				ret = -errno;
+				snprintf(err, errlen, "cannot attach %s to %s: %s", name,
+					 hooks[h].func, strerr(ret));
+				goto fail;
+			}
+		}
+	}
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, l, NULL);
+	if (!l->rb) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the ring buffer: %s", strerr(ret));
+		goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	btf__free(vmlinux);
+	loader__close(l);
+	return ret < 0 ? ret : -EINVAL;
+}
+
+void loader__close(struct loader *l)
+{
+	int h, i;
+
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	for (h = 0; h < DMARW_HOOK_MAX; h++)
+		for (i = 0; i < 2; i++)
+			bpf_link__destroy(l->links[h][i]);
+	dmarefwatch_bpf__destroy(l->skel);
+	free(l);
+}
+
+int loader__poll(struct loader *l, int timeout_ms)
+{
+	return ring_buffer__poll(l->rb, timeout_ms);
+}
+
+const char *loader__hook_mode(const struct loader *l, enum dmarw_hook hook, const char **why)
+{
+	if (why)
+		*why = hook < DMARW_HOOK_MAX ? l->why[hook] : "";
+	return hook < DMARW_HOOK_MAX ? l->mode[hook] : "unavailable";
+}
+
+void loader__hook_stats(const struct loader *l, enum dmarw_hook hook,
+			uint64_t *hits, uint64_t *lost)
+{
+	struct dmarw_hook_stats vals[l->nr_cpus > 0 ? l->nr_cpus : 1];
+	__u32 key = hook;
+	int i;
+
+	*hits = *lost = 0;
+	if (l->nr_cpus <= 0 ||
+	    bpf_map__lookup_elem(l->skel->maps.hook_stats, &key, sizeof(key), vals,
+				 sizeof(vals), 0))
+		return;
+	for (i = 0; i < l->nr_cpus; i++) {
+		*hits += vals[i].hits;
+		*lost += vals[i].lost;
+	}
+}
+
+int loader__for_each_chan(const struct loader *l,
+			  void (*fn)(void *ctx, uint64_t kptr, const struct dmarw_chan_state *st),
+			  void *ctx)
+{
+	int fd = bpf_map__fd(l->skel->maps.chan_state);
+	__u64 key, next, *prev = NULL;
+	struct dmarw_chan_state st;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &st))
+			fn(ctx, key, &st);
+	}
+	return 0;
+}
+
+int loader__for_each_dev(const struct loader *l,
+			 void (*fn)(void *ctx, uint64_t kptr, const struct dmarw_dev_state *st),
+			 void *ctx)
+{
+	int fd = bpf_map__fd(l->skel->maps.dev_state);
+	__u64 key, next, *prev = NULL;
+	struct dmarw_dev_state st;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &st))
+			fn(ctx, key, &st);
+	}
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Choosing, loading and attaching the BPF hooks.  Per hook: fentry/fexit when
+ * the function is in vmlinux BTF and an fentry program attaches to it, else
+ * kprobe/kretprobe when the symbol is in kallsyms and kprobes exist, else the
+ * hook is unavailable and the loader says what that costs.
+ */
+#ifndef __DMARW_BPF_LOADER_H
+#define __DMARW_BPF_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "../bpf/dmarefwatch.h"
+
+enum attach_mode {
+	MODE_AUTO,
+	MODE_FENTRY,
+	MODE_KPROBE,
+};
+
+struct loader_opts {
+	enum attach_mode mode;
+	bool stacks;		/* capture a kernel stack with every event */
+	bool verbose;		/* libbpf's own messages */
+};
+
+struct loader;
+
+typedef int (*loader_event_fn)(void *ctx, const struct dmarw_event *ev);
+
+/*
+ * Probe, load and attach.  On failure returns -errno (-EPERM, -ENOTSUP,
+ * -ENOENT, ...) and writes one line saying why into err.
+ */
+int loader__open(struct loader **out, const struct loader_opts *opts,
+		 loader_event_fn fn, void *ctx, char *err, size_t errlen);
+void loader__close(struct loader *l);
+/* Consume events: like ring_buffer__poll(); -EINTR on a signal. */
+int loader__poll(struct loader *l, int timeout_ms);
+/* "fentry", "kprobe" or "unavailable"; why is a reason when unavailable. */
+const char *loader__hook_mode(const struct loader *l, enum dmarw_hook hook, const char **why);
+const char *loader__hook_func(enum dmarw_hook hook);
+bool loader__hook_required(enum dmarw_hook hook);
+/* What an unavailable optional hook costs, for the degraded-mode notice. */
+const char *loader__hook_cost(enum dmarw_hook hook);
+void loader__hook_stats(const struct loader *l, enum dmarw_hook hook,
+			uint64_t *hits, uint64_t *lost);
+/* The kernel truth the BPF programs keep: iterate the state maps. */
+int loader__for_each_chan(const struct loader *l,
+			  void (*fn)(void *ctx, uint64_t kptr, const struct dmarw_chan_state *st),
+			  void *ctx);
+int loader__for_each_dev(const struct loader *l,
+			 void (*fn)(void *ctx, uint64_t kptr, const struct dmarw_dev_state *st),
+			 void *ctx);
+
+#endif /* __DMARW_BPF_LOADER_H */

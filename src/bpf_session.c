@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* A live tracing session; see bpf_session.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bpf_session.h"
+#include "cli.h"
+#include "decoder.h"
+#include "ksyms.h"
+
+struct session {
+	struct loader *loader;
+	struct ksyms *ks;
+	struct decoder *dec;
+	struct engine *engine;
+	struct snapshot *start;
+	session_event_fn fn;
+	void *ctx;
+	uint64_t lost_seen;
+	struct rw_event ev;	/* decode buffer: large, keep it off the stack */
+};
+
+static int on_raw_event(void *ctx, const struct dmarw_event *raw)
+{
+	struct session *s = ctx;
+
+	if (decoder__decode(s->dec, raw, &s->ev))
+		return 0;
+	/* events without a device (dmaengine_get/put) always pass */
+	if (s->ev.dev_id >= 0 &&
+	    !env_device_selected(s->ev.dev_id, s->ev.dev_name, s->ev.drv_name))
+		return 0;
+	engine__feed(s->engine, &s->ev);
+	if (s->fn)
+		s->fn(s->ctx, &s->ev);
+	return 0;
+}
+
+static void filter_snapshot(struct snapshot *snap)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < snap->nr_channels; i++) {
+		const struct snapshot_channel *c = &snap->channels[i];
+		struct snapshot_device *d = snapshot__find_device(snap, c->dev_id);
+
+		if (env_device_selected(c->dev_id, d ? d->dev_name : "", d ? d->drv_name : ""))
+			snap->channels[n++] = *c;
+	}
+	snap->nr_channels = n;
+	for (i = 0, n = 0; i < snap->nr_devices; i++) {
+		const struct snapshot_device *d = &snap->devices[i];
+
+		if (env_device_selected(d->dev_id, d->dev_name, d->drv_name))
+			snap->devices[n++] = *d;
+	}
+	snap->nr_devices = n;
+}
+
+int session__open(struct session **out, struct engine *e, session_event_fn fn, void *ctx)
+{
+	struct loader_opts lo = { .mode = env.mode, .stacks = env.stacks, .verbose = env.verbose };
+	char err[1024] = "";
+	struct session *s;
+	int ret;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->engine = e;
+	s->fn = fn;
+	s->ctx = ctx;
+	s->ks = ksyms__load(NULL);
+	if (!s->ks) {
+		ret = -errno;
+		p_err("cannot read /proc/kallsyms: %s", strerror(errno));
+		goto fail;
+	}
+	if (ksyms__restricted(s->ks))
+		p_info("warning: /proc/kallsyms shows no addresses (kptr_restrict): "
+		       "stacks cannot be symbolized");
+	s->dec = decoder__new(s->ks);
+	if (!s->dec) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	/* the snapshot comes first: nothing taken after it is missed */
+	s->start = snapshot__new("sysfs");
+	if (!s->start) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = loader__open(&s->loader, &lo, on_raw_event, s, err, sizeof(err));
+	if (ret) {
+		p_err("cannot trace here: %s", err);
+		goto fail;
+	}
+	ret = snapshot__read_sysfs(s->start, "/", err, sizeof(err));
+	if (ret) {
+		p_err("cannot read the kernel's dmaengine state: %s", err);
+		goto fail;
+	}
+	filter_snapshot(s->start);
+	engine__load_snapshot(e, s->start, now_mono_ns());
+	session__sync(s);
+	session__print_hooks(s, stderr, env.verbose);
+	*out = s;
+	return 0;
+fail:
+	session__close(s);
+	return ret < 0 ? ret : -EINVAL;
+}
+
+void session__close(struct session *s)
+{
+	if (!s)
+		return;
+	loader__close(s->loader);
+	decoder__free(s->dec);
+	ksyms__free(s->ks);
+	snapshot__free(s->start);
+	free(s);
+}
+
+int session__poll(struct session *s, int timeout_ms)
+{
+	int ret = loader__poll(s->loader, timeout_ms);
+
+	return ret < 0 ? ret : 0;
+}
+
+uint64_t session__sync(struct session *s)
+{
+	uint64_t hits, lost, lost_total = 0, delta;
+	int h;
+
+	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+		loader__hook_stats(s->loader, h, &hits, &lost);
+		engine__set_hook(s->engine, h, loader__hook_mode(s->loader, h, NULL), hits, lost);
+		lost_total += lost;
+	}
+	delta = lost_total - s->lost_seen;
+	if (delta)
+		engine__add_lost(s->engine, delta);
+	s->lost_seen = lost_total;
+	return delta;
+}
+
+const struct snapshot *session__start_snapshot(const struct session *s)
+{
+	return s->start;
+}
+
+static void add_dev(void *ctx, uint64_t kptr, const struct dmarw_dev_state *st)
+{
+	struct session *s = *(struct session **)ctx;
+	struct snapshot *snap = ((struct snapshot **)ctx)[1];
+	struct snapshot_device d = {
+		.device_key = decoder__key(s->dec, kptr),
+		.dev_id = st->dev_id,
+		.kref = st->kref,
+		.has_release = (st->flags & DMARW_F_RELEASE_FIELD) ?
+			!!(st->flags & DMARW_F_HAS_RELEASE) : -1,
+		.state = st->state,
+	};
+
+	memcpy(d.dev_name, st->dev_name, sizeof(d.dev_name));
+	d.dev_name[sizeof(d.dev_name) - 1] = 0;
+	memcpy(d.drv_name, st->drv_name, sizeof(d.drv_name));
+	d.drv_name[sizeof(d.drv_name) - 1] = 0;
+	if (env_device_selected(d.dev_id, d.dev_name, d.drv_name))
+		snapshot__add_device(snap, &d);
+}
+
+static void add_chan(void *ctx, uint64_t kptr, const struct dmarw_chan_state *st)
+{
+	struct session *s = *(struct session **)ctx;
+	struct snapshot *snap = ((struct snapshot **)ctx)[1];
+	struct snapshot_device *d = snapshot__find_device(snap, st->dev_id);
+	struct snapshot_channel c = {
+		.chan_key = decoder__key(s->dec, kptr),
+		.device_key = decoder__key(s->dec, st->device),
+		.dev_id = st->dev_id,
+		.chan_id = st->chan_id,
+		.client_count = st->client_count,
+	};
+
+	if (d || env_device_selected(c.dev_id, "", ""))
+		snapshot__add_channel(snap, &c);
+}
+
+struct snapshot *session__kernel_state(struct session *s)
+{
+	struct snapshot *snap = snapshot__new("bpf");
+	void *ctx[2] = { s, snap };
+
+	if (!snap)
+		return NULL;
+	/* devices first: channels are filtered by their device's names */
+	loader__for_each_dev(s->loader, add_dev, ctx);
+	loader__for_each_chan(s->loader, add_chan, ctx);
+	return snap;
+}
+
+void session__print_hooks(const struct session *s, FILE *f, bool all)
+{
+	const char *why;
+	int h;
+
+	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+		const char *mode = loader__hook_mode(s->loader, h, &why);
+
+		if (strcmp(mode, "unavailable")) {
+			if (all)
+				fprintf(f, "dmarefwatch: hook %s: %s\n", loader__hook_func(h), mode);
+		} else {
+			fprintf(f, "dmarefwatch: hook %s: unavailable (%s); costs: %s\n",
+				loader__hook_func(h), why, loader__hook_cost(h));
+		}
+	}
+}

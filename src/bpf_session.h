@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A live tracing session: loader + symbols + decoder + engine, the startup
+ * snapshot, the --device filter, lost-event accounting and the final kernel
+ * state from the BPF maps.  Every live command (trace, run, record, top,
+ * watch) is a loop around session__poll().
+ */
+#ifndef __DMARW_BPF_SESSION_H
+#define __DMARW_BPF_SESSION_H
+
+#include <stdio.h>
+#include "bpf_loader.h"
+#include "engine.h"
+#include "snapshot.h"
+
+struct session;
+
+/* Called for every event that passed the filter, after the engine saw it. */
+typedef void (*session_event_fn)(void *ctx, const struct rw_event *ev);
+
+/*
+ * Attach the hooks and load the startup snapshot into @e.  Prints why and
+ * returns -errno when tracing is not possible (the caller exits 2).
+ */
+int session__open(struct session **out, struct engine *e, session_event_fn fn, void *ctx);
+void session__close(struct session *s);
+/* Consume events for up to timeout_ms; -EINTR on a signal. */
+int session__poll(struct session *s, int timeout_ms);
+/* Push hook modes, hits and newly lost events into the engine; returns the
+ * number of events lost since the previous call. */
+uint64_t session__sync(struct session *s);
+/* Startup snapshot (owned by the session). */
+const struct snapshot *session__start_snapshot(const struct session *s);
+/* Kernel truth now, from the BPF maps; the caller frees it. */
+struct snapshot *session__kernel_state(struct session *s);
+/* The degraded-mode notice: unavailable optional hooks and what they cost;
+ * with @all, the mode of every hook too. */
+void session__print_hooks(const struct session *s, FILE *f, bool all);
+
+#endif /* __DMARW_BPF_SESSION_H */

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Global options, errors and small parsers shared by the commands. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+
+struct env env = {
+	.mode = MODE_AUTO,
+	.stacks = true,
+};
+
+void p_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "dmarefwatch: error: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void p_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "dmarefwatch: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+	const char *arg = argv[*i];
+	size_t n = strlen(name);
+
+	if (!strncmp(arg, name, n) && arg[n] == '=')
+		return arg + n + 1;
+	if (*i + 1 >= argc) {
+		p_err("option %s needs a value", name);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+int parse_global_opt(int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v;
+
+	if (!strcmp(a, "--json") || !strcmp(a, "-j")) {
+		env.json = true;
+		return 1;
+	}
+	if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+		env.verbose = true;
+		return 1;
+	}
+	if (!strcmp(a, "--no-stacks")) {
+		env.stacks = false;
+		return 1;
+	}
+	if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strncmp(a, "--output=", 9)) {
+		v = opt_value(argc, argv, i, a[1] == 'o' ? "-o" : "--output");
+		if (!v)
+			return -1;
+		env.output = v;
+		return 1;
+	}
+	if (!strcmp(a, "--mode") || !strncmp(a, "--mode=", 7)) {
+		v = opt_value(argc, argv, i, "--mode");
+		if (!v)
+			return -1;
+		if (!strcmp(v, "auto"))
+			env.mode = MODE_AUTO;
+		else if (!strcmp(v, "fentry"))
+			env.mode = MODE_FENTRY;
+		else if (!strcmp(v, "kprobe"))
+			env.mode = MODE_KPROBE;
+		else {
+			p_err("--mode takes auto, fentry or kprobe, not '%s'", v);
+			return -1;
+		}
+		return 1;
+	}
+	if (!strcmp(a, "--device") || !strncmp(a, "--device=", 9)) {
+		v = opt_value(argc, argv, i, "--device");
+		if (!v)
+			return -1;
+		if (env.nr_devices == MAX_DEVICE_FILTERS) {
+			p_err("at most %d --device options", MAX_DEVICE_FILTERS);
+			return -1;
+		}
+		if (!*v) {
+			p_err("--device needs a name (dma0, a device or a driver name)");
+			return -1;
+		}
+		env.devices[env.nr_devices++] = v;
+		return 1;
+	}
+	return 0;
+}
+
+bool env_device_selected(int dev_id, const char *dev_name, const char *drv_name)
+{
+	char dma[24];
+	int i;
+
+	if (!env.nr_devices)
+		return true;
+	snprintf(dma, sizeof(dma), "dma%d", dev_id);
+	for (i = 0; i < env.nr_devices; i++) {
+		const char *pat = env.devices[i];
+
+		if (!fnmatch(pat, dma, 0) ||
+		    (dev_name && *dev_name && !fnmatch(pat, dev_name, 0)) ||
+		    (drv_name && *drv_name && !fnmatch(pat, drv_name, 0)))
+			return true;
+	}
+	return false;
+}
+
+FILE *open_output(const char *path)
+{
+	FILE *f;
+
+	if (!path || !strcmp(path, "-"))
+		return stdout;
+	f = fopen(path, "we");
+	if (!f)
+		p_err("cannot write %s: %s", path, strerror(errno));
+	return f;
+}
+
+long long parse_duration_ns(const char *s)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v > 1e9)
+		return -1;
+	if (!*end || !strcmp(end, "s"))
+		return (long long)(v * 1e9);
+	if (!strcmp(end, "ms"))
+		return (long long)(v * 1e6);
+	if (!strcmp(end, "m"))
+		return (long long)(v * 60e9);
+	if (!strcmp(end, "h"))
+		return (long long)(v * 3600e9);
+	return -1;
+}
+
+uint64_t now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Command-line plumbing shared by the commands: global options, errors,
+ * exit statuses.  One file per command (cmd_<name>.c) implements it.
+ */
+#ifndef __DMARW_CLI_H
+#define __DMARW_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "bpf_loader.h"
+
+/* Exit statuses (also in docs/dmarefwatch.8 and --help). */
+#define EXIT_OK			0
+#define EXIT_FINDINGS		1	/* report, snapshot, watch: failing findings */
+#define EXIT_ERROR		2	/* bad arguments, tracing impossible, bad files */
+#define EXIT_RUN_FINDINGS	3	/* run: default --error-exitcode */
+
+#define MAX_DEVICE_FILTERS	16
+
+struct env {
+	enum attach_mode mode;
+	const char *devices[MAX_DEVICE_FILTERS];	/* --device, any of them */
+	int nr_devices;
+	bool json;
+	const char *output;				/* -o FILE, NULL stdout */
+	bool verbose;
+	bool stacks;					/* --no-stacks clears */
+};
+
+extern struct env env;
+
+/* "dmarefwatch: error: ..." on stderr (a JSON object on stdout with --json). */
+void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Parse global options that may also stand after the command name.  Returns
+ * 1 if argv[*i] was a global option (consumed, *i advanced past its value),
+ * 0 if not, -1 on a bad value (message printed).
+ */
+int parse_global_opt(int argc, char **argv, int *i);
+/* Does a device (names as the kernel has them) pass the --device filters? */
+bool env_device_selected(int dev_id, const char *dev_name, const char *drv_name);
+/* Open -o FILE (or stdout); p_err and NULL on failure. */
+FILE *open_output(const char *path);
+/* Parse "1.5", "2s", "500ms" into nanoseconds; -1 if bad. */
+long long parse_duration_ns(const char *s);
+uint64_t now_mono_ns(void);
+
+int cmd_trace(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+#endif /* __DMARW_CLI_H */

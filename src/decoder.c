@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Ring-buffer record to engine event; see decoder.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "decoder.h"
+#include "ksyms.h"
+
+#define REFRESH_MIN_NS	(200ULL * 1000 * 1000)
+
+struct key_slot {
+	uint64_t kptr;
+	uint64_t key;
+};
+
+struct decoder {
+	struct ksyms *ks;
+	struct key_slot *slots;
+	size_t nr, cap;		/* cap is a power of two */
+	uint64_t next_key;
+	uint64_t last_refresh_ns;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+struct decoder *decoder__new(struct ksyms *ks)
+{
+	struct decoder *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->ks = ks;
+	d->cap = 256;
+	d->slots = calloc(d->cap, sizeof(*d->slots));
+	if (!d->slots) {
+		free(d);
+		return NULL;
+	}
+	d->next_key = 1;
+	return d;
+}
+
+void decoder__free(struct decoder *d)
+{
+	if (!d)
+		return;
+	free(d->slots);
+	free(d);
+}
+
+static size_t slot_of(uint64_t kptr, size_t cap)
+{
+	kptr ^= kptr >> 33;
+	kptr *= 0xff51afd7ed558ccdULL;
+	kptr ^= kptr >> 33;
+	return kptr & (cap - 1);
+}
+
+static int grow(struct decoder *d)
+{
+	size_t cap = d->cap * 2, i;
+	struct key_slot *n = calloc(cap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (i = 0; i < d->cap; i++) {
+		size_t j;
+
+		if (!d->slots[i].kptr)
+			continue;
+		for (j = slot_of(d->slots[i].kptr, cap); n[j].kptr; j = (j + 1) & (cap - 1))
+			;
+		n[j] = d->slots[i];
+	}
+	free(d->slots);
+	d->slots = n;
+	d->cap = cap;
+	return 0;
+}
+
+uint64_t decoder__key(struct decoder *d, uint64_t kptr)
+{
+	size_t i;
+
+	if (!kptr)
+		return 0;
+	if ((d->nr + 1) * 2 > d->cap && grow(d))
+		return 0;
+	for (i = slot_of(kptr, d->cap); d->slots[i].kptr; i = (i + 1) & (d->cap - 1))
+		if (d->slots[i].kptr == kptr)
+			return d->slots[i].key;
+	d->slots[i].kptr = kptr;
+	d->slots[i].key = d->next_key++;
+	d->nr++;
+	return d->slots[i].key;
+}
+
+static void copy_str(char *dst, size_t size, const char *src, size_t src_size)
+{
+	size_t n = strnlen(src, src_size);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+static const struct ksym *resolve(struct decoder *d, uint64_t addr)
+{
+	const struct ksym *s = ksyms__map_addr(d->ks, addr);
+	uint64_t now;
+
+	if (s)
+		return s;
+	/* a module loaded after we started: read kallsyms again, not too often */
+	now = now_ns();
+	if (now - d->last_refresh_ns < REFRESH_MIN_NS)
+		return NULL;
+	d->last_refresh_ns = now;
+	if (ksyms__refresh(d->ks))
+		return NULL;
+	return ksyms__map_addr(d->ks, addr);
+}
+
+int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_event *out)
+{
+	uint32_t i, n;
+
+	if (raw->type < DMARW_EV_CHAN_GET || raw->type >= DMARW_EV_MAX ||
+	    raw->hook >= DMARW_HOOK_MAX)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->type = raw->type;
+	out->hook = raw->hook;
+	out->ts_ns = raw->ts_ns;
+	out->cpu = raw->cpu;
+	out->pid = raw->pid;
+	out->tgid = raw->tgid;
+	copy_str(out->comm, sizeof(out->comm), raw->comm, sizeof(raw->comm));
+	out->device_key = decoder__key(d, raw->device);
+	out->chan_key = decoder__key(d, raw->chan);
+	out->dev_id = raw->dev_id;
+	out->chan_id = raw->chan_id;
+	copy_str(out->dev_name, sizeof(out->dev_name), raw->dev_name, sizeof(raw->dev_name));
+	copy_str(out->drv_name, sizeof(out->drv_name), raw->drv_name, sizeof(raw->drv_name));
+	out->ret = raw->ret;
+	out->client_count_before = raw->client_count_before;
+	out->client_count_after = raw->client_count_after;
+	out->kref_before = raw->kref_before;
+	out->kref_after = raw->kref_after;
+	out->flags = raw->flags;
+	n = raw->nr_stack < DMARW_MAX_STACK ? raw->nr_stack : DMARW_MAX_STACK;
+	out->nr_frames = n;
+	for (i = 0; i < n; i++) {
+		struct rw_frame *f = &out->frames[i];
+		const struct ksym *s = d->ks ? resolve(d, raw->stack[i]) : NULL;
+
+		if (!s)
+			continue;	/* unknown frame: never print the address */
+		copy_str(f->func, sizeof(f->func), s->name, strlen(s->name) + 1);
+		copy_str(f->module, sizeof(f->module), s->module, strlen(s->module) + 1);
+		f->offset = (uint32_t)(raw->stack[i] - s->addr);
+	}
+	return 0;
+}

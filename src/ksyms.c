@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Kernel symbol table; see ksyms.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ksyms.h"
+
+struct ksyms {
+	char *path;
+	struct ksym *syms;
+	size_t nr, cap;
+	char **strs;		/* every string we own, freed at the end */
+	size_t nr_strs, cap_strs;
+	int restricted;
+};
+
+static const char *own_str(struct ksyms *ks, const char *s)
+{
+	char *copy;
+
+	if (ks->nr_strs == ks->cap_strs) {
+		size_t cap = ks->cap_strs ? ks->cap_strs * 2 : 4096;
+		char **n = realloc(ks->strs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		ks->strs = n;
+		ks->cap_strs = cap;
+	}
+	copy = strdup(s);
+	if (!copy)
+		return NULL;
+	ks->strs[ks->nr_strs++] = copy;
+	return copy;
+}
+
+/* Module names are shared by many symbols: intern the last one seen. */
+static const char *module_str(struct ksyms *ks, const char *mod, const char **last)
+{
+	if (*last && !strcmp(*last, mod))
+		return *last;
+	*last = own_str(ks, mod);
+	return *last;
+}
+
+static int add_sym(struct ksym **syms, size_t *nr, size_t *cap, const struct ksym *s)
+{
+	if (*nr == *cap) {
+		size_t c = *cap ? *cap * 2 : 65536;
+		struct ksym *n = realloc(*syms, c * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		*syms = n;
+		*cap = c;
+	}
+	(*syms)[(*nr)++] = *s;
+	return 0;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Read the file into a fresh array; strings owned by ks. */
+static int read_file(struct ksyms *ks, struct ksym **out, size_t *out_nr, size_t *out_cap)
+{
+	const char *last_mod = NULL;
+	char line[512], name[256], mod[128], type;
+	unsigned long long addr;
+	size_t nonzero = 0;
+	FILE *f;
+	int err = 0;
+
+	f = fopen(ks->path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct ksym s;
+		int n;
+
+		mod[0] = 0;
+		n = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name, mod);
+		if (n < 3)
+			continue;
+		/* text symbols only: stacks hold return addresses */
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		if (addr)
+			nonzero++;
+		s.addr = addr;
+		s.name = own_str(ks, name);
+		s.module = module_str(ks, mod, &last_mod);
+		if (!s.name || !s.module) {
+			err = -ENOMEM;
+			break;
+		}
+		err = add_sym(out, out_nr, out_cap, &s);
+		if (err)
+			break;
+	}
+	fclose(f);
+	if (!err && *out_nr && !nonzero)
+		ks->restricted = 1;
+	return err;
+}
+
+/* Distinct module names of a symbol array (few hundred at most). */
+static const char **module_names(const struct ksym *syms, size_t nr, size_t *count)
+{
+	const char **names = NULL, *last = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		const char *m = syms[i].module;
+		size_t j;
+
+		if (!m[0] || m == last)
+			continue;
+		last = m;
+		for (j = 0; j < n && strcmp(names[j], m); j++)
+			;
+		if (j < n)
+			continue;
+		if (n == cap) {
+			const char **nn;
+
+			cap = cap ? cap * 2 : 64;
+			nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				free(names);
+				return NULL;
+			}
+			names = nn;
+		}
+		names[n++] = m;
+	}
+	*count = n;
+	return names;
+}
+
+static int name_in(const char **names, size_t n, const char *m)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], m))
+			return 1;
+	return 0;
+}
+
+int ksyms__refresh(struct ksyms *ks)
+{
+	struct ksym *fresh = NULL;
+	size_t nr = 0, cap = 0, nr_mods = 0, i;
+	const char **mods;
+	struct ksyms view;
+	int err;
+
+	ks->restricted = 0;
+	err = read_file(ks, &fresh, &nr, &cap);
+	if (err)
+		goto out_free;
+	qsort(fresh, nr, sizeof(*fresh), cmp_addr);
+	mods = module_names(fresh, nr, &nr_mods);
+	if (!mods && nr) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	/* keep symbols of modules that went away, unless their range is reused */
+	view = *ks;
+	view.syms = fresh;
+	view.nr = nr;
+	for (i = 0; i < ks->nr; i++) {
+		const struct ksym *old = &ks->syms[i], *now;
+
+		if (!old->module[0] || name_in(mods, nr_mods, old->module))
+			continue;
+		view.syms = fresh;	/* add_sym may move it */
+		now = ksyms__map_addr(&view, old->addr);
+		if (now && now->module[0])
+			continue;
+		err = add_sym(&fresh, &nr, &cap, old);
+		if (err)
+			break;
+	}
+	free(mods);
+	if (err)
+		goto out_free;
+	qsort(fresh, nr, sizeof(*fresh), cmp_addr);
+	free(ks->syms);
+	ks->syms = fresh;
+	ks->nr = nr;
+	ks->cap = cap;
+	return 0;
+out_free:
+	free(fresh);
+	return err;
+}
+
+struct ksyms *ksyms__load(const char *path)
+{
+	struct ksyms *ks = calloc(1, sizeof(*ks));
+	int err;
+
+	if (!ks)
+		return NULL;
+	ks->path = strdup(path ? path : "/proc/kallsyms");
+	if (!ks->path) {
+		free(ks);
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = ksyms__refresh(ks);
+	if (err) {
+		ksyms__free(ks);
+		errno = -err;
+		return NULL;
+	}
+	return ks;
+}
+
+void ksyms__free(struct ksyms *ks)
+{
+	if (!ks)
+		return;
+	for (size_t i = 0; i < ks->nr_strs; i++)
+		free(ks->strs[i]);
+	free(ks->strs);
+	free(ks->syms);
+	free(ks->path);
+	free(ks);
+}
+
+const struct ksym *ksyms__map_addr(const struct ksyms *ks, uint64_t addr)
+{
+	size_t lo = 0, hi = ks->nr;
+
+	if (ks->restricted || !ks->nr || addr < ks->syms[0].addr)
+		return NULL;
+	/* last symbol with sym.addr <= addr */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ks->syms[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* do not stretch the last symbol of a region over the unknown */
+	if (addr - ks->syms[lo].addr > (1u << 20))
+		return NULL;
+	return &ks->syms[lo];
+}
+
+const struct ksym *ksyms__get_symbol(const struct ksyms *ks, const char *name)
+{
+	for (size_t i = 0; i < ks->nr; i++)
+		if (!strcmp(ks->syms[i].name, name))
+			return &ks->syms[i];
+	return NULL;
+}
+
+int ksyms__restricted(const struct ksyms *ks)
+{
+	return ks->restricted;
+}
+
+size_t ksyms__count(const struct ksyms *ks)
+{
+	return ks->nr;
+}

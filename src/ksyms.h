@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Kernel symbols from /proc/kallsyms, with module names.  Symbols of a module
+ * that has been unloaded stay resolvable until another module takes over
+ * their addresses: a leak report must still name the module that leaked.
+ */
+#ifndef __DMARW_KSYMS_H
+#define __DMARW_KSYMS_H
+
+#include <stdint.h>
+
+struct ksyms;
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+	const char *module;	/* "" for vmlinux */
+};
+
+/* path: NULL for /proc/kallsyms.  Returns NULL with errno set. */
+struct ksyms *ksyms__load(const char *path);
+void ksyms__free(struct ksyms *ks);
+/* Re-read the file; keeps unloaded modules' symbols.  0 or -errno. */
+int ksyms__refresh(struct ksyms *ks);
+/* Symbol containing addr, NULL if none. */
+const struct ksym *ksyms__map_addr(const struct ksyms *ks, uint64_t addr);
+const struct ksym *ksyms__get_symbol(const struct ksyms *ks, const char *name);
+/* All addresses are 0 (kptr_restrict): no symbolization possible. */
+int ksyms__restricted(const struct ksyms *ks);
+size_t ksyms__count(const struct ksyms *ks);
+
+#endif /* __DMARW_KSYMS_H */
