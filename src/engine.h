@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The reference engine: a model of dmaengine devices, channels and the
+ * holders of channel references, fed with decoded events, a startup
+ * snapshot and the final kernel state.  Plain C: the live tool, replay of a
+ * recorded trace and the unit tests run the same code.
+ *
+ * The kernel's client_count is the truth; holders are attribution.
+ * References the kernel shows but that no traced get explains are counted
+ * as "predating tracing" and never produce unbalanced-put or leak verdicts.
+ *
+ * Read access: devices, channels and holders are kept in arrays whose order
+ * is stable (creation order; holders removed in place keep the order of the
+ * others).  Pointers returned are valid until the next engine__feed(),
+ * engine__load_snapshot(), engine__scan() or engine__finish().
+ */
+#ifndef __DMARW_ENGINE_H
+#define __DMARW_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "event.h"
+#include "finding.h"
+#include "snapshot.h"
+
+struct engine;
+struct suppressions;
+
+#define ENGINE_MODE_LEN		16
+
+struct engine_device {
+	uint64_t key;			/* 0 unknown (from sysfs) */
+	int32_t dev_id;
+	char name[FINDING_NAME_LEN];	/* "dma0" */
+	char dev_name[DMARW_NAME_LEN];
+	char drv_name[DMARW_NAME_LEN];
+	uint32_t state;			/* enum dmarw_dev_state (DMARW_DEV_*) */
+	int32_t kref;			/* last read from the kernel, -1 unknown */
+	int32_t has_release;		/* -1 unknown, 0, 1 */
+	bool kref_valid;		/* kernel has dma_device.ref */
+	bool private_;			/* DMA_PRIVATE seen */
+	bool from_snapshot;		/* existed before tracing */
+	bool channels_complete;		/* every channel is known to us */
+	uint64_t first_ts_ns;
+	uint64_t last_ts_ns;
+	uint64_t registered_ts_ns;
+	uint64_t unregister_ts_ns;
+	uint64_t released_ts_ns;
+	uint32_t generation;		/* bumped when a key is registered again */
+	/* engine-private bookkeeping */
+	bool rep_missing_release;
+	bool rep_release_users;
+	bool rep_pending;
+	bool rep_mismatch;
+	bool rep_unregister_users;
+};
+
+struct engine_channel {
+	uint64_t key;			/* 0 unknown (from sysfs) */
+	uint64_t device_key;
+	size_t device;			/* index for engine__device() */
+	int32_t dev_id;
+	int32_t chan_id;
+	char name[FINDING_NAME_LEN];	/* "dma0chan1" */
+	int32_t client_count;		/* last read from the kernel, -1 unknown */
+	char client_name[DMARW_NAME_LEN]; /* from the startup snapshot */
+	uint32_t predating;		/* references no traced get explains */
+	uint32_t held;			/* references attributed to holders */
+	uint64_t gets;
+	uint64_t failed_gets;
+	uint64_t puts;
+	uint64_t noop_puts;
+	uint64_t last_ts_ns;
+	/* the last release that dropped a reference: for unbalanced-put */
+	struct finding_holder last_release;
+	/* dma_release_channel() seen, its dma_chan_put() not yet */
+	bool release_pending_put;
+	bool release_reported;
+	uint32_t release_pid;
+};
+
+struct engine_holder {
+	uint64_t id;			/* 1, 2, ... in order of the gets */
+	size_t channel;			/* index for engine__channel() */
+	uint32_t refs;			/* client_count taken by this get */
+	bool reported;			/* leaked-reference already emitted */
+	struct finding_holder who;	/* pid, comm, function, module, stack */
+};
+
+struct engine_hook {
+	char mode[ENGINE_MODE_LEN];	/* "fentry", "kprobe", "unavailable", "" unset */
+	uint64_t hits;
+	uint64_t lost;
+};
+
+struct engine_stats {
+	uint64_t events;		/* events fed */
+	uint64_t by_type[DMARW_EV_MAX];
+	uint64_t lost;			/* events lost (ring buffer) */
+	uint64_t predating;		/* references found predating tracing */
+	uint64_t unattributed_drops;	/* references gone without a traced put */
+	uint64_t bad_events;		/* events with an unknown type */
+	uint64_t first_ts_ns;		/* time origin for relative times */
+	uint64_t last_ts_ns;
+	bool snapshot_loaded;
+	char snapshot_source[SNAPSHOT_SOURCE_LEN];
+	bool finished;
+	uint64_t finish_ts_ns;
+};
+
+struct engine *engine__new(void);
+void engine__free(struct engine *e);
+
+/* Findings created from now on are matched against @supp (may be NULL). */
+void engine__set_suppressions(struct engine *e, struct suppressions *supp);
+
+void engine__load_snapshot(struct engine *e, const struct snapshot *snap,
+			   uint64_t now_ns);
+void engine__feed(struct engine *e, const struct rw_event *ev);
+void engine__set_hook(struct engine *e, enum dmarw_hook hook, const char *mode,
+		      uint64_t hits, uint64_t lost);
+void engine__add_lost(struct engine *e, uint64_t n);
+/* Periodic: holders older than @min_age_ns become leaked-reference once;
+ * devices unregistered longer than that and not released, release-pending. */
+void engine__scan(struct engine *e, uint64_t now_ns, uint64_t min_age_ns);
+/* End of a run after the grace period; @final is the kernel truth or NULL. */
+void engine__finish(struct engine *e, uint64_t now_ns, const struct snapshot *final);
+
+size_t engine__nr_findings(const struct engine *e);
+const struct finding *engine__finding(const struct engine *e, size_t i);
+/* Findings that fail at @fail_on (not suppressed, severity >= fail_on). */
+size_t engine__nr_failing(const struct engine *e, enum finding_severity fail_on);
+size_t engine__nr_suppressed(const struct engine *e);
+
+size_t engine__nr_devices(const struct engine *e);
+const struct engine_device *engine__device(const struct engine *e, size_t i);
+size_t engine__nr_channels(const struct engine *e);
+const struct engine_channel *engine__channel(const struct engine *e, size_t i);
+size_t engine__nr_holders(const struct engine *e);
+const struct engine_holder *engine__holder(const struct engine *e, size_t i);
+const struct engine_hook *engine__hook(const struct engine *e, enum dmarw_hook hook);
+const struct engine_stats *engine__stats(const struct engine *e);
+
+#endif /* __DMARW_ENGINE_H */
