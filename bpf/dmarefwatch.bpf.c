@@ -193,7 +193,7 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 						  BPF_CORE_READ(dev, driver, name));
 		}
 	}
-	if (capture_stack) {
+	if (capture_stack && type < DMARW_EV_SNAP_DEVICE) {
 		long n = bpf_get_stack(ctx, ev->stack, sizeof(ev->stack), 0);
 
 		ev->nr_stack = n > 0 ? n / sizeof(__u64) : 0;
@@ -745,5 +745,92 @@ SEC("kprobe/dmaengine_put")
 int BPF_KPROBE(kprobe_dmaengine_put)
 {
 	dmaengine_user(ctx, DMARW_EV_DMAENGINE_PUT, DMARW_HOOK_DMAENGINE_PUT);
+	return 0;
+}
+
+/*
+ * ---- startup snapshot: walk dma_device_list ----
+ *
+ * Run through BPF_PROG_TEST_RUN before the hooks are attached, once per
+ * device: each run emits device number snap_index and its channels, so the
+ * verifier sees two short bounded loops instead of a nested one.
+ */
+#define MAX_DEVICES_WALKED	64
+
+const volatile __u64 dma_device_list_addr = 0;	/* &dma_device_list, kallsyms */
+__u32 snap_index = 0;
+__u32 snap_done = 0;
+
+static __always_inline void snap_channel(void *ctx, struct dma_device *device,
+					 struct dma_chan *chan)
+{
+	struct dmarw_event *ev;
+	char *name;
+
+	ev = event_begin(ctx, DMARW_EV_SNAP_CHAN, DMARW_HOOK_CHAN_GET, device, chan, NULL);
+	if (!ev)
+		return;
+	ev->client_count_after = BPF_CORE_READ(chan, client_count);
+	ev->kref_after = read_kref(device);
+	ev->dev_name[0] = 0;
+	if (bpf_core_field_exists(chan->dbg_client_name)) {
+		name = BPF_CORE_READ(chan, dbg_client_name);
+		if (name)
+			bpf_probe_read_kernel_str(ev->dev_name, sizeof(ev->dev_name), name);
+	}
+	ev->nr_stack = 0;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("raw_tp")
+int snapshot_walk(void *ctx)
+{
+	struct list_head *head = (void *)dma_device_list_addr, *pos = NULL, *cpos, *chead;
+	struct dma_device *device;
+	struct dmarw_event *ev;
+	struct dma_chan *chan;
+	__u32 i;
+
+	if (!head || snap_done)
+		return 0;
+	bpf_probe_read_kernel(&pos, sizeof(pos), &head->next);
+	for (i = 0; i < MAX_DEVICES_WALKED; i++) {
+		if (!pos || pos == head) {
+			snap_done = 1;
+			return 0;
+		}
+		if (i == snap_index)
+			break;
+		bpf_probe_read_kernel(&pos, sizeof(pos), &pos->next);
+	}
+	if (i == MAX_DEVICES_WALKED) {
+		snap_done = 1;
+		return 0;
+	}
+	snap_index++;
+	device = (void *)pos - bpf_core_field_offset(struct dma_device, global_node);
+	ev = event_begin(ctx, DMARW_EV_SNAP_DEVICE, DMARW_HOOK_DEV_REGISTER, device, NULL, NULL);
+	if (!ev)
+		return 0;
+	ev->kref_after = read_kref(device);
+	walk_channels(device, &ev->client_count_after, &ev->chan_id);
+	ev->ret = ev->chan_id;		/* channels in use */
+	ev->chan_id = -1;
+	if (!BPF_CORE_READ(device, chancnt) &&
+	    BPF_CORE_READ(device, channels.next) !=
+	    (void *)device + bpf_core_field_offset(struct dma_device, channels))
+		ev->flags |= DMARW_F_UNREGISTERED;
+	ev->nr_stack = 0;
+	bpf_ringbuf_submit(ev, 0);
+
+	chead = (void *)device + bpf_core_field_offset(struct dma_device, channels);
+	cpos = BPF_CORE_READ(device, channels.next);
+	for (i = 0; i < MAX_CHANNELS_WALKED; i++) {
+		if (!cpos || cpos == chead)
+			break;
+		chan = (void *)cpos - bpf_core_field_offset(struct dma_chan, device_node);
+		snap_channel(ctx, device, chan);
+		cpos = BPF_CORE_READ(cpos, next);
+	}
 	return 0;
 }

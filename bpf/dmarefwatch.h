@@ -27,6 +27,13 @@ enum dmarw_event_type {
 	DMARW_EV_REQUEST_CHAN = 8,	/* dma_request_chan() & co returned */
 	DMARW_EV_DMAENGINE_GET = 9,	/* dmaengine_get() entered */
 	DMARW_EV_DMAENGINE_PUT = 10,	/* dmaengine_put() entered */
+	/*
+	 * Startup snapshot, from a walk of the kernel's dma_device_list (not
+	 * events: the session turns them into a struct snapshot).  SNAP_CHAN
+	 * carries chan->dbg_client_name in dev_name when the kernel has it.
+	 */
+	DMARW_EV_SNAP_DEVICE = 11,
+	DMARW_EV_SNAP_CHAN = 12,
 	DMARW_EV_MAX
 };
 
@@ -52,6 +59,8 @@ enum dmarw_hook {
 #define DMARW_F_RELEASE_FIELD	(1u << 3) /* kernel has dma_device.device_release */
 #define DMARW_F_RELEASE_INFERRED (1u << 4) /* DEV_RELEASE deduced from the kref,
 					     dma_device_release() not hooked */
+#define DMARW_F_UNREGISTERED	(1u << 5) /* SNAP_DEVICE: chancnt is 0 with channels
+					     still listed: unregistered, not released */
 
 /* Ring buffer record; also the unit of a recorded trace (after decoding). */
 struct dmarw_event {

@@ -98,6 +98,7 @@ struct loader {
 	loader_event_fn fn;
 	void *ctx;
 	int nr_cpus;
+	uint64_t list_addr;		/* &dma_device_list, 0 unknown */
 };
 
 static bool verbose;
@@ -195,6 +196,29 @@ static int kallsyms_has(const char *func, char *clone, size_t clone_len)
 		if (!strncmp(name, func, n) && name[n] == '.' && !found) {
 			snprintf(clone, clone_len, "%s", name);
 			found = -1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Address of a data symbol (needs CONFIG_KALLSYMS_ALL and root), 0 if none. */
+static uint64_t kallsyms_data_addr(const char *sym)
+{
+	unsigned long long addr;
+	char line[512], name[256], type;
+	uint64_t found = 0;
+	FILE *f;
+
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (!strcmp(name, sym) && strchr("dDbB", type)) {
+			found = addr;
+			break;
 		}
 	}
 	fclose(f);
@@ -339,6 +363,9 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 		ret = -ENOTSUP;
 		goto fail;
 	}
+	l->list_addr = kallsyms_data_addr("dma_device_list");
+	l->skel->rodata->dma_device_list_addr = l->list_addr;
+	bpf_program__set_autoload(l->skel->progs.snapshot_walk, l->list_addr != 0);
 	l->skel->rodata->capture_stack = opts->stacks;
 	l->skel->rodata->release_hooked =
 		strcmp(l->mode[DMARW_HOOK_DEV_RELEASE], "unavailable") != 0;
@@ -348,6 +375,25 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 			 opts->verbose ? "" : " (run with -v for the verifier log)");
 		goto fail;
 	}
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, l, NULL);
+	if (!l->rb) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the ring buffer: %s", strerr(ret));
+		goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	btf__free(vmlinux);
+	loader__close(l);
+	return ret < 0 ? ret : -EINVAL;
+}
+
+int loader__attach(struct loader *l, char *err, size_t errlen)
+{
+	struct bpf_program *p;
+	int h, i;
+
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
 		bool fentry = !strcmp(l->mode[h], "fentry");
 
@@ -365,25 +411,15 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 				l->links[h][i] = bpf_program__attach_kprobe(p, hooks[h].kretprobe[i],
 									    hooks[h].func);
 			if (!l->links[h][i]) {
-				ret = -errno;
+				int ret = -errno;
+
 				snprintf(err, errlen, "cannot attach %s to %s: %s", name,
 					 hooks[h].func, strerr(ret));
-				goto fail;
+				return ret;
 			}
 		}
 	}
-	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, l, NULL);
-	if (!l->rb) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open the ring buffer: %s", strerr(ret));
-		goto fail;
-	}
-	*out = l;
 	return 0;
-fail:
-	btf__free(vmlinux);
-	loader__close(l);
-	return ret < 0 ? ret : -EINVAL;
 }
 
 void loader__close(struct loader *l)
@@ -398,6 +434,30 @@ void loader__close(struct loader *l)
 			bpf_link__destroy(l->links[h][i]);
 	dmarefwatch_bpf__destroy(l->skel);
 	free(l);
+}
+
+int loader__snapshot(struct loader *l)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int fd, i, err;
+
+	if (!l->list_addr)
+		return -ENOENT;
+	fd = bpf_program__fd(l->skel->progs.snapshot_walk);
+	if (fd < 0)
+		return -ENOENT;
+	l->skel->bss->snap_index = 0;
+	l->skel->bss->snap_done = 0;
+	for (i = 0; i < 64 && !l->skel->bss->snap_done; i++) {
+		err = bpf_prog_test_run_opts(fd, &opts);
+		if (err)
+			return -errno;
+		/* drain as we go: a device's channels must fit in the buffer */
+		err = ring_buffer__consume(l->rb);
+		if (err < 0)
+			return err;
+	}
+	return 0;
 }
 
 int loader__poll(struct loader *l, int timeout_ms)

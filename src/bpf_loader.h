@@ -29,11 +29,19 @@ struct loader;
 typedef int (*loader_event_fn)(void *ctx, const struct dmarw_event *ev);
 
 /*
- * Probe, load and attach.  On failure returns -errno (-EPERM, -ENOTSUP,
- * -ENOENT, ...) and writes one line saying why into err.
+ * Probe and load (nothing attached yet).  On failure returns -errno (-EPERM,
+ * -ENOTSUP, -ENOENT, ...) and writes one line saying why into err.
  */
 int loader__open(struct loader **out, const struct loader_opts *opts,
 		 loader_event_fn fn, void *ctx, char *err, size_t errlen);
+/*
+ * Walk the kernel's dma_device_list before attaching: DMARW_EV_SNAP_DEVICE
+ * and DMARW_EV_SNAP_CHAN records reach the event callback.  -ENOENT when the
+ * list is not in kallsyms, -errno when the kernel cannot run the walker.
+ */
+int loader__snapshot(struct loader *l);
+/* Attach every chosen hook; one line in err on failure. */
+int loader__attach(struct loader *l, char *err, size_t errlen);
 void loader__close(struct loader *l);
 /* Consume events: like ring_buffer__poll(); -EINTR on a signal. */
 int loader__poll(struct loader *l, int timeout_ms);

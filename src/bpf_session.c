@@ -21,17 +21,53 @@ struct session {
 	struct rw_event ev;	/* decode buffer: large, keep it off the stack */
 };
 
+static void snapshot_record(struct session *s, const struct rw_event *ev)
+{
+	if (ev->type == DMARW_EV_SNAP_DEVICE) {
+		struct snapshot_device d = {
+			.device_key = ev->device_key,
+			.dev_id = ev->dev_id,
+			.kref = (ev->flags & DMARW_F_KREF_VALID) ? ev->kref_after : -1,
+			.has_release = (ev->flags & DMARW_F_RELEASE_FIELD) ?
+				!!(ev->flags & DMARW_F_HAS_RELEASE) : -1,
+			.state = (ev->flags & DMARW_F_UNREGISTERED) ?
+				DMARW_DEV_UNREGISTERED : DMARW_DEV_REGISTERED,
+		};
+
+		memcpy(d.dev_name, ev->dev_name, sizeof(d.dev_name));
+		memcpy(d.drv_name, ev->drv_name, sizeof(d.drv_name));
+		snapshot__add_device(s->start, &d);
+	} else {
+		struct snapshot_channel c = {
+			.chan_key = ev->chan_key,
+			.device_key = ev->device_key,
+			.dev_id = ev->dev_id,
+			.chan_id = ev->chan_id,
+			.client_count = ev->client_count_after,
+		};
+
+		/* the walker puts chan->dbg_client_name into dev_name */
+		memcpy(c.client_name, ev->dev_name, sizeof(c.client_name));
+		snapshot__add_channel(s->start, &c);
+	}
+}
+
 static int on_raw_event(void *ctx, const struct dmarw_event *raw)
 {
 	struct session *s = ctx;
 
 	if (decoder__decode(s->dec, raw, &s->ev))
 		return 0;
+	if (s->ev.type == DMARW_EV_SNAP_DEVICE || s->ev.type == DMARW_EV_SNAP_CHAN) {
+		snapshot_record(s, &s->ev);
+		return 0;
+	}
 	/* events without a device (dmaengine_get/put) always pass */
 	if (s->ev.dev_id >= 0 &&
 	    !env_device_selected(s->ev.dev_id, s->ev.dev_name, s->ev.drv_name))
 		return 0;
-	engine__feed(s->engine, &s->ev);
+	if (s->engine)
+		engine__feed(s->engine, &s->ev);
 	if (s->fn)
 		s->fn(s->ctx, &s->ev);
 	return 0;
@@ -58,10 +94,10 @@ static void filter_snapshot(struct snapshot *snap)
 	snap->nr_devices = n;
 }
 
-int session__open(struct session **out, struct engine *e, session_event_fn fn, void *ctx)
+int session__open(struct session **out, struct engine *e, bool attach,
+		 session_event_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct loader_opts lo = { .mode = env.mode, .stacks = env.stacks, .verbose = env.verbose };
-	char err[1024] = "";
 	struct session *s;
 	int ret;
 
@@ -75,7 +111,7 @@ int session__open(struct session **out, struct engine *e, session_event_fn fn, v
 	s->ks = ksyms__load(NULL);
 	if (!s->ks) {
 		ret = -errno;
-		p_err("cannot read /proc/kallsyms: %s", strerror(errno));
+		snprintf(err, errlen, "cannot read /proc/kallsyms: %s", strerror(errno));
 		goto fail;
 	}
 	if (ksyms__restricted(s->ks))
@@ -86,24 +122,42 @@ int session__open(struct session **out, struct engine *e, session_event_fn fn, v
 		ret = -ENOMEM;
 		goto fail;
 	}
-	/* the snapshot comes first: nothing taken after it is missed */
-	s->start = snapshot__new("sysfs");
+	ret = loader__open(&s->loader, &lo, on_raw_event, s, err, errlen);
+	if (ret)
+		goto fail;
+	/*
+	 * The snapshot comes before the hooks: a reference taken in between
+	 * looks older than tracing, which costs attribution, never a false
+	 * verdict.  The kernel's own list first, sysfs when it cannot be walked.
+	 */
+	s->start = snapshot__new("bpf");
 	if (!s->start) {
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = loader__open(&s->loader, &lo, on_raw_event, s, err, sizeof(err));
+	ret = loader__snapshot(s->loader);
 	if (ret) {
-		p_err("cannot trace here: %s", err);
-		goto fail;
-	}
-	ret = snapshot__read_sysfs(s->start, "/", err, sizeof(err));
-	if (ret) {
-		p_err("cannot read the kernel's dmaengine state: %s", err);
-		goto fail;
+		if (env.verbose)
+			p_info("kernel device list not readable (%s): snapshot from sysfs",
+			       strerror(-ret));
+		snapshot__free(s->start);
+		s->start = snapshot__new("sysfs");
+		if (!s->start) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		ret = snapshot__read_sysfs(s->start, "/", err, errlen);
+		if (ret)
+			goto fail;
 	}
 	filter_snapshot(s->start);
-	engine__load_snapshot(e, s->start, now_mono_ns());
+	if (e)
+		engine__load_snapshot(e, s->start, now_mono_ns());
+	if (attach) {
+		ret = loader__attach(s->loader, err, errlen);
+		if (ret)
+			goto fail;
+	}
 	session__sync(s);
 	session__print_hooks(s, stderr, env.verbose);
 	*out = s;
@@ -136,13 +190,13 @@ uint64_t session__sync(struct session *s)
 	uint64_t hits, lost, lost_total = 0, delta;
 	int h;
 
-	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+	for (h = 0; h < DMARW_HOOK_MAX && s->engine; h++) {
 		loader__hook_stats(s->loader, h, &hits, &lost);
 		engine__set_hook(s->engine, h, loader__hook_mode(s->loader, h, NULL), hits, lost);
 		lost_total += lost;
 	}
 	delta = lost_total - s->lost_seen;
-	if (delta)
+	if (delta && s->engine)
 		engine__add_lost(s->engine, delta);
 	s->lost_seen = lost_total;
 	return delta;

@@ -19,10 +19,13 @@ struct session;
 typedef void (*session_event_fn)(void *ctx, const struct rw_event *ev);
 
 /*
- * Attach the hooks and load the startup snapshot into @e.  Prints why and
- * returns -errno when tracing is not possible (the caller exits 2).
+ * Load the BPF object, take the startup snapshot (the kernel's device list,
+ * else sysfs) into @e (may be NULL), then attach the hooks unless !attach
+ * (the snapshot command).  Returns -errno with one line in @err when
+ * tracing is not possible (the caller exits 2).
  */
-int session__open(struct session **out, struct engine *e, session_event_fn fn, void *ctx);
+int session__open(struct session **out, struct engine *e, bool attach,
+		  session_event_fn fn, void *ctx, char *err, size_t errlen);
 void session__close(struct session *s);
 /* Consume events for up to timeout_ms; -EINTR on a signal. */
 int session__poll(struct session *s, int timeout_ms);
