@@ -1,0 +1,694 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Trace file writer and replay.  Format: docs/trace-format.md.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+#include "event_print.h"
+#include "json_parse.h"
+#include "json_writer.h"
+#include "trace_file.h"
+
+/* ---- writer ---- */
+
+struct trace_writer {
+	FILE *f;
+	bool own;
+	struct json_writer *jw;
+	uint64_t *keys;			/* keys[i] is written as i + 1 */
+	size_t nr_keys, cap_keys;
+	size_t last;
+	bool failed;
+	char path[256];
+};
+
+struct trace_writer *trace_writer__open(const char *path, const char *kernel,
+					char *err, size_t errlen)
+{
+	struct trace_writer *tw = calloc(1, sizeof(*tw));
+
+	if (!tw) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	snprintf(tw->path, sizeof(tw->path), "%s", path);
+	if (!strcmp(path, "-")) {
+		tw->f = stdout;
+	} else {
+		tw->f = fopen(path, "w");
+		tw->own = true;
+	}
+	if (!tw->f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(tw);
+		return NULL;
+	}
+	tw->jw = jsonw__new(tw->f, false);
+	if (!tw->jw) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		if (tw->own)
+			fclose(tw->f);
+		free(tw);
+		return NULL;
+	}
+	jsonw__start_object(tw->jw);
+	jsonw__uint_field(tw->jw, "dmarefwatch_trace", TRACE_VERSION);
+	jsonw__string_field(tw->jw, "kernel", kernel ? kernel : "");
+	jsonw__string_field(tw->jw, "tool", "dmarefwatch");
+	jsonw__end_object(tw->jw);
+	return tw;
+}
+
+/* Opaque key -> small number in the file, 0 stays 0. */
+static uint64_t map_key(struct trace_writer *tw, uint64_t key)
+{
+	uint64_t *nk;
+	size_t i, ncap;
+
+	if (!key)
+		return 0;
+	if (tw->last < tw->nr_keys && tw->keys[tw->last] == key)
+		return tw->last + 1;
+	for (i = 0; i < tw->nr_keys; i++) {
+		if (tw->keys[i] == key) {
+			tw->last = i;
+			return i + 1;
+		}
+	}
+	if (tw->nr_keys == tw->cap_keys) {
+		ncap = tw->cap_keys ? tw->cap_keys * 2 : 32;
+		nk = realloc(tw->keys, ncap * sizeof(*nk));
+		if (!nk) {
+			tw->failed = true;
+			return 0;
+		}
+		tw->keys = nk;
+		tw->cap_keys = ncap;
+	}
+	tw->keys[tw->nr_keys] = key;
+	tw->last = tw->nr_keys;
+	return ++tw->nr_keys;
+}
+
+static int status(struct trace_writer *tw)
+{
+	if (ferror(tw->f))
+		tw->failed = true;
+	return tw->failed ? -EIO : 0;
+}
+
+static void str_field(struct json_writer *jw, const char *name, const char *s, size_t max)
+{
+	jsonw__name(jw, name);
+	jsonw__string_len(jw, s, strnlen(s, max));
+}
+
+static void write_snapshot_body(struct trace_writer *tw, const struct snapshot *snap)
+{
+	struct json_writer *jw = tw->jw;
+	size_t i;
+
+	str_field(jw, "source", snap->source, sizeof(snap->source));
+	jsonw__name(jw, "devices");
+	jsonw__start_array(jw);
+	for (i = 0; i < snap->nr_devices; i++) {
+		const struct snapshot_device *d = &snap->devices[i];
+
+		jsonw__start_object(jw);
+		jsonw__uint_field(jw, "device", map_key(tw, d->device_key));
+		jsonw__int_field(jw, "dev_id", d->dev_id);
+		str_field(jw, "dev_name", d->dev_name, sizeof(d->dev_name));
+		str_field(jw, "drv_name", d->drv_name, sizeof(d->drv_name));
+		jsonw__int_field(jw, "kref", d->kref);
+		jsonw__int_field(jw, "has_release", d->has_release);
+		jsonw__uint_field(jw, "state", d->state);
+		jsonw__end_object(jw);
+	}
+	jsonw__end_array(jw);
+	jsonw__name(jw, "channels");
+	jsonw__start_array(jw);
+	for (i = 0; i < snap->nr_channels; i++) {
+		const struct snapshot_channel *c = &snap->channels[i];
+
+		jsonw__start_object(jw);
+		jsonw__uint_field(jw, "chan", map_key(tw, c->chan_key));
+		jsonw__uint_field(jw, "device", map_key(tw, c->device_key));
+		jsonw__int_field(jw, "dev_id", c->dev_id);
+		jsonw__int_field(jw, "chan_id", c->chan_id);
+		jsonw__int_field(jw, "client_count", c->client_count);
+		str_field(jw, "client_name", c->client_name, sizeof(c->client_name));
+		jsonw__end_object(jw);
+	}
+	jsonw__end_array(jw);
+}
+
+int trace_writer__snapshot(struct trace_writer *tw, const struct snapshot *snap,
+			   uint64_t now_ns)
+{
+	jsonw__start_object(tw->jw);
+	jsonw__string_field(tw->jw, "type", "snapshot");
+	jsonw__uint_field(tw->jw, "now_ns", now_ns);
+	write_snapshot_body(tw, snap);
+	jsonw__end_object(tw->jw);
+	return status(tw);
+}
+
+int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, const char *mode,
+		       uint64_t hits, uint64_t lost)
+{
+	jsonw__start_object(tw->jw);
+	jsonw__string_field(tw->jw, "type", "hook");
+	jsonw__string_field(tw->jw, "hook", rw_hook_name(hook));
+	jsonw__string_field(tw->jw, "mode", mode ? mode : "");
+	jsonw__uint_field(tw->jw, "hits", hits);
+	jsonw__uint_field(tw->jw, "lost", lost);
+	jsonw__end_object(tw->jw);
+	return status(tw);
+}
+
+int trace_writer__event(struct trace_writer *tw, const struct rw_event *ev)
+{
+	struct rw_event *copy = malloc(sizeof(*copy));
+
+	if (!copy) {
+		tw->failed = true;
+		return -ENOMEM;
+	}
+	*copy = *ev;
+	copy->device_key = map_key(tw, ev->device_key);
+	copy->chan_key = map_key(tw, ev->chan_key);
+	jsonw__start_object(tw->jw);
+	jsonw__string_field(tw->jw, "type", "event");
+	event_print__json_fields(tw->jw, copy);
+	jsonw__end_object(tw->jw);
+	free(copy);
+	return status(tw);
+}
+
+int trace_writer__lost(struct trace_writer *tw, uint64_t n)
+{
+	jsonw__start_object(tw->jw);
+	jsonw__string_field(tw->jw, "type", "lost");
+	jsonw__uint_field(tw->jw, "count", n);
+	jsonw__end_object(tw->jw);
+	return status(tw);
+}
+
+int trace_writer__scan(struct trace_writer *tw, uint64_t now_ns, uint64_t min_age_ns)
+{
+	jsonw__start_object(tw->jw);
+	jsonw__string_field(tw->jw, "type", "scan");
+	jsonw__uint_field(tw->jw, "now_ns", now_ns);
+	jsonw__uint_field(tw->jw, "min_age_ns", min_age_ns);
+	jsonw__end_object(tw->jw);
+	return status(tw);
+}
+
+int trace_writer__finish(struct trace_writer *tw, uint64_t now_ns,
+			 const struct snapshot *final)
+{
+	jsonw__start_object(tw->jw);
+	jsonw__string_field(tw->jw, "type", "finish");
+	jsonw__uint_field(tw->jw, "now_ns", now_ns);
+	jsonw__name(tw->jw, "final");
+	if (final) {
+		jsonw__start_object(tw->jw);
+		write_snapshot_body(tw, final);
+		jsonw__end_object(tw->jw);
+	} else {
+		jsonw__null(tw->jw);
+	}
+	jsonw__end_object(tw->jw);
+	return status(tw);
+}
+
+int trace_writer__flush(struct trace_writer *tw)
+{
+	if (fflush(tw->f))
+		tw->failed = true;
+	return status(tw);
+}
+
+int trace_writer__close(struct trace_writer *tw, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (!tw)
+		return 0;
+	if (fflush(tw->f) || ferror(tw->f))
+		tw->failed = true;
+	if (tw->own && fclose(tw->f))
+		tw->failed = true;
+	if (tw->failed) {
+		ret = -EIO;
+		snprintf(err, errlen, "%s: write error", tw->path);
+	}
+	jsonw__free(tw->jw);
+	free(tw->keys);
+	free(tw);
+	return ret;
+}
+
+/* ---- replay ---- */
+
+struct reader {
+	const char *path;
+	uint64_t line;
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int bad(struct reader *r, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (r->failed)
+		return -EINVAL;
+	r->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(r->err, r->errlen, "%s:%llu: %s", r->path, (unsigned long long)r->line, msg);
+	return -EINVAL;
+}
+
+static const struct json_value *member(struct reader *r, const struct json_value *obj,
+				       const char *name, enum json_type type)
+{
+	const struct json_value *v = json_get(obj, name);
+
+	if (!v) {
+		bad(r, "missing field \"%s\"", name);
+		return NULL;
+	}
+	if (v->type != type) {
+		bad(r, "field \"%s\" must be %s %s, got %s", name,
+		    type == JSON_ARRAY || type == JSON_OBJECT ? "an" : "a",
+		    json_type_name(type), json_type_name(v->type));
+		return NULL;
+	}
+	return v;
+}
+
+static int get_u64(struct reader *r, const struct json_value *obj, const char *name,
+		   uint64_t max, uint64_t *out)
+{
+	const struct json_value *v = member(r, obj, name, JSON_NUMBER);
+
+	if (!v)
+		return -EINVAL;
+	if (!json_to_u64(v, out) || *out > max)
+		return bad(r, "field \"%s\" must be an integer in 0..%llu", name,
+			   (unsigned long long)max);
+	return 0;
+}
+
+static int get_i64(struct reader *r, const struct json_value *obj, const char *name,
+		   int64_t min, int64_t max, int64_t *out)
+{
+	const struct json_value *v = member(r, obj, name, JSON_NUMBER);
+
+	if (!v)
+		return -EINVAL;
+	if (!json_to_i64(v, out) || *out < min || *out > max)
+		return bad(r, "field \"%s\" must be an integer in %lld..%lld", name,
+			   (long long)min, (long long)max);
+	return 0;
+}
+
+static int get_u32(struct reader *r, const struct json_value *obj, const char *name,
+		   uint32_t *out)
+{
+	uint64_t v;
+
+	if (get_u64(r, obj, name, UINT32_MAX, &v))
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int get_s32(struct reader *r, const struct json_value *obj, const char *name,
+		   int32_t *out)
+{
+	int64_t v;
+
+	if (get_i64(r, obj, name, INT32_MIN, INT32_MAX, &v))
+		return -EINVAL;
+	*out = (int32_t)v;
+	return 0;
+}
+
+static int get_str(struct reader *r, const struct json_value *obj, const char *name,
+		   char *out, size_t size)
+{
+	const struct json_value *v = member(r, obj, name, JSON_STRING);
+
+	if (!v)
+		return -EINVAL;
+	if (v->len >= size)
+		return bad(r, "field \"%s\" longer than %zu bytes", name, size - 1);
+	memcpy(out, v->string, v->len + 1);
+	return 0;
+}
+
+static int read_snapshot(struct reader *r, const struct json_value *obj,
+			 struct snapshot **out)
+{
+	const struct json_value *devs, *chans;
+	struct snapshot *snap;
+	char source[SNAPSHOT_SOURCE_LEN];
+	size_t i;
+
+	*out = NULL;
+	if (get_str(r, obj, "source", source, sizeof(source)))
+		return -EINVAL;
+	devs = member(r, obj, "devices", JSON_ARRAY);
+	chans = devs ? member(r, obj, "channels", JSON_ARRAY) : NULL;
+	if (!chans)
+		return -EINVAL;
+	snap = snapshot__new(source);
+	if (!snap)
+		return bad(r, "out of memory");
+	for (i = 0; i < devs->len; i++) {
+		const struct json_value *d = &devs->items[i];
+		struct snapshot_device sd = { 0 };
+		int64_t v;
+
+		if (d->type != JSON_OBJECT) {
+			bad(r, "devices[%zu] must be an object", i);
+			goto fail;
+		}
+		if (get_u64(r, d, "device", UINT64_MAX, &sd.device_key) ||
+		    get_s32(r, d, "dev_id", &sd.dev_id) ||
+		    get_str(r, d, "dev_name", sd.dev_name, sizeof(sd.dev_name)) ||
+		    get_str(r, d, "drv_name", sd.drv_name, sizeof(sd.drv_name)) ||
+		    get_s32(r, d, "kref", &sd.kref) ||
+		    get_i64(r, d, "has_release", -1, 1, &v) ||
+		    get_u32(r, d, "state", &sd.state))
+			goto fail;
+		sd.has_release = (int32_t)v;
+		if (sd.state > DMARW_DEV_RELEASED) {
+			bad(r, "devices[%zu]: unknown state %u", i, sd.state);
+			goto fail;
+		}
+		if (snapshot__add_device(snap, &sd)) {
+			bad(r, "out of memory");
+			goto fail;
+		}
+	}
+	for (i = 0; i < chans->len; i++) {
+		const struct json_value *c = &chans->items[i];
+		struct snapshot_channel sc = { 0 };
+
+		if (c->type != JSON_OBJECT) {
+			bad(r, "channels[%zu] must be an object", i);
+			goto fail;
+		}
+		if (get_u64(r, c, "chan", UINT64_MAX, &sc.chan_key) ||
+		    get_u64(r, c, "device", UINT64_MAX, &sc.device_key) ||
+		    get_s32(r, c, "dev_id", &sc.dev_id) ||
+		    get_s32(r, c, "chan_id", &sc.chan_id) ||
+		    get_s32(r, c, "client_count", &sc.client_count) ||
+		    get_str(r, c, "client_name", sc.client_name, sizeof(sc.client_name)))
+			goto fail;
+		if (snapshot__add_channel(snap, &sc)) {
+			bad(r, "out of memory");
+			goto fail;
+		}
+	}
+	*out = snap;
+	return 0;
+fail:
+	snapshot__free(snap);
+	return -EINVAL;
+}
+
+static int read_frames(struct reader *r, const struct json_value *obj, struct rw_event *ev)
+{
+	const struct json_value *st = member(r, obj, "stack", JSON_ARRAY);
+	size_t i;
+
+	if (!st)
+		return -EINVAL;
+	if (st->len > DMARW_MAX_STACK)
+		return bad(r, "stack has %zu frames, at most %d", st->len, DMARW_MAX_STACK);
+	for (i = 0; i < st->len; i++) {
+		const struct json_value *f = &st->items[i];
+
+		if (f->type != JSON_OBJECT)
+			return bad(r, "stack[%zu] must be an object", i);
+		if (get_str(r, f, "func", ev->frames[i].func, RW_FUNC_LEN) ||
+		    get_u32(r, f, "off", &ev->frames[i].offset) ||
+		    get_str(r, f, "module", ev->frames[i].module, RW_MODULE_LEN))
+			return -EINVAL;
+	}
+	ev->nr_frames = (uint32_t)st->len;
+	return 0;
+}
+
+static int read_event(struct reader *r, const struct json_value *obj, struct rw_event *ev)
+{
+	const struct json_value *v;
+	int t;
+
+	memset(ev, 0, sizeof(*ev));
+	v = member(r, obj, "event", JSON_STRING);
+	if (!v)
+		return -EINVAL;
+	t = rw_event_type_parse(v->string);
+	if (t < 0)
+		return bad(r, "unknown event \"%.40s\"", v->string);
+	ev->type = (enum dmarw_event_type)t;
+	v = member(r, obj, "hook", JSON_STRING);
+	if (!v)
+		return -EINVAL;
+	t = rw_hook_parse(v->string);
+	if (t < 0)
+		return bad(r, "unknown hook \"%.40s\"", v->string);
+	ev->hook = (enum dmarw_hook)t;
+	if (get_u64(r, obj, "ts_ns", UINT64_MAX, &ev->ts_ns) ||
+	    get_u32(r, obj, "cpu", &ev->cpu) ||
+	    get_u32(r, obj, "pid", &ev->pid) ||
+	    get_u32(r, obj, "tgid", &ev->tgid) ||
+	    get_str(r, obj, "comm", ev->comm, sizeof(ev->comm)) ||
+	    get_u64(r, obj, "device", UINT64_MAX, &ev->device_key) ||
+	    get_u64(r, obj, "chan", UINT64_MAX, &ev->chan_key) ||
+	    get_s32(r, obj, "dev_id", &ev->dev_id) ||
+	    get_s32(r, obj, "chan_id", &ev->chan_id) ||
+	    get_str(r, obj, "dev_name", ev->dev_name, sizeof(ev->dev_name)) ||
+	    get_str(r, obj, "drv_name", ev->drv_name, sizeof(ev->drv_name)) ||
+	    get_i64(r, obj, "ret", INT64_MIN, INT64_MAX, &ev->ret) ||
+	    get_s32(r, obj, "client_count_before", &ev->client_count_before) ||
+	    get_s32(r, obj, "client_count_after", &ev->client_count_after) ||
+	    get_s32(r, obj, "kref_before", &ev->kref_before) ||
+	    get_s32(r, obj, "kref_after", &ev->kref_after) ||
+	    get_u32(r, obj, "flags", &ev->flags))
+		return -EINVAL;
+	return read_frames(r, obj, ev);
+}
+
+/*
+ * Read one line into *buf (grown up to TRACE_MAX_LINE).  Returns 1 with a
+ * line, 0 at EOF, -EINVAL for a line that is too long or holds NUL.
+ */
+static int read_line(struct reader *r, FILE *f, char **buf, size_t *cap, size_t *len)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF) {
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			return bad(r, "NUL byte in line");
+		if (n >= TRACE_MAX_LINE)
+			return bad(r, "line longer than %u bytes", TRACE_MAX_LINE);
+		if (n + 1 >= *cap) {
+			size_t ncap = *cap ? *cap * 2 : 4096;
+			char *nb = realloc(*buf, ncap);
+
+			if (!nb)
+				return bad(r, "out of memory");
+			*buf = nb;
+			*cap = ncap;
+		}
+		(*buf)[n++] = (char)c;
+	}
+	if (ferror(f))
+		return bad(r, "read error: %s", strerror(errno));
+	if (c == EOF && n == 0)
+		return 0;
+	*len = n;
+	(*buf)[n] = '\0';
+	return 1;
+}
+
+static int do_line(struct reader *r, struct engine *e, struct trace_info *info,
+		   const struct json_value *obj, struct rw_event *ev)
+{
+	const struct json_value *type, *fv;
+	struct snapshot *snap = NULL;
+	uint64_t now, a, b;
+	int t;
+
+	type = member(r, obj, "type", JSON_STRING);
+	if (!type)
+		return -EINVAL;
+	if (info->finished)
+		return bad(r, "\"%.20s\" line after the finish line", type->string);
+	if (!strcmp(type->string, "event")) {
+		if (read_event(r, obj, ev))
+			return -EINVAL;
+		engine__feed(e, ev);
+		info->events++;
+	} else if (!strcmp(type->string, "snapshot")) {
+		if (get_u64(r, obj, "now_ns", UINT64_MAX, &now) || read_snapshot(r, obj, &snap))
+			return -EINVAL;
+		engine__load_snapshot(e, snap, now);
+		snapshot__free(snap);
+	} else if (!strcmp(type->string, "hook")) {
+		char mode[ENGINE_MODE_LEN];
+
+		fv = member(r, obj, "hook", JSON_STRING);
+		if (!fv)
+			return -EINVAL;
+		t = rw_hook_parse(fv->string);
+		if (t < 0)
+			return bad(r, "unknown hook \"%.40s\"", fv->string);
+		if (get_str(r, obj, "mode", mode, sizeof(mode)) ||
+		    get_u64(r, obj, "hits", UINT64_MAX, &a) ||
+		    get_u64(r, obj, "lost", UINT64_MAX, &b))
+			return -EINVAL;
+		if (strcmp(mode, "fentry") && strcmp(mode, "kprobe") &&
+		    strcmp(mode, "unavailable") && mode[0])
+			return bad(r, "unknown hook mode \"%s\"", mode);
+		engine__set_hook(e, (enum dmarw_hook)t, mode, a, b);
+	} else if (!strcmp(type->string, "lost")) {
+		if (get_u64(r, obj, "count", UINT64_MAX, &a))
+			return -EINVAL;
+		engine__add_lost(e, a);
+	} else if (!strcmp(type->string, "scan")) {
+		if (get_u64(r, obj, "now_ns", UINT64_MAX, &now) ||
+		    get_u64(r, obj, "min_age_ns", UINT64_MAX, &a))
+			return -EINVAL;
+		engine__scan(e, now, a);
+	} else if (!strcmp(type->string, "finish")) {
+		if (get_u64(r, obj, "now_ns", UINT64_MAX, &now))
+			return -EINVAL;
+		fv = json_get(obj, "final");
+		if (!fv)
+			return bad(r, "missing field \"final\"");
+		if (fv->type == JSON_OBJECT) {
+			if (read_snapshot(r, fv, &snap))
+				return -EINVAL;
+		} else if (fv->type != JSON_NULL) {
+			return bad(r, "field \"final\" must be an object or null, got %s",
+				   json_type_name(fv->type));
+		}
+		engine__finish(e, now, snap);
+		snapshot__free(snap);
+		info->finished = true;
+	} else {
+		return bad(r, "unknown line type \"%.40s\"", type->string);
+	}
+	return 0;
+}
+
+static int check_header(struct reader *r, const struct json_value *obj,
+			struct trace_info *info)
+{
+	const struct json_value *v = json_get(obj, "dmarefwatch_trace");
+	uint64_t ver;
+
+	if (!v)
+		return bad(r, "not a dmarefwatch trace (no \"dmarefwatch_trace\" header)");
+	if (!json_to_u64(v, &ver))
+		return bad(r, "field \"dmarefwatch_trace\" must be an integer version");
+	if (ver != TRACE_VERSION)
+		return bad(r, "unsupported trace version %llu (this build reads %d)",
+			   (unsigned long long)ver, TRACE_VERSION);
+	return get_str(r, obj, "kernel", info->kernel, sizeof(info->kernel));
+}
+
+int trace_file__replay_info(const char *path, struct engine *e, struct trace_info *info,
+			    char *err, size_t errlen)
+{
+	struct json_limits lim = JSON_LIMITS_DEFAULT;
+	struct reader r = { .path = path, .err = err, .errlen = errlen };
+	struct trace_info local;
+	struct json_value *obj = NULL;
+	struct json_error jerr;
+	struct rw_event *ev = NULL;
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	int ret = 0, got;
+	FILE *f;
+
+	if (!info)
+		info = &local;
+	memset(info, 0, sizeof(*info));
+	lim.max_bytes = TRACE_MAX_LINE;
+	f = fopen(path, "r");
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	ev = malloc(sizeof(*ev));
+	if (!ev) {
+		ret = bad(&r, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		r.line++;
+		got = read_line(&r, f, &buf, &cap, &len);
+		if (got < 0) {
+			ret = got;
+			goto out;
+		}
+		if (!got)
+			break;
+		info->lines++;
+		obj = json_parse(buf, len, &lim, &jerr);
+		if (!obj) {
+			ret = bad(&r, "column %d: %s", jerr.col, jerr.msg);
+			goto out;
+		}
+		if (obj->type != JSON_OBJECT) {
+			ret = bad(&r, "each line must be a JSON object, got %s",
+				  json_type_name(obj->type));
+			goto out;
+		}
+		if (r.line == 1)
+			ret = check_header(&r, obj, info);
+		else
+			ret = do_line(&r, e, info, obj, ev);
+		json_free(obj);
+		obj = NULL;
+		if (ret)
+			goto out;
+	}
+	if (r.line == 1) {
+		r.line = 0;
+		ret = bad(&r, "empty file, not a dmarefwatch trace");
+		snprintf(err, errlen, "%s: empty file, not a dmarefwatch trace", path);
+	}
+out:
+	json_free(obj);
+	free(ev);
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
+int trace_file__replay(const char *path, struct engine *e, char *err, size_t errlen)
+{
+	return trace_file__replay_info(path, e, NULL, err, errlen);
+}
