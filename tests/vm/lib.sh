@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for dmarefwatch VM test scripts (bash).  Source it:
+#     . "$(dirname "$0")/lib.sh"
+#
+# A scenario is one file that runs on both sides: on the host, vm_main boots
+# the guest once (tools/vm/run) and re-runs the same script inside it; in the
+# guest (DMARW_IN_VM=1) it runs the checks:
+#
+#     . "$(dirname "$0")/lib.sh"
+#     vm_main --expect-splat 'chan reference count' -- "$@"   # host: boots, exits
+#     prov_load nchan=2; client_load
+#     client request 0 mask && check_eq req-in-use "$(in_use dma0chan0)" 1
+#     finish
+#
+# Reporting: "PASS: <name>" and "FAIL: <name>: <reason>" lines on stdout; test
+# names get the prefix "$DMARW_TEST/" (default: the script name).  finish
+# exits 1 when anything failed.
+
+DMARW_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+DMARW_REPO=$(cd "$DMARW_TESTS_DIR/../.." && pwd)
+DMARW_CLIENT=/sys/kernel/debug/dmarw_client
+: "${DMARW_TEST:=$(basename "$0" .sh)}"
+DMARW_NPASS=0
+DMARW_NFAIL=0
+
+# ---- reporting ---------------------------------------------------------
+pass() {
+	echo "PASS: $DMARW_TEST/$1"
+	DMARW_NPASS=$((DMARW_NPASS + 1))
+}
+
+fail() {
+	local name=$1
+	shift
+	echo "FAIL: $DMARW_TEST/$name: $*"
+	DMARW_NFAIL=$((DMARW_NFAIL + 1))
+	return 1
+}
+
+# check NAME CMD [ARGS...]: PASS when CMD succeeds
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "failed: $*: $(echo $out)"
+	fi
+}
+
+# check_fails NAME CMD [ARGS...]: PASS when CMD fails
+check_fails() {
+	local name=$1
+	shift
+	if "$@" >/dev/null; then
+		fail "$name" "succeeded unexpectedly: $*"
+	else
+		pass "$name"
+	fi
+}
+
+# check_eq NAME GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "got '$2', want '$3'"
+	fi
+}
+
+# check_match NAME STRING ERE
+check_match() {
+	if printf '%s\n' "$2" | grep -qE -- "$3"; then
+		pass "$1"
+	else
+		fail "$1" "'$2' does not match /$3/"
+	fi
+}
+
+finish() {
+	echo "# $DMARW_TEST: $DMARW_NPASS passed, $DMARW_NFAIL failed"
+	[ "$DMARW_NFAIL" -eq 0 ]
+	exit $?
+}
+
+# ---- host side -----------------------------------------------------------
+# vm_main [tools/vm/run options] -- [args]: on the host, boot the guest and
+# run this script in it, then exit with its status (a harness failure, i.e.
+# status >= 120, is reported as a FAIL line).  In the guest: returns.
+vm_main() {
+	local opts=() rc
+	[ -n "${DMARW_IN_VM:-}" ] && return 0
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	cd "$DMARW_REPO" || exit 1
+	"$DMARW_REPO/tools/vm/run" --kernel "${DMARW_VM_KERNEL:-bookworm}" "${opts[@]}" \
+		--env "DMARW_TEST=$DMARW_TEST" -- bash "$DMARW_TESTS_DIR/$(basename "$0")" "$@"
+	rc=$?
+	if [ $rc -ge 120 ]; then
+		echo "FAIL: $DMARW_TEST: tools/vm/run failed with status $rc (see its message above)"
+	fi
+	exit $rc
+}
+
+# ---- guest side: modules ---------------------------------------------------
+kmod() { echo "${DMARW_KMOD_DIR:?not in the VM or no modules}/$1.ko"; }
+
+# prov_load [param=value...]: insmod dmarw_prov (ndev nchan no_release private fail_alloc)
+prov_load() { insmod "$(kmod dmarw_prov)" "$@"; }
+prov_unload() { rmmod dmarw_prov; }
+client_load() { insmod "$(kmod dmarw_client)" "$@"; }
+client_unload() { rmmod dmarw_client; }
+# mod_refcnt MODULE: the module's reference count
+mod_refcnt() { cat "/sys/module/$1/refcnt" 2>/dev/null || echo none; }
+prov_param() { echo "$2" >"/sys/module/dmarw_prov/parameters/$1"; }
+
+# ---- guest side: the client -------------------------------------------------
+# client CMD [ARGS...]: one command to the client; prints the result line,
+# returns 0 when it starts with "ok".
+client() {
+	echo "$*" 2>/dev/null >"$DMARW_CLIENT/ctl"
+	DMARW_RESULT=$(cat "$DMARW_CLIENT/result")
+	echo "$DMARW_RESULT"
+	case $DMARW_RESULT in ok\ *) return 0 ;; *) return 1 ;; esac
+}
+# client_chan CMD...: run the command, print only the channel name (4th field)
+client_chan() {
+	client "$@" >/dev/null || { echo "${DMARW_RESULT:-none}"; return 1; }
+	echo "$DMARW_RESULT" | cut -d' ' -f4
+}
+client_slots() { cat "$DMARW_CLIENT/slots"; }
+
+# ---- guest side: kernel state -------------------------------------------------
+# in_use CHAN: client_count of the channel from sysfs, "gone" if absent
+in_use() { cat "/sys/class/dma/$1/in_use" 2>/dev/null || echo gone; }
+# all_in_use: "dma0chan0=1 dma0chan1=0 ..." for every channel
+all_in_use() {
+	local c out=
+	for c in /sys/class/dma/*/in_use; do
+		[ -e "$c" ] || continue
+		out="$out $(basename "$(dirname "$c")")=$(cat "$c")"
+	done
+	echo "${out# }"
+}
+dma_summary() { cat /sys/kernel/debug/dmaengine/summary 2>/dev/null; }
+dmesg_has() { dmesg | grep -qE -- "$1"; }
+dmesg_count() { dmesg | grep -cE -- "$1"; }
+unbind() { echo "$1" >"/sys/bus/platform/drivers/${2:-dmarw_prov}/unbind"; }
+bind() { echo "$1" >"/sys/bus/platform/drivers/${2:-dmarw_prov}/bind"; }
