@@ -1412,3 +1412,14 @@ const struct engine_stats *engine__stats(const struct engine *e)
 {
 	return &e->stats;
 }
+
+const char *engine_dev_state_name(uint32_t state)
+{
+	switch (state) {
+	case DMARW_DEV_REGISTERED:	return "registered";
+	case DMARW_DEV_UNREGISTERING:	return "unregistering";
+	case DMARW_DEV_UNREGISTERED:	return "unregistered";
+	case DMARW_DEV_RELEASED:	return "released";
+	default:			return "unknown";
+	}
+}

@@ -142,4 +142,7 @@ const struct engine_holder *engine__holder(const struct engine *e, size_t i);
 const struct engine_hook *engine__hook(const struct engine *e, enum dmarw_hook hook);
 const struct engine_stats *engine__stats(const struct engine *e);
 
+/* "registered", "unregistering", "unregistered", "released", "unknown" */
+const char *engine_dev_state_name(uint32_t state);
+
 #endif /* __DMARW_ENGINE_H */
