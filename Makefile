@@ -15,7 +15,7 @@ OUT := build/$(ARCH)
 TRIPLE := aarch64-linux-gnu
 CC := $(TRIPLE)-gcc
 endif
-override CC := $(if $(filter default,$(origin CC)),cc,$(CC))
+
 
 CLANG ?= clang
 BPFTOOL ?= bpftool

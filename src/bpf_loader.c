@@ -323,7 +323,11 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	}
 	bpf_object__for_each_program(p, l->skel->obj)
 		bpf_program__set_autoload(p, false);
-	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+	for (h = 0; h < DMARW_HOOK_MAX && opts->no_hooks; h++) {
+		l->mode[h] = "unavailable";
+		snprintf(l->why[h], sizeof(l->why[h]), "not asked for");
+	}
+	for (h = 0; h < DMARW_HOOK_MAX && !opts->no_hooks; h++) {
 		const char *m = choose(vmlinux, h, opts->mode, kprobes, l->why[h],
 				       sizeof(l->why[h]));
 		const char *const *progs;
@@ -342,7 +346,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	btf__free(vmlinux);
 	vmlinux = NULL;
 	/* the required hooks must all be there; one reason when they share it */
-	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+	for (h = 0; h < DMARW_HOOK_MAX && !opts->no_hooks; h++) {
 		if (!hooks[h].required || strcmp(l->mode[h], "unavailable"))
 			continue;
 		if (nr_missing && strcmp(l->why[h], l->why[first]))
@@ -359,7 +363,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	}
 	if (nr_missing && same)
 		snprintf(err + off, off < errlen ? errlen - off : 0, ": %s", l->why[first]);
-	if (off || !any) {
+	if (off || (!any && !opts->no_hooks)) {
 		ret = -ENOTSUP;
 		goto fail;
 	}

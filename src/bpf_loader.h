@@ -22,6 +22,7 @@ struct loader_opts {
 	enum attach_mode mode;
 	bool stacks;		/* capture a kernel stack with every event */
 	bool verbose;		/* libbpf's own messages */
+	bool no_hooks;		/* only the snapshot walker: no hook is chosen */
 };
 
 struct loader;

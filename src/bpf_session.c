@@ -97,7 +97,10 @@ static void filter_snapshot(struct snapshot *snap)
 int session__open(struct session **out, struct engine *e, bool attach,
 		 session_event_fn fn, void *ctx, char *err, size_t errlen)
 {
-	struct loader_opts lo = { .mode = env.mode, .stacks = env.stacks, .verbose = env.verbose };
+	struct loader_opts lo = {
+		.mode = env.mode, .stacks = env.stacks, .verbose = env.verbose,
+		.no_hooks = !attach,
+	};
 	struct session *s;
 	int ret;
 
@@ -151,15 +154,13 @@ int session__open(struct session **out, struct engine *e, bool attach,
 			goto fail;
 	}
 	filter_snapshot(s->start);
-	if (e)
-		engine__load_snapshot(e, s->start, now_mono_ns());
 	if (attach) {
 		ret = loader__attach(s->loader, err, errlen);
 		if (ret)
 			goto fail;
 	}
-	session__sync(s);
-	session__print_hooks(s, stderr, env.verbose);
+	if (attach)
+		session__print_hooks(s, stderr, env.verbose);
 	*out = s;
 	return 0;
 fail:
@@ -176,6 +177,12 @@ void session__close(struct session *s)
 	ksyms__free(s->ks);
 	snapshot__free(s->start);
 	free(s);
+}
+
+void session__set_callback(struct session *s, session_event_fn fn, void *ctx)
+{
+	s->fn = fn;
+	s->ctx = ctx;
 }
 
 int session__poll(struct session *s, int timeout_ms)

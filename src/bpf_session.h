@@ -15,18 +15,21 @@
 
 struct session;
 
-/* Called for every event that passed the filter, after the engine saw it. */
+/* Called for every event that passed the filter, after @e (may be NULL) saw it. */
 typedef void (*session_event_fn)(void *ctx, const struct rw_event *ev);
 
 /*
  * Load the BPF object, take the startup snapshot (the kernel's device list,
- * else sysfs) into @e (may be NULL), then attach the hooks unless !attach
+ * else sysfs; see session__start_snapshot(), the caller loads it into the
+ * engine before the first poll), then attach the hooks unless !attach
  * (the snapshot command).  Returns -errno with one line in @err when
  * tracing is not possible (the caller exits 2).
  */
 int session__open(struct session **out, struct engine *e, bool attach,
 		  session_event_fn fn, void *ctx, char *err, size_t errlen);
 void session__close(struct session *s);
+/* Change the event callback (a recorder opened after the session). */
+void session__set_callback(struct session *s, session_event_fn fn, void *ctx);
 /* Consume events for up to timeout_ms; -EINTR on a signal. */
 int session__poll(struct session *s, int timeout_ms);
 /* Push hook modes, hits and newly lost events into the engine; returns the

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include "cli.h"
 
 struct env env = {
@@ -165,4 +166,11 @@ uint64_t now_mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+const char *kernel_release(void)
+{
+	static struct utsname u;
+
+	return uname(&u) ? "unknown" : u.release;
 }

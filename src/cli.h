@@ -47,6 +47,8 @@ FILE *open_output(const char *path);
 /* Parse "1.5", "2s", "500ms" into nanoseconds; -1 if bad. */
 long long parse_duration_ns(const char *s);
 uint64_t now_mono_ns(void);
+/* uname -r, for trace headers and reports. */
+const char *kernel_release(void);
 
 int cmd_trace(int argc, char **argv);
 int cmd_run(int argc, char **argv);

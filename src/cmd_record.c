@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* dmarefwatch record -o FILE: the engine's inputs to a trace file. */
+#include <string.h>
+#include "bpf_session.h"
+#include "cli.h"
+#include "engine.h"
+#include "live.h"
+#include "outputs.h"
+#include "trace_file.h"
+
+static void record_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: dmarefwatch [GLOBAL OPTIONS] record -o FILE [--duration SEC]\n"
+		"\n"
+		"Trace until Ctrl-C, SIGTERM or --duration and write everything the\n"
+		"analysis uses (startup snapshot, hooks, events, lost counts, final kernel\n"
+		"state) to FILE as JSON lines. `dmarefwatch report FILE` analyses it.\n"
+		"Exit status: 0, or 2 when tracing is not possible, on bad arguments or\n"
+		"when FILE cannot be written.\n");
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct trace_writer *tw = NULL;
+	long long duration = -1;
+	struct session *s = NULL;
+	struct engine *e = NULL;
+	char err[1024] = "";
+	int i, r, ret = EXIT_ERROR;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			record_usage(stdout);
+			return EXIT_OK;
+		}
+		r = parse_global_opt(argc, argv, &i);
+		if (r < 0)
+			return EXIT_ERROR;
+		if (r)
+			continue;
+		if (!strcmp(argv[i], "--duration") && i + 1 < argc) {
+			duration = parse_duration_ns(argv[++i]);
+			if (duration < 0) {
+				p_err("--duration takes seconds, not '%s'", argv[i]);
+				return EXIT_ERROR;
+			}
+		} else {
+			p_err("record: unknown argument '%s' (see record --help)", argv[i]);
+			return EXIT_ERROR;
+		}
+	}
+	if (!env.output || !strcmp(env.output, "-")) {
+		p_err("record needs -o FILE");
+		return EXIT_ERROR;
+	}
+	e = engine__new();
+	if (!e)
+		goto out;
+	live_signals_init();
+	if (session__open(&s, e, true, NULL, NULL, err, sizeof(err))) {
+		p_err("cannot trace here: %s", err);
+		goto out;
+	}
+	tw = trace_writer__open(env.output, kernel_release(), err, sizeof(err));
+	if (!tw) {
+		p_err("%s", err);
+		goto out;
+	}
+	session__set_callback(s, outputs_record_event, tw);
+	if (live_start(s, e, tw) || live_loop(s, e, tw, duration, NULL, NULL) ||
+	    live_finish(s, e, tw)) {
+		p_err("recording to %s failed", env.output);
+		goto out;
+	}
+	live_print_lost(e);
+	ret = EXIT_OK;
+out:
+	if (tw && trace_writer__close(tw, err, sizeof(err))) {
+		p_err("%s", err);
+		ret = EXIT_ERROR;
+	}
+	session__close(s);
+	engine__free(e);
+	return ret;
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* dmarefwatch report FILE: the analysis of a recorded trace, offline. */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "engine.h"
+#include "outputs.h"
+#include "suppress.h"
+#include "trace_file.h"
+
+static void report_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: dmarefwatch [GLOBAL OPTIONS] report [--fail-on error|warning]\n"
+		"       [--suppressions FILE] [--json-report FILE] [--junit FILE] TRACE\n"
+		"\n"
+		"Replay a trace written by `record` or `run --record` through the same\n"
+		"engine: the findings are those of the live run.  Needs no privileges\n"
+		"and no BPF.\n"
+		"Exit status: 0 no failing finding, 1 failing findings, 2 bad arguments\n"
+		"or a bad trace or suppression file.\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	enum finding_severity fail_on = SEVERITY_ERROR;
+	const char *path = NULL, *supp_path = NULL, *json_report = NULL, *junit = NULL;
+	struct suppressions *supp = NULL;
+	struct trace_info info;
+	struct engine *e = NULL;
+	char err[1024] = "";
+	int i, r, ret = EXIT_ERROR;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			report_usage(stdout);
+			return EXIT_OK;
+		}
+		r = parse_global_opt(argc, argv, &i);
+		if (r < 0)
+			return EXIT_ERROR;
+		if (r)
+			continue;
+		if (a[0] == '-' && a[1]) {
+			if (i + 1 >= argc) {
+				p_err("report: '%s' is unknown or needs a value", a);
+				return EXIT_ERROR;
+			}
+			if (!strcmp(a, "--fail-on")) {
+				r = finding_severity_parse(argv[++i]);
+				if (r != SEVERITY_ERROR && r != SEVERITY_WARNING) {
+					p_err("--fail-on takes error or warning, not '%s'", argv[i]);
+					return EXIT_ERROR;
+				}
+				fail_on = r;
+			} else if (!strcmp(a, "--suppressions")) {
+				supp_path = argv[++i];
+			} else if (!strcmp(a, "--json-report")) {
+				json_report = argv[++i];
+			} else if (!strcmp(a, "--junit")) {
+				junit = argv[++i];
+			} else {
+				p_err("report: unknown option '%s' (see report --help)", a);
+				return EXIT_ERROR;
+			}
+		} else if (!path) {
+			path = a;
+		} else {
+			p_err("report takes one trace file, not '%s' too", a);
+			return EXIT_ERROR;
+		}
+	}
+	if (!path) {
+		p_err("report needs a trace file (see report --help)");
+		return EXIT_ERROR;
+	}
+	if (supp_path) {
+		supp = suppress__load(supp_path, err, sizeof(err));
+		if (!supp) {
+			p_err("%s", err);
+			return EXIT_ERROR;
+		}
+	}
+	e = engine__new();
+	if (!e)
+		goto out;
+	engine__set_suppressions(e, supp);
+	if (trace_file__replay_info(path, e, &info, err, sizeof(err))) {
+		p_err("%s", err);
+		goto out;
+	}
+	if (!info.finished)
+		p_info("warning: %s has no end (interrupted recording?): references "
+		       "still held are not judged", path);
+	if (outputs_write_reports(e, env.output, json_report, junit, fail_on, NULL, supp))
+		goto out;
+	ret = engine__nr_failing(e, fail_on) ? EXIT_FINDINGS : EXIT_OK;
+out:
+	engine__free(e);
+	suppress__free(supp);
+	return ret;
+}

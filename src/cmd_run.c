@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * dmarefwatch run -- CMD: trace while CMD runs, wait the grace period,
+ * report.  CMD starts only after every hook is attached.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "bpf_session.h"
+#include "cli.h"
+#include "engine.h"
+#include "live.h"
+#include "outputs.h"
+#include "suppress.h"
+#include "trace_file.h"
+
+struct run_opts {
+	long long grace_ns;
+	int error_exitcode;
+	enum finding_severity fail_on;
+	const char *junit;
+	const char *json_report;
+	const char *suppressions;
+	const char *record;
+	char **cmd;
+};
+
+struct child {
+	pid_t pid;
+	int status;
+	bool done;
+};
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: dmarefwatch [GLOBAL OPTIONS] run [--grace SEC] [--error-exitcode N]\n"
+		"       [--fail-on error|warning] [--junit FILE] [--json-report FILE]\n"
+		"       [--suppressions FILE] [--record FILE] -- CMD [ARGS...]\n"
+		"\n"
+		"Attach every hook, run CMD, keep tracing for the grace period after it\n"
+		"exits, then report the findings (text, or JSON with --json, on stdout\n"
+		"or -o FILE). References still held at the end are leaked-reference.\n"
+		"  --grace SEC           keep tracing after CMD exits (default 1)\n"
+		"  --error-exitcode N    exit status when a finding fails (default 3)\n"
+		"  --fail-on LEVEL       error (default) or warning: what fails the run\n"
+		"  --junit FILE          JUnit XML for CI\n"
+		"  --json-report FILE    the JSON report, besides the text one\n"
+		"  --suppressions FILE   expected findings (see dmarefwatch(8))\n"
+		"  --record FILE         also record a trace; `report FILE` gives the\n"
+		"                        same findings\n"
+		"Exit status: CMD's status when no finding fails; N (3) when one does;\n"
+		"2 when tracing could not start, on bad arguments or bad files.\n");
+}
+
+static int parse_run_opts(int argc, char **argv, struct run_opts *o)
+{
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_val = i + 1 < argc;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			run_usage(stdout);
+			return 1;
+		}
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		r = parse_global_opt(argc, argv, &i);
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
+		if (a[0] != '-')
+			break;		/* CMD without "--" */
+		if (!has_val) {
+			p_err("run: '%s' is unknown or needs a value (see run --help)", a);
+			return -1;
+		}
+		if (!strcmp(a, "--grace")) {
+			o->grace_ns = parse_duration_ns(argv[++i]);
+			if (o->grace_ns < 0) {
+				p_err("--grace takes seconds, not '%s'", argv[i]);
+				return -1;
+			}
+		} else if (!strcmp(a, "--error-exitcode")) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+
+			if (*end || end == argv[i] || v < 1 || v > 255) {
+				p_err("--error-exitcode takes 1 to 255, not '%s'", argv[i]);
+				return -1;
+			}
+			o->error_exitcode = v;
+		} else if (!strcmp(a, "--fail-on")) {
+			int sev = finding_severity_parse(argv[++i]);
+
+			if (sev != SEVERITY_ERROR && sev != SEVERITY_WARNING) {
+				p_err("--fail-on takes error or warning, not '%s'", argv[i]);
+				return -1;
+			}
+			o->fail_on = sev;
+		} else if (!strcmp(a, "--junit")) {
+			o->junit = argv[++i];
+		} else if (!strcmp(a, "--json-report")) {
+			o->json_report = argv[++i];
+		} else if (!strcmp(a, "--suppressions")) {
+			o->suppressions = argv[++i];
+		} else if (!strcmp(a, "--record")) {
+			o->record = argv[++i];
+		} else {
+			p_err("run: unknown option '%s' (see run --help)", a);
+			return -1;
+		}
+	}
+	if (i >= argc) {
+		p_err("run needs a command: dmarefwatch run [OPTIONS] -- CMD [ARGS...]");
+		return -1;
+	}
+	o->cmd = argv + i;
+	return 0;
+}
+
+/*
+ * Start CMD.  A close-on-exec pipe tells us whether exec worked, so that a
+ * missing command is an error of ours (exit 2), not a status of CMD's.
+ */
+static int start_child(char **cmd, struct child *c)
+{
+	int fds[2], err = 0;
+	ssize_t n;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	c->pid = fork();
+	if (c->pid < 0) {
+		err = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return err;
+	}
+	if (!c->pid) {
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+
+		close(fds[0]);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		execvp(cmd[0], cmd);
+		err = errno;
+		n = write(fds[1], &err, sizeof(err));
+		(void)n;
+		_exit(127);
+	}
+	close(fds[1]);
+	n = read(fds[0], &err, sizeof(err));
+	close(fds[0]);
+	if (n == sizeof(err)) {
+		waitpid(c->pid, &c->status, 0);
+		c->done = true;
+		return -err;
+	}
+	return 0;
+}
+
+static int child_tick(void *ctx, uint64_t now_ns)
+{
+	struct child *c = ctx;
+
+	(void)now_ns;
+	if (waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+		c->done = true;
+	return c->done;
+}
+
+static int child_exit_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_ERROR;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {
+		.grace_ns = 1000000000LL,
+		.error_exitcode = EXIT_RUN_FINDINGS,
+		.fail_on = SEVERITY_ERROR,
+	};
+	struct suppressions *supp = NULL;
+	struct trace_writer *tw = NULL;
+	struct child child = { 0 };
+	struct session *s = NULL;
+	struct engine *e = NULL;
+	char err[1024] = "";
+	int r, ret = EXIT_ERROR;
+
+	r = parse_run_opts(argc, argv, &o);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_ERROR;
+	if (o.suppressions) {
+		supp = suppress__load(o.suppressions, err, sizeof(err));
+		if (!supp) {
+			p_err("%s", err);
+			return EXIT_ERROR;
+		}
+	}
+	/* every output must be writable before CMD runs, not after */
+	if (outputs_check_writable(env.output, o.json_report, o.junit))
+		goto out;
+	e = engine__new();
+	if (!e)
+		goto out;
+	engine__set_suppressions(e, supp);
+	live_signals_init();
+	if (session__open(&s, e, true, NULL, NULL, err, sizeof(err))) {
+		p_err("cannot trace here: %s", err);
+		goto out;
+	}
+	if (o.record) {
+		tw = trace_writer__open(o.record, kernel_release(), err, sizeof(err));
+		if (!tw) {
+			p_err("%s", err);
+			goto out;
+		}
+		session__set_callback(s, outputs_record_event, tw);
+	}
+	if (live_start(s, e, tw))
+		goto out_record;
+	r = start_child(o.cmd, &child);
+	if (r) {
+		p_err("cannot run %s: %s", o.cmd[0], strerror(-r));
+		goto out;
+	}
+	if (live_loop(s, e, tw, -1, child_tick, &child))
+		goto out;
+	if (!child.done) {
+		/* we were told to stop: so is CMD */
+		kill(child.pid, SIGTERM);
+		waitpid(child.pid, &child.status, 0);
+		child.done = true;
+	}
+	live_exiting = 0;
+	/* releases that CMD's exit sets off (module unload, close) land now */
+	if (live_loop(s, e, tw, o.grace_ns, NULL, NULL) || live_finish(s, e, tw))
+		goto out_record;
+	live_print_lost(e);
+	if (outputs_write_reports(e, env.output, o.json_report, o.junit, o.fail_on,
+				  o.cmd, supp))
+		goto out;
+	ret = engine__nr_failing(e, o.fail_on) ? o.error_exitcode
+					       : child_exit_status(child.status);
+	goto out;
+out_record:
+	p_err("tracing failed%s%s", o.record ? " or cannot write " : "",
+	      o.record ? o.record : "");
+out:
+	if (tw && trace_writer__close(tw, err, sizeof(err))) {
+		p_err("%s", err);
+		ret = EXIT_ERROR;
+	}
+	session__close(s);
+	engine__free(e);
+	suppress__free(supp);
+	return ret;
+}

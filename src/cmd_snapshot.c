@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* dmarefwatch snapshot: the kernel's dmaengine state now, then exit. */
+#include <string.h>
+#include "bpf_session.h"
+#include "cli.h"
+#include "engine.h"
+#include "outputs.h"
+#include "snapshot.h"
+
+static void snapshot_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: dmarefwatch [GLOBAL OPTIONS] snapshot [--fail-on error|warning]\n"
+		"\n"
+		"Read the kernel's dmaengine state (the device list through BPF: kref,\n"
+		"device_release, client_count and client names; sysfs in_use where BPF\n"
+		"is not possible) and report it with the findings it shows by itself:\n"
+		"missing-release-callback, refcount-mismatch, release-pending.\n"
+		"Exit status: 0, 1 failing findings, 2 errors.\n");
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+	enum finding_severity fail_on = SEVERITY_ERROR;
+	struct snapshot *sysfs = NULL;
+	const struct snapshot *snap;
+	struct session *s = NULL;
+	struct engine *e = NULL;
+	char err[1024] = "";
+	int i, r, ret = EXIT_ERROR;
+	uint64_t now;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			snapshot_usage(stdout);
+			return EXIT_OK;
+		}
+		r = parse_global_opt(argc, argv, &i);
+		if (r < 0)
+			return EXIT_ERROR;
+		if (r)
+			continue;
+		if (!strcmp(argv[i], "--fail-on") && i + 1 < argc) {
+			r = finding_severity_parse(argv[++i]);
+			if (r != SEVERITY_ERROR && r != SEVERITY_WARNING) {
+				p_err("--fail-on takes error or warning, not '%s'", argv[i]);
+				return EXIT_ERROR;
+			}
+			fail_on = r;
+		} else {
+			p_err("snapshot: unknown argument '%s' (see snapshot --help)", argv[i]);
+			return EXIT_ERROR;
+		}
+	}
+	e = engine__new();
+	if (!e)
+		goto out;
+	if (!session__open(&s, e, false, NULL, NULL, err, sizeof(err))) {
+		snap = session__start_snapshot(s);
+	} else {
+		p_info("BPF not usable here (%s): state from sysfs only, no kref "
+		       "or device_release", err);
+		sysfs = snapshot__new("sysfs");
+		if (!sysfs || snapshot__read_sysfs(sysfs, "/", err, sizeof(err))) {
+			p_err("cannot read the kernel's dmaengine state: %s", err);
+			goto out;
+		}
+		snap = sysfs;
+	}
+	now = now_mono_ns();
+	engine__load_snapshot(e, snap, now);
+	engine__finish(e, now, NULL);
+	if (outputs_write_reports(e, env.output, NULL, NULL, fail_on, NULL, NULL))
+		goto out;
+	ret = engine__nr_failing(e, fail_on) ? EXIT_FINDINGS : EXIT_OK;
+out:
+	session__close(s);
+	snapshot__free(sysfs);
+	engine__free(e);
+	return ret;
+}
