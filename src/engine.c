@@ -1095,6 +1095,10 @@ void engine__feed(struct engine *e, const struct rw_event *ev)
 		if (ev->device_key || ev->dev_id >= 0)
 			dev_of_event(e, ev);
 		break;
+	case DMARW_EV_SNAP_DEVICE:
+	case DMARW_EV_SNAP_CHAN:
+		/* startup walk records: the session turns them into a snapshot */
+		break;
 	default:
 		e->stats.bad_events++;
 		break;

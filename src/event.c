@@ -17,6 +17,8 @@ static const char *const event_type_names[DMARW_EV_MAX] = {
 	[DMARW_EV_REQUEST_CHAN]		= "request-chan",
 	[DMARW_EV_DMAENGINE_GET]	= "dmaengine-get",
 	[DMARW_EV_DMAENGINE_PUT]	= "dmaengine-put",
+	[DMARW_EV_SNAP_DEVICE]		= "snap-device",
+	[DMARW_EV_SNAP_CHAN]		= "snap-chan",
 };
 
 static const char *const hook_names[DMARW_HOOK_MAX] = {

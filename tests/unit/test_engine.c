@@ -1,0 +1,891 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Engine scenarios: every finding kind fires on the buggy sequence and
+ * stays silent on the correct sequence next to it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include "harness.h"
+#include "helpers.h"
+#include "snapshot.h"
+#include "suppress.h"
+
+#define MS	1000000ull
+#define S	1000000000ull
+
+static void feed(struct engine *e, struct rw_event ev)
+{
+	engine__feed(e, &ev);
+}
+
+/* request + release of dma0chan1 by one client */
+static void request_release(struct engine *e, uint64_t t)
+{
+	feed(e, ev_get(t, 0, 1, 0, 1));
+	feed(e, ev_release(t + MS, 0, 1, 1));
+	feed(e, ev_put(t + MS + 1, 0, 1, 1, 0));
+}
+
+#define CHECK_SANE(e) do {						\
+		const char *why_ = findings_sane(e);			\
+		CHECK(!why_, "%s", why_);				\
+	} while (0)
+
+TEST(event_name_tables)
+{
+	int i;
+
+	for (i = 1; i < DMARW_EV_MAX; i++)
+		CHECK_INT(rw_event_type_parse(rw_event_type_name((enum dmarw_event_type)i)), i);
+	for (i = 0; i < DMARW_HOOK_MAX; i++)
+		CHECK_INT(rw_hook_parse(rw_hook_name((enum dmarw_hook)i)), i);
+	CHECK_STR(rw_event_type_name(DMARW_EV_DEV_UNREGISTER_BEGIN), "dev-unregister-begin");
+	CHECK_STR(rw_hook_name(DMARW_HOOK_REQUEST_CHANNEL), "__dma_request_channel");
+	CHECK_INT(rw_event_type_parse("nope"), -1);
+	CHECK_INT(rw_hook_parse(NULL), -1);
+	for (i = 0; i < FINDING_KIND_MAX; i++)
+		CHECK_INT(finding_kind_parse(finding_kind_name((enum finding_kind)i)), i);
+	CHECK_STR(finding_severity_name(finding_kind_severity(FINDING_GET_FAILED)), "info");
+	CHECK_STR(finding_severity_name(finding_kind_severity(FINDING_RELEASE_PENDING)), "warning");
+out:;
+}
+
+TEST(holder_frame_skips_core_and_tracing)
+{
+	struct rw_frame fr[8];
+	const char *funcs[] = { "bpf_trampoline_6442", "arch_rethook_trampoline",
+				"dma_chan_get.isra.0", "find_candidate.constprop.0",
+				"__dma_request_channel", "acpi_dma_request_slave_chan_by_index",
+				"my_client_probe", "platform_probe" };
+	int i;
+
+	memset(fr, 0, sizeof(fr));
+	for (i = 0; i < 8; i++)
+		snprintf(fr[i].func, sizeof(fr[i].func), "%s", funcs[i]);
+	CHECK_INT(finding_holder_frame(fr, 8), 6);
+	CHECK_INT(finding_holder_frame(fr, 6), -1);
+	snprintf(fr[0].func, sizeof(fr[0].func), "some_prog");
+	snprintf(fr[0].module, sizeof(fr[0].module), "bpf");
+	CHECK(finding_frame_is_core(&fr[0]), "[bpf] frame not skipped");
+out:;
+}
+
+TEST(leak_fires_with_holder)
+{
+	struct engine *e = engine__new();
+	const struct finding *f;
+
+	feed(e, ev_get(1 * S, 0, 1, 0, 1));
+	engine__finish(e, 3 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 1);
+	f = find_kind(e, FINDING_LEAKED_REFERENCE);
+	CHECK(f, "no leaked-reference");
+	CHECK_STR(f->channel, "dma0chan1");
+	CHECK_STR(f->device, "dma0");
+	CHECK_STR(f->dev_name, "dmarw-prov.0");
+	CHECK_STR(f->holder.function, "client_probe");
+	CHECK_STR(f->holder.module, "dmarw_client");
+	CHECK_STR(f->holder.comm, "insmod");
+	CHECK_INT(f->holder.pid, 200);
+	CHECK_INT(f->age_ns, 2 * S);
+	CHECK_INT(f->severity, SEVERITY_ERROR);
+	CHECK(strstr(f->evidence, "dma0chan1 client_count 1"), "evidence: %s", f->evidence);
+	CHECK(f->holder.nr_frames > 3, "stack not kept");
+	CHECK_SANE(e);
+out:
+	engine__free(e);
+}
+
+TEST(leak_silent_when_released)
+{
+	struct engine *e = engine__new();
+
+	request_release(e, 1 * S);
+	engine__finish(e, 3 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 0);
+	CHECK_INT(engine__nr_holders(e), 0);
+	CHECK_INT(engine__channel(e, 0)->client_count, 0);
+out:
+	engine__free(e);
+}
+
+TEST(leak_module_vmlinux_when_no_module)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev = ev_get(1 * S, 0, 1, 0, 1);
+
+	ev_caller(&ev, "async_tx_init", "");
+	engine__feed(e, &ev);
+	engine__finish(e, 2 * S, NULL);
+	CHECK_STR(find_kind(e, FINDING_LEAKED_REFERENCE)->holder.module, "vmlinux");
+out:
+	engine__free(e);
+}
+
+TEST(unbalanced_put_double_release_one_finding)
+{
+	struct engine *e = engine__new();
+	const struct finding *f;
+	struct rw_event ev;
+
+	request_release(e, 1 * S);
+	ev = ev_release(2 * S, 0, 1, 0);
+	ev_task(&ev, 201, "client2");
+	engine__feed(e, &ev);
+	ev = ev_put(2 * S + 1, 0, 1, 0, 0);
+	ev_task(&ev, 201, "client2");
+	engine__feed(e, &ev);
+	engine__finish(e, 4 * S, NULL);
+	CHECK_INT(count_kind(e, FINDING_UNBALANCED_PUT), 1);
+	CHECK_INT(engine__nr_findings(e), 1);
+	f = find_kind(e, FINDING_UNBALANCED_PUT);
+	CHECK_INT(f->holder.pid, 201);
+	CHECK(f->related.valid, "no previous release stack");
+	CHECK_STR(f->related_what, "previous-release");
+	CHECK_INT(f->related.pid, 200);
+	CHECK(strstr(f->evidence, "client_count 0 at entry"), "evidence: %s", f->evidence);
+	CHECK(strstr(f->evidence, "previous release by pid 200"), "evidence: %s", f->evidence);
+	CHECK_SANE(e);
+out:
+	engine__free(e);
+}
+
+TEST(unbalanced_put_bare_chan_put)
+{
+	struct engine *e = engine__new();
+	const struct finding *f;
+
+	request_release(e, 1 * S);
+	feed(e, ev_put(2 * S, 0, 1, 0, 0));
+	engine__finish(e, 3 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 1);
+	f = find_kind(e, FINDING_UNBALANCED_PUT);
+	CHECK(f, "no unbalanced-put");
+	CHECK(strstr(f->evidence, "dma_chan_put on dma0chan1 read client_count 0"),
+	      "evidence: %s", f->evidence);
+	CHECK(strstr(f->evidence, "at +0.001s"), "no time of previous release: %s", f->evidence);
+out:
+	engine__free(e);
+}
+
+TEST(unbalanced_put_release_channel_count_two)
+{
+	struct engine *e = engine__new();
+
+	feed(e, ev_get(1 * S, 0, 1, 0, 1));
+	feed(e, ev_get(1 * S + 5, 0, 1, 1, 2));
+	feed(e, ev_release(2 * S, 0, 1, 2));
+	feed(e, ev_put(2 * S + 1, 0, 1, 2, 1));
+	CHECK_INT(count_kind(e, FINDING_UNBALANCED_PUT), 1);
+	CHECK(strstr(find_kind(e, FINDING_UNBALANCED_PUT)->evidence, "WARN_ONCE"),
+	      "evidence lacks WARN_ONCE");
+	CHECK_INT(engine__channel(e, 0)->client_count, 1);
+out:
+	engine__free(e);
+}
+
+TEST(unbalanced_put_repeats_counted_once)
+{
+	struct engine *e = engine__new();
+	int i;
+
+	request_release(e, 1 * S);
+	for (i = 0; i < 3; i++) {
+		feed(e, ev_release(2 * S + i * MS, 0, 1, 0));
+		feed(e, ev_put(2 * S + i * MS + 1, 0, 1, 0, 0));
+	}
+	CHECK_INT(engine__nr_findings(e), 1);
+	CHECK_INT(engine__finding(e, 0)->count, 3);
+out:
+	engine__free(e);
+}
+
+TEST(predating_snapshot_no_false_put_or_leak)
+{
+	struct engine *e = engine__new();
+	struct snapshot *snap = snapshot__new("sysfs");
+	struct snapshot_device d = { .device_key = 0, .dev_id = 0, .kref = -1,
+				     .has_release = -1, .state = DMARW_DEV_REGISTERED };
+	struct snapshot_channel c = { .dev_id = 0, .chan_id = 1, .client_count = 1 };
+	struct snapshot_channel c0 = { .dev_id = 0, .chan_id = 0, .client_count = 0 };
+
+	snapshot__add_device(snap, &d);
+	snapshot__add_channel(snap, &c0);
+	snapshot__add_channel(snap, &c);
+	engine__load_snapshot(e, snap, 1 * S);
+	CHECK_INT(engine__stats(e)->predating, 1);
+	/* the predating holder releases: kernel says client_count 1 */
+	feed(e, ev_release(2 * S, 0, 1, 1));
+	feed(e, ev_put(2 * S + 1, 0, 1, 1, 0));
+	engine__finish(e, 5 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 0);
+	CHECK_INT(engine__nr_channels(e), 2);
+	CHECK_INT(engine__channel(e, 1)->key, CHAN_KEY(0, 1));
+	CHECK_INT(engine__channel(e, 1)->predating, 0);
+out:
+	snapshot__free(snap);
+	engine__free(e);
+}
+
+TEST(predating_still_held_no_leak)
+{
+	struct engine *e = engine__new();
+	struct snapshot *snap = snapshot__new("bpf");
+	struct snapshot_channel c = { .chan_key = CHAN_KEY(0, 1), .device_key = DEV_KEY(0),
+				      .dev_id = 0, .chan_id = 1, .client_count = 2 };
+
+	snapshot__add_channel(snap, &c);
+	engine__load_snapshot(e, snap, 1 * S);
+	request_release(e, 2 * S);	/* unrelated get/put in between: 2->3->2 */
+	engine__finish(e, 5 * S, snap);
+	CHECK_INT(engine__nr_findings(e), 0);
+	CHECK_INT(engine__channel(e, 0)->predating, 2);
+out:
+	snapshot__free(snap);
+	engine__free(e);
+}
+
+TEST(predating_found_mid_trace)
+{
+	struct engine *e = engine__new();
+
+	/* no snapshot: a put with client_count_before 1 and no known holder */
+	feed(e, ev_release(1 * S, 0, 1, 1));
+	feed(e, ev_put(1 * S + 1, 0, 1, 1, 0));
+	engine__finish(e, 2 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 0);
+	CHECK_INT(engine__stats(e)->predating, 1);
+out:
+	engine__free(e);
+}
+
+TEST(predating_other_module_release_keeps_real_leak)
+{
+	struct engine *e = engine__new();
+	struct snapshot *snap = snapshot__new("sysfs");
+	struct snapshot_channel c = { .dev_id = 0, .chan_id = 1, .client_count = 1 };
+	struct rw_event ev;
+	const struct finding *f;
+
+	snapshot__add_channel(snap, &c);
+	engine__load_snapshot(e, snap, 1 * S);
+	ev = ev_get(2 * S, 0, 1, 1, 2);	/* module B takes a reference */
+	ev_caller(&ev, "b_probe", "mod_b");
+	engine__feed(e, &ev);
+	ev = ev_put(3 * S, 0, 1, 2, 1);	/* module A (predating) drops its own */
+	ev_caller(&ev, "a_remove", "mod_a");
+	engine__feed(e, &ev);
+	engine__finish(e, 4 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 1);
+	f = find_kind(e, FINDING_LEAKED_REFERENCE);
+	CHECK(f, "B's leak not reported");
+	CHECK_STR(f->holder.module, "mod_b");
+out:
+	snapshot__free(snap);
+	engine__free(e);
+}
+
+TEST(release_matched_by_module_then_tgid)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+	const struct finding *f;
+
+	ev = ev_get(1 * S, 0, 1, 0, 1);
+	ev_caller(&ev, "a_probe", "mod_a");
+	engine__feed(e, &ev);
+	ev = ev_get(2 * S, 0, 1, 1, 2);
+	ev_caller(&ev, "b_probe", "mod_b");
+	ev_task(&ev, 555, "modprobe");
+	engine__feed(e, &ev);
+	ev = ev_put(3 * S, 0, 1, 2, 1);	/* mod_b releases, different task */
+	ev_caller(&ev, "b_remove", "mod_b");
+	ev_task(&ev, 600, "rmmod");
+	engine__feed(e, &ev);
+	engine__finish(e, 4 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 1);
+	f = engine__finding(e, 0);
+	CHECK_STR(f->holder.module, "mod_a");
+	CHECK_STR(f->holder.function, "a_probe");
+out:
+	engine__free(e);
+}
+
+TEST(public_channel_balance_jump)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+
+	/* dmaengine_get with two async_tx users: one get, client_count 0 -> 2 */
+	ev = ev_get(1 * S, 0, 1, 0, 2);
+	ev_caller(&ev, "async_tx_register", "async_tx");
+	engine__feed(e, &ev);
+	CHECK_INT(engine__nr_holders(e), 1);
+	CHECK_INT(engine__holder(e, 0)->refs, 2);
+	ev = ev_put(2 * S, 0, 1, 2, 1);
+	ev_caller(&ev, "async_tx_unregister", "async_tx");
+	engine__feed(e, &ev);
+	ev = ev_put(3 * S, 0, 1, 1, 0);
+	ev_caller(&ev, "async_tx_unregister", "async_tx");
+	engine__feed(e, &ev);
+	engine__finish(e, 4 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 0);
+	CHECK_INT(engine__stats(e)->predating, 0);
+out:
+	engine__free(e);
+}
+
+TEST(public_channel_balance_jump_leak_one)
+{
+	struct engine *e = engine__new();
+	const struct finding *f;
+
+	feed(e, ev_get(1 * S, 0, 1, 0, 2));
+	feed(e, ev_put(2 * S, 0, 1, 2, 1));
+	engine__finish(e, 4 * S, NULL);
+	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 1);
+	f = find_kind(e, FINDING_LEAKED_REFERENCE);
+	CHECK_INT(f->refs, 1);
+	CHECK_INT(engine__stats(e)->predating, 0);
+out:
+	engine__free(e);
+}
+
+TEST(unregister_with_users_fires)
+{
+	struct engine *e = engine__new();
+	const struct finding *f;
+
+	feed(e, ev_register(1 * S, 0, true));
+	feed(e, ev_get(2 * S, 0, 1, 0, 1));
+	feed(e, ev_unreg_begin(3 * S, 0, 1, 1));
+	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
+	f = find_kind(e, FINDING_UNREGISTER_WITH_USERS);
+	CHECK_STR(f->channel, "dma0chan1");
+	CHECK_STR(f->holder.function, "client_probe");
+	CHECK_STR(f->related.function, "dmarw_prov_remove");
+	CHECK(strstr(f->evidence, "read from the kernel"), "evidence: %s", f->evidence);
+	CHECK(strstr(f->evidence, "held by pid 200"), "evidence: %s", f->evidence);
+	CHECK_INT(f->age_ns, 1 * S);
+	CHECK_SANE(e);
+out:
+	engine__free(e);
+}
+
+TEST(unregister_with_users_counts_predating)
+{
+	struct engine *e = engine__new();
+	struct snapshot *snap = snapshot__new("sysfs");
+	struct snapshot_channel c = { .dev_id = 0, .chan_id = 1, .client_count = 1 };
+
+	snapshot__add_channel(snap, &c);
+	engine__load_snapshot(e, snap, 1 * S);
+	feed(e, ev_unreg_begin(3 * S, 0, 1, 1));
+	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
+	CHECK(strstr(find_kind(e, FINDING_UNREGISTER_WITH_USERS)->evidence,
+		     "1 reference predates tracing"), "evidence: %s",
+	      find_kind(e, FINDING_UNREGISTER_WITH_USERS)->evidence);
+out:
+	snapshot__free(snap);
+	engine__free(e);
+}
+
+TEST(unregister_without_users_silent)
+{
+	struct engine *e = engine__new();
+
+	feed(e, ev_register(1 * S, 0, true));
+	request_release(e, 2 * S);
+	feed(e, ev_unreg_begin(3 * S, 0, 0, 0));
+	feed(e, ev_unreg_end(3 * S + 1, 0));
+	feed(e, ev_dev_release(3 * S + 2, 0, 0));
+	engine__finish(e, 5 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 0);
+	CHECK_STR(engine_dev_state_name(engine__device(e, 0)->state), "released");
+out:
+	engine__free(e);
+}
+
+TEST(unregister_with_users_model_when_not_read)
+{
+	struct engine *e = engine__new();
+
+	feed(e, ev_register(1 * S, 0, true));
+	feed(e, ev_get(2 * S, 0, 1, 0, 1));
+	feed(e, ev_unreg_begin(3 * S, 0, -1, -1));
+	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
+	CHECK(strstr(find_kind(e, FINDING_UNREGISTER_WITH_USERS)->evidence,
+		     "per the traced events"), "evidence does not say where the count is from");
+out:
+	engine__free(e);
+}
+
+TEST(get_after_unregister_fires)
+{
+	struct engine *e = engine__new();
+	const struct finding *f;
+
+	feed(e, ev_register(1 * S, 0, true));
+	feed(e, ev_unreg_begin(2 * S, 0, 0, 0));
+	feed(e, ev_get(2 * S + 5, 0, 1, 0, 1));
+	CHECK_INT(count_kind(e, FINDING_GET_AFTER_UNREGISTER), 1);
+	f = find_kind(e, FINDING_GET_AFTER_UNREGISTER);
+	CHECK_STR(f->holder.function, "client_probe");
+	CHECK(strstr(f->evidence, "after dma_async_device_unregister(dma0)"),
+	      "evidence: %s", f->evidence);
+out:
+	engine__free(e);
+}
+
+TEST(get_before_unregister_silent)
+{
+	struct engine *e = engine__new();
+
+	feed(e, ev_register(1 * S, 0, true));
+	request_release(e, 2 * S);
+	feed(e, ev_unreg_begin(3 * S, 0, 0, 0));
+	CHECK_INT(count_kind(e, FINDING_GET_AFTER_UNREGISTER), 0);
+	CHECK_INT(engine__nr_findings(e), 0);
+out:
+	engine__free(e);
+}
+
+TEST(release_with_users_fires)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+	const struct finding *f;
+
+	ev = ev_register(1 * S, 0, true);
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	ev = ev_get(2 * S, 0, 1, 0, 1);
+	ev_kref(&ev, 1, 2);
+	engine__feed(e, &ev);
+	feed(e, ev_dev_release(3 * S, 0, 1));
+	CHECK_INT(count_kind(e, FINDING_RELEASE_WITH_USERS), 1);
+	f = find_kind(e, FINDING_RELEASE_WITH_USERS);
+	CHECK_STR(f->channel, "dma0chan1");
+	CHECK_STR(f->holder.function, "client_probe");
+	/* the client's later put touches the freed device: same incident */
+	ev = ev_put(4 * S, 0, 1, 1, 0);
+	engine__feed(e, &ev);
+	CHECK_INT(count_kind(e, FINDING_RELEASE_WITH_USERS), 1);
+out:
+	engine__free(e);
+}
+
+TEST(release_without_users_silent)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+
+	ev = ev_register(1 * S, 0, true);
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	ev = ev_get(2 * S, 0, 1, 0, 1);
+	ev_kref(&ev, 1, 2);
+	engine__feed(e, &ev);
+	ev = ev_put(3 * S, 0, 1, 1, 0);
+	ev_kref(&ev, 2, 1);
+	engine__feed(e, &ev);
+	ev = ev_unreg_begin(4 * S, 0, 0, 0);
+	engine__feed(e, &ev);
+	ev = ev_unreg_end(4 * S + 1, 0);
+	ev_kref(&ev, 1, 0);		/* registration ref dropped: released */
+	engine__feed(e, &ev);
+	engine__finish(e, 6 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 0);
+	CHECK_STR(engine_dev_state_name(engine__device(e, 0)->state), "released");
+out:
+	engine__free(e);
+}
+
+TEST(release_after_get_on_released_device)
+{
+	struct engine *e = engine__new();
+
+	feed(e, ev_register(1 * S, 0, true));
+	feed(e, ev_unreg_begin(2 * S, 0, 0, 0));
+	feed(e, ev_unreg_end(2 * S + 1, 0));
+	feed(e, ev_dev_release(2 * S + 2, 0, 0));
+	CHECK_INT(engine__nr_findings(e), 0);
+	feed(e, ev_get(3 * S, 0, 1, 0, 1));
+	CHECK_INT(count_kind(e, FINDING_RELEASE_WITH_USERS), 1);
+	CHECK(strstr(find_kind(e, FINDING_RELEASE_WITH_USERS)->evidence,
+		     "after device dma0 was released"), "evidence: %s",
+	      find_kind(e, FINDING_RELEASE_WITH_USERS)->evidence);
+out:
+	engine__free(e);
+}
+
+/* kernels 5.6+ without the stable fix drop the device kref on every put */
+TEST(refcount_mismatch_old_kernel_underflow)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+	const struct finding *f;
+
+	ev = ev_register(1 * S, 0, true);
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	ev = ev_get(2 * S, 0, 1, 0, 1);		/* client A: first client, kref 1 -> 2 */
+	ev_kref(&ev, 1, 2);
+	engine__feed(e, &ev);
+	ev = ev_get(3 * S, 0, 1, 1, 2);		/* client B: kref unchanged */
+	ev_task(&ev, 201, "insmod");
+	ev_kref(&ev, 2, 2);
+	engine__feed(e, &ev);
+	CHECK_INT(engine__nr_findings(e), 0);
+	ev = ev_put(4 * S, 0, 1, 2, 1);		/* A puts: old kernel drops kref */
+	ev_kref(&ev, 2, 1);
+	engine__feed(e, &ev);
+	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 1);
+	f = find_kind(e, FINDING_REFCOUNT_MISMATCH);
+	CHECK(strstr(f->evidence, "kref read 1"), "evidence: %s", f->evidence);
+	CHECK(strstr(f->evidence, "expected 2 = 1 (registration) + 1 channel in use"),
+	      "evidence: %s", f->evidence);
+	CHECK(strstr(f->evidence, "underflow"), "evidence: %s", f->evidence);
+	/* B puts: kref 1 -> 0, device released while registered, no users left */
+	ev = ev_put(5 * S, 0, 1, 1, 0);
+	ev_task(&ev, 201, "insmod");
+	ev_kref(&ev, 1, 0);
+	engine__feed(e, &ev);
+	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 1);
+	CHECK_STR(engine_dev_state_name(engine__device(e, 0)->state), "released");
+	CHECK_SANE(e);
+out:
+	engine__free(e);
+}
+
+TEST(refcount_mismatch_old_kernel_release_with_users)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+	int i;
+
+	ev = ev_register(1 * S, 0, true);
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	for (i = 0; i < 3; i++) {
+		ev = ev_get(2 * S + i, 0, 1, i, i + 1);
+		ev_task(&ev, 200 + i, "insmod");
+		ev_kref(&ev, i ? 2 : 1, 2);
+		engine__feed(e, &ev);
+	}
+	for (i = 0; i < 2; i++) {
+		ev = ev_put(3 * S + i, 0, 1, 3 - i, 2 - i);
+		ev_task(&ev, 200 + i, "rmmod");
+		ev_kref(&ev, 2 - i, 1 - i);
+		engine__feed(e, &ev);
+	}
+	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 1);
+	CHECK_INT(count_kind(e, FINDING_RELEASE_WITH_USERS), 1);
+	CHECK(strstr(find_kind(e, FINDING_RELEASE_WITH_USERS)->evidence, "kref read 0"),
+	      "evidence: %s", find_kind(e, FINDING_RELEASE_WITH_USERS)->evidence);
+out:
+	engine__free(e);
+}
+
+TEST(refcount_mismatch_silent_new_kernel)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+
+	ev = ev_register(1 * S, 0, true);
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	ev = ev_get(2 * S, 0, 1, 0, 1);
+	ev_kref(&ev, 1, 2);
+	engine__feed(e, &ev);
+	ev = ev_get(3 * S, 0, 1, 1, 2);
+	ev_kref(&ev, 2, 2);
+	engine__feed(e, &ev);
+	ev = ev_put(4 * S, 0, 1, 2, 1);		/* fixed kernel: kref kept */
+	ev_kref(&ev, 2, 2);
+	engine__feed(e, &ev);
+	ev = ev_put(5 * S, 0, 1, 1, 0);		/* last client: kref dropped */
+	ev_kref(&ev, 2, 1);
+	engine__feed(e, &ev);
+	engine__finish(e, 6 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 0);
+out:
+	engine__free(e);
+}
+
+TEST(refcount_mismatch_silent_when_channels_unknown)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+
+	/* device never seen registering, no snapshot: other channels unknown */
+	ev = ev_get(2 * S, 0, 1, 0, 1);
+	ev_kref(&ev, 2, 3);
+	engine__feed(e, &ev);
+	ev = ev_put(3 * S, 0, 1, 1, 0);
+	ev_kref(&ev, 3, 2);
+	engine__feed(e, &ev);
+	engine__finish(e, 4 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 0);
+out:
+	engine__free(e);
+}
+
+TEST(refcount_mismatch_from_bpf_snapshot)
+{
+	struct engine *e = engine__new();
+	struct snapshot *snap = snapshot__new("bpf");
+	struct snapshot_device d = { .device_key = DEV_KEY(0), .dev_id = 0, .kref = 1,
+				     .has_release = 1, .state = DMARW_DEV_REGISTERED };
+	struct snapshot_channel c = { .chan_key = CHAN_KEY(0, 0), .device_key = DEV_KEY(0),
+				      .dev_id = 0, .chan_id = 0, .client_count = 1 };
+
+	snapshot__add_device(snap, &d);
+	snapshot__add_channel(snap, &c);
+	engine__load_snapshot(e, snap, 1 * S);
+	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 1);
+	CHECK(strstr(engine__finding(e, 0)->evidence, "startup snapshot"), "evidence: %s",
+	      engine__finding(e, 0)->evidence);
+	snap->devices[0].kref = 2;		/* consistent: silent */
+	engine__free(e);
+	e = engine__new();
+	engine__load_snapshot(e, snap, 1 * S);
+	CHECK_INT(engine__nr_findings(e), 0);
+out:
+	snapshot__free(snap);
+	engine__free(e);
+}
+
+TEST(release_pending_fires)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+	const struct finding *f;
+
+	ev = ev_register(1 * S, 0, true);
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	ev = ev_get(2 * S, 0, 1, 0, 1);
+	ev_kref(&ev, 1, 2);
+	engine__feed(e, &ev);
+	engine__feed(e, &(struct rw_event){ 0 }); /* bad event type: counted, ignored */
+	ev = ev_unreg_begin(3 * S, 0, 1, 1);
+	ev_kref(&ev, 2, 2);
+	engine__feed(e, &ev);
+	ev = ev_unreg_end(3 * S + 1, 0);
+	ev_kref(&ev, 2, 1);
+	engine__feed(e, &ev);
+	engine__finish(e, 6 * S, NULL);
+	CHECK_INT(count_kind(e, FINDING_RELEASE_PENDING), 1);
+	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
+	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 1);
+	f = find_kind(e, FINDING_RELEASE_PENDING);
+	CHECK_INT(f->severity, SEVERITY_WARNING);
+	CHECK_STR(f->holder.function, "client_probe");
+	CHECK(strstr(f->evidence, "not released after 3.000s"), "evidence: %s", f->evidence);
+	CHECK_INT(engine__stats(e)->bad_events, 1);
+out:
+	engine__free(e);
+}
+
+TEST(release_pending_silent_when_released)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+
+	ev = ev_register(1 * S, 0, true);
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	ev = ev_unreg_begin(3 * S, 0, 0, 0);
+	engine__feed(e, &ev);
+	ev = ev_unreg_end(3 * S + 1, 0);
+	ev_kref(&ev, 1, 1);
+	engine__feed(e, &ev);
+	ev = ev_dev_release(3 * S + 2, 0, 0);
+	ev.flags |= DMARW_F_RELEASE_INFERRED;
+	engine__feed(e, &ev);
+	engine__finish(e, 6 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 0);
+out:
+	engine__free(e);
+}
+
+TEST(missing_release_callback_fires)
+{
+	struct engine *e = engine__new();
+	const struct finding *f;
+
+	feed(e, ev_register(1 * S, 0, false));
+	CHECK_INT(count_kind(e, FINDING_MISSING_RELEASE_CALLBACK), 1);
+	f = find_kind(e, FINDING_MISSING_RELEASE_CALLBACK);
+	CHECK_INT(f->severity, SEVERITY_WARNING);
+	CHECK_STR(f->holder.function, "dmarw_prov_probe");
+	CHECK(!finding__fails(f, SEVERITY_ERROR), "warning fails at --fail-on error");
+	CHECK(finding__fails(f, SEVERITY_WARNING), "warning passes at --fail-on warning");
+out:
+	engine__free(e);
+}
+
+TEST(missing_release_callback_silent)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+
+	feed(e, ev_register(1 * S, 0, true));
+	ev = ev_register(1 * S, 1, false);
+	ev.flags &= ~DMARW_F_RELEASE_FIELD;	/* kernel without the field */
+	engine__feed(e, &ev);
+	CHECK_INT(engine__nr_findings(e), 0);
+out:
+	engine__free(e);
+}
+
+TEST(missing_release_callback_at_startup)
+{
+	struct engine *e = engine__new();
+	struct snapshot *snap = snapshot__new("bpf");
+	struct snapshot_device d = { .device_key = DEV_KEY(3), .dev_id = 3, .kref = -1,
+				     .has_release = 0, .state = DMARW_DEV_REGISTERED };
+
+	snprintf(d.dev_name, sizeof(d.dev_name), "old-dma.0");
+	snapshot__add_device(snap, &d);
+	engine__load_snapshot(e, snap, 1 * S);
+	CHECK_INT(count_kind(e, FINDING_MISSING_RELEASE_CALLBACK), 1);
+	CHECK_STR(engine__finding(e, 0)->device, "dma3");
+	CHECK(strstr(engine__finding(e, 0)->evidence, "at startup"), "evidence: %s",
+	      engine__finding(e, 0)->evidence);
+out:
+	snapshot__free(snap);
+	engine__free(e);
+}
+
+TEST(get_failed_info)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev = ev_get(1 * S, 0, 1, 0, 0);
+	const struct finding *f;
+
+	ev.ret = -ENODEV;
+	ev_kref(&ev, 0, 0);
+	engine__feed(e, &ev);
+	engine__finish(e, 2 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 1);
+	f = find_kind(e, FINDING_GET_FAILED);
+	CHECK(f, "no get-failed");
+	CHECK_INT(f->severity, SEVERITY_INFO);
+	CHECK(strstr(f->evidence, "returned -19 (ENODEV)"), "evidence: %s", f->evidence);
+	CHECK_INT(engine__nr_failing(e, SEVERITY_ERROR), 0);
+	CHECK_INT(engine__nr_failing(e, SEVERITY_INFO), 1);
+	CHECK_INT(engine__nr_holders(e), 0);
+out:
+	engine__free(e);
+}
+
+TEST(get_ok_no_get_failed)
+{
+	struct engine *e = engine__new();
+
+	request_release(e, 1 * S);
+	CHECK_INT(count_kind(e, FINDING_GET_FAILED), 0);
+out:
+	engine__free(e);
+}
+
+TEST(scan_reports_holder_once)
+{
+	struct engine *e = engine__new();
+
+	feed(e, ev_get(1 * S, 0, 1, 0, 1));
+	feed(e, ev_get(9 * S, 0, 2, 0, 1));
+	engine__scan(e, 5 * S, 3 * S);
+	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 1);
+	CHECK(strstr(engine__finding(e, 0)->evidence, "--min-age"), "evidence: %s",
+	      engine__finding(e, 0)->evidence);
+	engine__scan(e, 6 * S, 3 * S);
+	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 1);
+	engine__scan(e, 13 * S, 3 * S);
+	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 2);
+	engine__finish(e, 14 * S, NULL);
+	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 2);
+out:
+	engine__free(e);
+}
+
+TEST(final_snapshot_is_truth_after_lost_events)
+{
+	struct engine *e = engine__new();
+	struct snapshot *fin = snapshot__new("bpf");
+	struct snapshot_channel c = { .chan_key = CHAN_KEY(0, 1), .device_key = DEV_KEY(0),
+				      .dev_id = 0, .chan_id = 1, .client_count = 0 };
+
+	feed(e, ev_get(1 * S, 0, 1, 0, 1));
+	engine__add_lost(e, 2);		/* the put was lost */
+	snapshot__add_channel(fin, &c);
+	engine__finish(e, 3 * S, fin);
+	CHECK_INT(engine__nr_findings(e), 0);
+	CHECK_INT(engine__stats(e)->lost, 2);
+	CHECK_INT(engine__stats(e)->unattributed_drops, 1);
+out:
+	snapshot__free(fin);
+	engine__free(e);
+}
+
+TEST(suppressed_finding_kept_not_failing)
+{
+	static const char text[] =
+		"{\n  keep-dma0\n  kind: leaked-reference\n  device: dma0*\n"
+		"  function: client_*\n  module: dmarw_client\n}\n";
+	char err[256];
+	struct suppressions *supp = suppress__parse(text, sizeof(text) - 1, "t.supp", err,
+						    sizeof(err));
+	struct engine *e = engine__new();
+
+	CHECK(supp, "parse: %s", err);
+	engine__set_suppressions(e, supp);
+	feed(e, ev_get(1 * S, 0, 1, 0, 1));
+	feed(e, ev_get(1 * S, 1, 0, 0, 1));
+	engine__finish(e, 2 * S, NULL);
+	CHECK_INT(engine__nr_findings(e), 2);
+	CHECK_STR(engine__finding(e, 0)->suppressed, "keep-dma0");
+	CHECK_STR(engine__finding(e, 1)->suppressed, "");
+	CHECK_INT(engine__nr_failing(e, SEVERITY_ERROR), 1);
+	CHECK_INT(engine__nr_suppressed(e), 1);
+	CHECK_INT(suppress__used(supp, 0), 1);
+out:
+	engine__free(e);
+	suppress__free(supp);
+}
+
+TEST(device_key_reuse_new_registration)
+{
+	struct engine *e = engine__new();
+
+	feed(e, ev_register(1 * S, 0, false));
+	feed(e, ev_unreg_begin(2 * S, 0, 0, 0));
+	feed(e, ev_unreg_end(2 * S + 1, 0));
+	feed(e, ev_dev_release(2 * S + 2, 0, 0));
+	feed(e, ev_register(3 * S, 0, false));	/* module reloaded, same memory */
+	CHECK_INT(count_kind(e, FINDING_MISSING_RELEASE_CALLBACK), 2);
+	CHECK_INT(engine__nr_devices(e), 1);
+	CHECK_STR(engine_dev_state_name(engine__device(e, 0)->state), "registered");
+	CHECK_INT(engine__device(e, 0)->generation, 1);
+out:
+	engine__free(e);
+}
+
+TEST(hooks_and_counters)
+{
+	struct engine *e = engine__new();
+
+	engine__set_hook(e, DMARW_HOOK_CHAN_GET, "fentry", 10, 0);
+	engine__set_hook(e, DMARW_HOOK_DEV_RELEASE, "unavailable", 0, 0);
+	request_release(e, 1 * S);
+	CHECK_STR(engine__hook(e, DMARW_HOOK_CHAN_GET)->mode, "fentry");
+	CHECK_INT(engine__hook(e, DMARW_HOOK_CHAN_GET)->hits, 10);
+	CHECK_INT(engine__stats(e)->events, 3);
+	CHECK_INT(engine__stats(e)->by_type[DMARW_EV_CHAN_GET], 1);
+	CHECK_INT(engine__channel(e, 0)->gets, 1);
+	CHECK_INT(engine__channel(e, 0)->puts, 1);
+out:
+	engine__free(e);
+}
