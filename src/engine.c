@@ -732,7 +732,13 @@ static void kref_after_event(struct engine *e, size_t di, const struct rw_event 
 	if (!(ev->flags & DMARW_F_KREF_VALID) || k < 0)
 		return;
 	d->kref = k;
-	if (k == 0 && d->state != DMARW_DEV_RELEASED && d->state != DMARW_DEV_UNKNOWN)
+	/*
+	 * Only a put or the unregister can drop the last reference; a failed
+	 * get merely observes a kref already at 0 (the release was seen, or
+	 * will be inferred, at the exit that dropped it).
+	 */
+	if (k == 0 && d->state != DMARW_DEV_RELEASED && d->state != DMARW_DEV_UNKNOWN &&
+	    (ev->type == DMARW_EV_CHAN_PUT || ev->type == DMARW_EV_DEV_UNREGISTER_END))
 		device_released(e, di, ev->ts_ns, ev, where);
 }
 
