@@ -450,17 +450,20 @@ int loader__snapshot(struct loader *l)
 	fd = bpf_program__fd(l->skel->progs.snapshot_walk);
 	if (fd < 0)
 		return -ENOENT;
-	l->skel->bss->snap_index = 0;
+	l->skel->bss->snap_dev = 0;
+	l->skel->bss->snap_chan = 0;
 	l->skel->bss->snap_done = 0;
-	for (i = 0; i < 64 && !l->skel->bss->snap_done; i++) {
+	/* one record per run: 64 devices of 64 channels at most, and then some */
+	for (i = 0; i < 64 * 66 && !l->skel->bss->snap_done; i++) {
 		err = bpf_prog_test_run_opts(fd, &opts);
 		if (err)
 			return -errno;
-		/* drain as we go: a device's channels must fit in the buffer */
 		err = ring_buffer__consume(l->rb);
 		if (err < 0)
 			return err;
 	}
+	if (!l->skel->bss->snap_done)
+		return -E2BIG;
 	return 0;
 }
 

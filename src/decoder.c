@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Ring-buffer record to engine event; see decoder.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -131,6 +132,7 @@ static const struct ksym *resolve(struct decoder *d, uint64_t addr)
 
 int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_event *out)
 {
+	bool skip_entry = false;
 	uint32_t i, n;
 
 	if (raw->type < DMARW_EV_CHAN_GET || raw->type >= DMARW_EV_MAX ||
@@ -157,11 +159,25 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 	out->kref_after = raw->kref_after;
 	out->flags = raw->flags;
 	n = raw->nr_stack < DMARW_MAX_STACK ? raw->nr_stack : DMARW_MAX_STACK;
-	out->nr_frames = n;
 	for (i = 0; i < n; i++) {
-		struct rw_frame *f = &out->frames[i];
+		struct rw_frame *f = &out->frames[out->nr_frames];
 		const struct ksym *s = d->ks ? resolve(d, raw->stack[i]) : NULL;
 
+		/*
+		 * Our own frames are no part of the story: the BPF program and
+		 * the fentry trampoline, and the traced function's patched entry
+		 * that the trampoline returns to (its own frame follows).
+		 */
+		if (s && !strcmp(s->module, "bpf")) {
+			skip_entry = !strncmp(s->name, "bpf_trampoline_", 15);
+			continue;
+		}
+		if (skip_entry && s && raw->stack[i] - s->addr <= 16) {
+			skip_entry = false;
+			continue;
+		}
+		skip_entry = false;
+		out->nr_frames++;
 		if (!s)
 			continue;	/* unknown frame: never print the address */
 		copy_str(f->func, sizeof(f->func), s->name, strlen(s->name) + 1);

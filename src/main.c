@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	{ "snapshot", cmd_snapshot, "the current state from the kernel, then exit" },
 	{ "record", cmd_record, "events to a trace file" },
 	{ "report", cmd_report, "analyse a trace file offline" },
+	{ "top", cmd_top, "live view of devices, channels, holders, findings" },
+	{ "watch", cmd_watch, "long-running leak reports and Prometheus metrics" },
 };
 
 static void usage(FILE *f)
