@@ -91,9 +91,12 @@ int cmd_report(int argc, char **argv)
 		p_err("%s", err);
 		goto out;
 	}
-	if (!info.finished)
-		p_info("warning: %s has no end (interrupted recording?): references "
-		       "still held are not judged", path);
+	if (!info.finished) {
+		/* an interrupted recording: judge at its last event, from events only */
+		p_info("warning: %s has no end (interrupted recording?): leak verdicts "
+		       "rest on its events alone, without the final kernel state", path);
+		engine__finish(e, engine__stats(e)->last_ts_ns, NULL);
+	}
 	if (outputs_write_reports(e, env.output, json_report, junit, fail_on, NULL, supp))
 		goto out;
 	ret = engine__nr_failing(e, fail_on) ? EXIT_FINDINGS : EXIT_OK;

@@ -111,8 +111,8 @@ static int read_file(struct ksyms *ks, struct ksym **out, size_t *out_nr, size_t
 	return err;
 }
 
-/* Distinct module names of a symbol array (few hundred at most). */
-static const char **module_names(const struct ksym *syms, size_t nr, size_t *count)
+/* Distinct module names of a symbol array (few hundred at most); -ENOMEM. */
+static int module_names(const struct ksym *syms, size_t nr, const char ***out, size_t *count)
 {
 	const char **names = NULL, *last = NULL;
 	size_t n = 0, cap = 0;
@@ -135,14 +135,15 @@ static const char **module_names(const struct ksym *syms, size_t nr, size_t *cou
 			nn = realloc(names, cap * sizeof(*nn));
 			if (!nn) {
 				free(names);
-				return NULL;
+				return -ENOMEM;
 			}
 			names = nn;
 		}
 		names[n++] = m;
 	}
 	*count = n;
-	return names;
+	*out = names;
+	return 0;
 }
 
 static int name_in(const char **names, size_t n, const char *m)
@@ -157,7 +158,7 @@ int ksyms__refresh(struct ksyms *ks)
 {
 	struct ksym *fresh = NULL;
 	size_t nr = 0, cap = 0, nr_mods = 0, i;
-	const char **mods;
+	const char **mods = NULL;
 	struct ksyms view;
 	int err;
 
@@ -166,11 +167,9 @@ int ksyms__refresh(struct ksyms *ks)
 	if (err)
 		goto out_free;
 	qsort(fresh, nr, sizeof(*fresh), cmp_addr);
-	mods = module_names(fresh, nr, &nr_mods);
-	if (!mods && nr) {
-		err = -ENOMEM;
+	err = module_names(fresh, nr, &mods, &nr_mods);
+	if (err)
 		goto out_free;
-	}
 	/* keep symbols of modules that went away, unless their range is reused */
 	view = *ks;
 	view.syms = fresh;

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* kallsyms symbolization and the decoder: module memory, our own frames. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "decoder.h"
+#include "harness.h"
+#include "ksyms.h"
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *kallsyms_v1 =
+	"ffffffff81000000 T _stext\n"
+	"ffffffff81cde670 t dma_chan_get\n"
+	"ffffffff81cde800 t dma_chan_put\n"
+	"ffffffff81cde900 T dma_release_channel\n"
+	"ffffffff82000000 D some_data\n"
+	"ffffffffc0001000 t dmarw_client_request_by_mask\t[dmarw_client]\n"
+	"ffffffffc0001200 t dmarw_client_cmd\t[dmarw_client]\n"
+	"ffffffffc0100000 t bpf_prog_1234_fexit_dma_chan_get\t[bpf]\n"
+	"ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n";
+
+/* the client unloaded, another module loaded elsewhere */
+static const char *kallsyms_v2 =
+	"ffffffff81000000 T _stext\n"
+	"ffffffff81cde670 t dma_chan_get\n"
+	"ffffffff81cde800 t dma_chan_put\n"
+	"ffffffffc0005000 t other_fn\t[other]\n";
+
+/* a new module took the unloaded client's addresses */
+static const char *kallsyms_v3 =
+	"ffffffff81000000 T _stext\n"
+	"ffffffffc0001000 t reuse_fn\t[reuser]\n";
+
+TEST(ksyms_maps_text_symbols_and_modules)
+{
+	char path[] = "/tmp/dmarw-ksyms-XXXXXX";
+	struct ksyms *ks = NULL;
+	const struct ksym *s;
+	int fd = mkstemp(path);
+
+	close(fd);
+	write_file(path, kallsyms_v1);
+	ks = ksyms__load(path);
+	CHECK(ks, "load failed");
+	s = ksyms__map_addr(ks, 0xffffffff81cde675ULL);
+	CHECK(s, "no symbol");
+	CHECK_STR(s->name, "dma_chan_get");
+	CHECK_STR(s->module, "");
+	s = ksyms__map_addr(ks, 0xffffffffc000103dULL);
+	CHECK(s, "no module symbol");
+	CHECK_STR(s->name, "dmarw_client_request_by_mask");
+	CHECK_STR(s->module, "dmarw_client");
+	/* data symbols are not text: an address there is not "some_data" */
+	s = ksyms__map_addr(ks, 0xffffffff82000010ULL);
+	CHECK(!s || strcmp(s->name, "some_data"), "data symbol used");
+	CHECK(!ksyms__map_addr(ks, 0x1000), "low address resolved");
+	CHECK(!ksyms__restricted(ks), "not restricted");
+out:
+	ksyms__free(ks);
+	unlink(path);
+}
+
+TEST(ksyms_remember_unloaded_modules)
+{
+	char path[] = "/tmp/dmarw-ksyms-XXXXXX";
+	struct ksyms *ks = NULL;
+	const struct ksym *s;
+	int fd = mkstemp(path);
+
+	close(fd);
+	write_file(path, kallsyms_v1);
+	ks = ksyms__load(path);
+	CHECK(ks, "load failed");
+	write_file(path, kallsyms_v2);
+	CHECK_INT(ksyms__refresh(ks), 0);
+	s = ksyms__map_addr(ks, 0xffffffffc000103dULL);
+	CHECK(s, "unloaded module forgotten");
+	CHECK_STR(s->name, "dmarw_client_request_by_mask");
+	CHECK_STR(s->module, "dmarw_client");
+	s = ksyms__map_addr(ks, 0xffffffffc0005010ULL);
+	CHECK(s && !strcmp(s->module, "other"), "new module not seen");
+	/* once the range is reused, the old names must not stick */
+	write_file(path, kallsyms_v3);
+	CHECK_INT(ksyms__refresh(ks), 0);
+	s = ksyms__map_addr(ks, 0xffffffffc0001010ULL);
+	CHECK(s, "reused range unresolved");
+	CHECK_STR(s->module, "reuser");
+out:
+	ksyms__free(ks);
+	unlink(path);
+}
+
+TEST(ksyms_restricted_when_all_zero)
+{
+	char path[] = "/tmp/dmarw-ksyms-XXXXXX";
+	struct ksyms *ks = NULL;
+	int fd = mkstemp(path);
+
+	close(fd);
+	write_file(path, "0000000000000000 T _stext\n0000000000000000 t dma_chan_get\n");
+	ks = ksyms__load(path);
+	CHECK(ks, "load failed");
+	CHECK(ksyms__restricted(ks), "kptr_restrict not detected");
+	CHECK(!ksyms__map_addr(ks, 0), "resolved under kptr_restrict");
+out:
+	ksyms__free(ks);
+	unlink(path);
+}
+
+TEST(ksyms_missing_file_fails)
+{
+	struct ksyms *ks = ksyms__load("/nonexistent/kallsyms");
+
+	CHECK(!ks, "loaded a missing file");
+out:
+	ksyms__free(ks);
+}
+
+TEST(decoder_keys_symbolizes_and_drops_own_frames)
+{
+	char path[] = "/tmp/dmarw-ksyms-XXXXXX";
+	struct dmarw_event raw;
+	struct decoder *d = NULL;
+	struct ksyms *ks = NULL;
+	struct rw_event *ev = calloc(1, sizeof(*ev));
+	int fd = mkstemp(path);
+	uint64_t k1;
+
+	close(fd);
+	write_file(path, kallsyms_v1);
+	ks = ksyms__load(path);
+	d = decoder__new(ks);
+	CHECK(ks && d && ev, "setup");
+	memset(&raw, 0, sizeof(raw));
+	raw.type = DMARW_EV_CHAN_GET;
+	raw.hook = DMARW_HOOK_CHAN_GET;
+	raw.device = 0xffff888004a1c000ULL;
+	raw.chan = 0xffff888004a1c400ULL;
+	raw.dev_id = 0;
+	raw.chan_id = 1;
+	strcpy(raw.comm, "insmod");
+	/* BPF prog, trampoline, patched entry, then the real frames */
+	raw.stack[0] = 0xffffffffc0100387ULL;
+	raw.stack[1] = 0xffffffffc02000a1ULL;
+	raw.stack[2] = 0xffffffff81cde675ULL;	/* dma_chan_get+0x5 */
+	raw.stack[3] = 0xffffffff81cde690ULL;	/* dma_chan_get+0x20: kept */
+	raw.stack[4] = 0xffffffffc000103dULL;
+	raw.stack[5] = 0x0000000000001234ULL;	/* unknown */
+	raw.nr_stack = 6;
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK(ev->device_key && ev->chan_key && ev->device_key != ev->chan_key,
+	      "keys %llu %llu", (unsigned long long)ev->device_key,
+	      (unsigned long long)ev->chan_key);
+	CHECK(ev->device_key < 1000 && ev->chan_key < 1000, "keys look like pointers");
+	k1 = ev->chan_key;
+	CHECK_INT(ev->nr_frames, 3);
+	CHECK_STR(ev->frames[0].func, "dma_chan_get");
+	CHECK_INT(ev->frames[0].offset, 0x20);
+	CHECK_STR(ev->frames[1].func, "dmarw_client_request_by_mask");
+	CHECK_STR(ev->frames[1].module, "dmarw_client");
+	CHECK_INT(ev->frames[1].offset, 0x3d);
+	CHECK_STR(ev->frames[2].func, "");	/* unknown: no address printed */
+	CHECK_STR(ev->comm, "insmod");
+	/* the same pointer gives the same key; a bad type is refused */
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_INT(ev->chan_key, k1);
+	raw.type = 999;
+	CHECK(decoder__decode(d, &raw, ev) < 0, "bad type accepted");
+out:
+	decoder__free(d);
+	ksyms__free(ks);
+	free(ev);
+	unlink(path);
+}
+
+TEST(decoder_keys_survive_growth)
+{
+	struct decoder *d = decoder__new(NULL);
+	uint64_t i, keys[2000];
+
+	CHECK(d, "setup");
+	for (i = 0; i < 2000; i++)
+		keys[i] = decoder__key(d, 0xffff888000000000ULL + i * 0x400);
+	for (i = 0; i < 2000; i++)
+		CHECK_INT(decoder__key(d, 0xffff888000000000ULL + i * 0x400), keys[i]);
+	CHECK_INT(decoder__key(d, 0), 0);
+out:
+	decoder__free(d);
+}
