@@ -59,10 +59,19 @@ static bool dmarw_client_filter(struct dma_chan *chan, void *param)
 	return !param || !strcmp(dev_name(chan->device->dev), param);
 }
 
+/*
+ * dma_chan_name() reads chan->dev, which the core frees when the device is
+ * unregistered even while the channel is held: build the name from the ids.
+ */
+static void dmarw_chan_name(struct dma_chan *chan, char *buf, size_t len)
+{
+	snprintf(buf, len, "dma%dchan%d", chan->device->dev_id, chan->chan_id);
+}
+
 static void slot_set(int slot, struct dma_chan *chan)
 {
 	slots[slot].chan = chan;
-	strscpy(slots[slot].name, dma_chan_name(chan), sizeof(slots[slot].name));
+	dmarw_chan_name(chan, slots[slot].name, sizeof(slots[slot].name));
 }
 
 noinline int dmarw_client_request_by_mask(int slot, const char *provdev)
@@ -122,7 +131,7 @@ noinline int dmarw_client_setup_errpath(char *leaked, size_t len)
 	chan = dma_request_channel(mask, dmarw_client_filter, NULL);
 	if (!chan)
 		return -ENODEV;
-	strscpy(leaked, dma_chan_name(chan), len);
+	dmarw_chan_name(chan, leaked, len);
 	ret = dmarw_client_setup_step(chan);
 	if (ret)
 		return ret;	/* BUG: chan leaked */

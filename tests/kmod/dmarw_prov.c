@@ -14,6 +14,10 @@
  *   no_release    do not set device_release (the memory is leaked)
  *   private       register with DMA_PRIVATE in cap_mask
  *   fail_alloc    device_alloc_chan_resources() fails with -ENOMEM
+ *   alloc_after_remove
+ *                 let a channel of an unbound device be allocated (the
+ *                 dmaengine core still hands them out while a client keeps
+ *                 the device alive); by default that fails with -EBUSY
  *
  * With device_release set, the state is released by the kref release of the
  * dma_device, not by remove, so unbinding while a client holds a channel
@@ -54,6 +58,9 @@ MODULE_PARM_DESC(private, "register with DMA_PRIVATE");
 static bool fail_alloc;
 module_param(fail_alloc, bool, 0644);
 MODULE_PARM_DESC(fail_alloc, "device_alloc_chan_resources returns -ENOMEM");
+static bool alloc_after_remove;
+module_param(alloc_after_remove, bool, 0644);
+MODULE_PARM_DESC(alloc_after_remove, "allocate channels of an unbound device");
 
 struct dmarw_desc {
 	struct dma_async_tx_descriptor tx;
@@ -77,6 +84,7 @@ struct dmarw_dev {
 	struct platform_device *pdev;
 	struct list_head graveyard;	/* released or leaked devices */
 	bool released;
+	bool removed;
 	int nchan;
 	struct dmarw_chan chans[];
 };
@@ -274,10 +282,21 @@ static void dmarw_synchronize(struct dma_chan *chan)
 static int dmarw_alloc_chan_resources(struct dma_chan *chan)
 {
 	struct dmarw_chan *c = to_dmarw_chan(chan);
+	struct dmarw_dev *dd = to_dmarw_dev(chan->device);
 
+	if (READ_ONCE(dd->removed) && !READ_ONCE(alloc_after_remove)) {
+		pr_info(DRV_NAME ": dma%dchan%d: device unbound, refusing allocation\n",
+			chan->device->dev_id, chan->chan_id);
+		/*
+		 * Not -ENODEV: find_candidate() takes that for "module removed"
+		 * and unlinks the device from dma_device_list, which the kref
+		 * release unlinks again later (list corruption BUG).
+		 */
+		return -EBUSY;
+	}
 	if (READ_ONCE(fail_alloc)) {
-		dev_info(chan->device->dev, "%s: failing allocation (fail_alloc)\n",
-			 dma_chan_name(chan));
+		dev_info(chan->device->dev, "dma%dchan%d: failing allocation (fail_alloc)\n",
+			 chan->device->dev_id, chan->chan_id);
 		return -ENOMEM;
 	}
 	dmarw_cookie_init(chan);
@@ -383,6 +402,7 @@ static void dmarw_do_remove(struct platform_device *pdev)
 	bool leak = !dd->dma.device_release;
 
 	dev_info(&pdev->dev, "unregistering dma%d\n", dd->dma.dev_id);
+	WRITE_ONCE(dd->removed, true);
 	/* with device_release set, dd may be released in here: no access after */
 	dma_async_device_unregister(&dd->dma);
 	if (leak) {

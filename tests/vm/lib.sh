@@ -52,7 +52,7 @@ check() {
 check_fails() {
 	local name=$1
 	shift
-	if "$@" >/dev/null; then
+	if "$@" >/dev/null 2>&1; then
 		fail "$name" "succeeded unexpectedly: $*"
 	else
 		pass "$name"
