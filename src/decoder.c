@@ -120,7 +120,12 @@ static const struct ksym *resolve(struct decoder *d, uint64_t addr)
 
 	if (s)
 		return s;
-	/* a module loaded after we started: read kallsyms again, not too often */
+	/*
+	 * A module loaded after we started: read kallsyms again when the
+	 * module list changed, and otherwise not more than every 200 ms.
+	 */
+	if (ksyms__refresh_if_changed(d->ks) == 1)
+		return ksyms__map_addr(d->ks, addr);
 	now = now_ns();
 	if (now - d->last_refresh_ns < REFRESH_MIN_NS)
 		return NULL;
@@ -132,6 +137,7 @@ static const struct ksym *resolve(struct decoder *d, uint64_t addr)
 
 int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_event *out)
 {
+	const struct ksym *prev = NULL;
 	bool skip_entry = false;
 	uint32_t i, n;
 
@@ -165,18 +171,22 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 
 		/*
 		 * Our own frames are no part of the story: the BPF program and
-		 * the fentry trampoline, and the traced function's patched entry
-		 * that the trampoline returns to (its own frame follows).
+		 * the trampoline; and where an fexit trampoline sits between a
+		 * function's body and its caller, the function shows twice: its
+		 * body, then its patched entry (offset <= 16) that the
+		 * trampoline returns to.  The second one goes.
 		 */
 		if (s && !strcmp(s->module, "bpf")) {
 			skip_entry = !strncmp(s->name, "bpf_trampoline_", 15);
 			continue;
 		}
-		if (skip_entry && s && raw->stack[i] - s->addr <= 16) {
+		if (skip_entry && s && prev && raw->stack[i] - s->addr <= 16 &&
+		    !strcmp(s->name, prev->name)) {
 			skip_entry = false;
 			continue;
 		}
 		skip_entry = false;
+		prev = s;
 		out->nr_frames++;
 		if (!s)
 			continue;	/* unknown frame: never print the address */

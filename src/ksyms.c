@@ -1,13 +1,25 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Kernel symbol table; see ksyms.h. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ksyms.h"
 
+struct mod_range {
+	const char *name;	/* owned by strs */
+	uint64_t base;
+	uint64_t size;
+};
+
 struct ksyms {
 	char *path;
+	char *modules_path;	/* /proc/modules beside /proc/kallsyms */
+	char *modules_text;	/* its last content, to see changes */
+	struct mod_range *mods;
+	size_t nr_mods;
 	struct ksym *syms;
 	size_t nr, cap;
 	char **strs;		/* every string we own, freed at the end */
@@ -154,6 +166,102 @@ static int name_in(const char **names, size_t n, const char *m)
 	return 0;
 }
 
+static char *slurp(const char *path)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *n;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 16384;
+			n = realloc(buf, cap + 1);
+			if (!n) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = n;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+
+		len += got;
+		if (!got)
+			break;
+	}
+	fclose(f);
+	buf[len] = 0;
+	return buf;
+}
+
+/* Module ranges from the /proc/modules text; old ranges of modules gone stay. */
+static int parse_modules(struct ksyms *ks, const char *text)
+{
+	struct mod_range *fresh = NULL, *n;
+	size_t nr = 0, cap = 0, i, j;
+	const char *line = text;
+	char name[128];
+	unsigned long long size, base;
+
+	while (line && *line) {
+		if (sscanf(line, "%127s %llu %*s %*s %*s %llx", name, &size, &base) == 3 && base) {
+			if (nr == cap) {
+				cap = cap ? cap * 2 : 64;
+				n = realloc(fresh, cap * sizeof(*n));
+				if (!n)
+					goto nomem;
+				fresh = n;
+			}
+			fresh[nr].name = own_str(ks, name);
+			if (!fresh[nr].name)
+				goto nomem;
+			fresh[nr].base = base;
+			fresh[nr].size = size;
+			nr++;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	for (i = 0; i < ks->nr_mods; i++) {
+		const struct mod_range *old = &ks->mods[i];
+		bool keep = true;
+
+		for (j = 0; j < nr && keep; j++)
+			if (!strcmp(fresh[j].name, old->name) ||
+			    (old->base < fresh[j].base + fresh[j].size &&
+			     fresh[j].base < old->base + old->size))
+				keep = false;
+		if (!keep)
+			continue;
+		if (nr == cap) {
+			cap = cap ? cap * 2 : 64;
+			n = realloc(fresh, cap * sizeof(*n));
+			if (!n)
+				goto nomem;
+			fresh = n;
+		}
+		fresh[nr++] = *old;
+	}
+	free(ks->mods);
+	ks->mods = fresh;
+	ks->nr_mods = nr;
+	return 0;
+nomem:
+	free(fresh);
+	return -ENOMEM;
+}
+
+static const struct mod_range *mod_range_of(const struct ksyms *ks, const char *name)
+{
+	for (size_t i = 0; i < ks->nr_mods; i++)
+		if (!strcmp(ks->mods[i].name, name))
+			return &ks->mods[i];
+	return NULL;
+}
+
 int ksyms__refresh(struct ksyms *ks)
 {
 	struct ksym *fresh = NULL;
@@ -163,6 +271,13 @@ int ksyms__refresh(struct ksyms *ks)
 	int err;
 
 	ks->restricted = 0;
+	free(ks->modules_text);
+	ks->modules_text = ks->modules_path ? slurp(ks->modules_path) : NULL;
+	if (ks->modules_text) {
+		err = parse_modules(ks, ks->modules_text);
+		if (err)
+			goto out_free;
+	}
 	err = read_file(ks, &fresh, &nr, &cap);
 	if (err)
 		goto out_free;
@@ -177,8 +292,9 @@ int ksyms__refresh(struct ksyms *ks)
 	for (i = 0; i < ks->nr; i++) {
 		const struct ksym *old = &ks->syms[i], *now;
 
-		if (!old->module[0] || name_in(mods, nr_mods, old->module))
-			continue;
+		if (!old->module[0] || name_in(mods, nr_mods, old->module) ||
+		    (ks->modules_text && !mod_range_of(ks, old->module)))
+			continue;	/* loaded, or its range was taken over */
 		view.syms = fresh;	/* add_sym may move it */
 		now = ksyms__map_addr(&view, old->addr);
 		if (now && now->module[0])
@@ -209,7 +325,15 @@ struct ksyms *ksyms__load(const char *path)
 	if (!ks)
 		return NULL;
 	ks->path = strdup(path ? path : "/proc/kallsyms");
-	if (!ks->path) {
+	if (ks->path) {
+		const char *slash = strrchr(ks->path, '/');
+		int len = slash ? (int)(slash - ks->path) : 1;
+
+		if (asprintf(&ks->modules_path, "%.*s/modules", len,
+			     slash ? ks->path : ".") < 0)
+			ks->modules_path = NULL;
+	}
+	if (!ks->path || !ks->modules_path) {
 		free(ks);
 		errno = ENOMEM;
 		return NULL;
@@ -231,6 +355,9 @@ void ksyms__free(struct ksyms *ks)
 		free(ks->strs[i]);
 	free(ks->strs);
 	free(ks->syms);
+	free(ks->mods);
+	free(ks->modules_text);
+	free(ks->modules_path);
 	free(ks->path);
 	free(ks);
 }
@@ -253,6 +380,15 @@ const struct ksym *ksyms__map_addr(const struct ksyms *ks, uint64_t addr)
 	/* do not stretch the last symbol of a region over the unknown */
 	if (addr - ks->syms[lo].addr > (1u << 20))
 		return NULL;
+	/* nor a module's last symbol over the next module, loaded after it */
+	if (ks->syms[lo].module[0]) {
+		const struct mod_range *m = mod_range_of(ks, ks->syms[lo].module);
+
+		if (m && (addr < m->base || addr >= m->base + m->size))
+			return NULL;
+		if (!m && ks->modules_text && strcmp(ks->syms[lo].module, "bpf"))
+			return NULL;
+	}
 	return &ks->syms[lo];
 }
 
@@ -262,6 +398,21 @@ const struct ksym *ksyms__get_symbol(const struct ksyms *ks, const char *name)
 		if (!strcmp(ks->syms[i].name, name))
 			return &ks->syms[i];
 	return NULL;
+}
+
+int ksyms__refresh_if_changed(struct ksyms *ks)
+{
+	char *now;
+	int same;
+
+	if (!ks->modules_path)
+		return ksyms__refresh(ks) ? -1 : 1;
+	now = slurp(ks->modules_path);
+	same = now && ks->modules_text && !strcmp(now, ks->modules_text);
+	free(now);
+	if (same)
+		return 0;
+	return ksyms__refresh(ks) ? -1 : 1;
 }
 
 int ksyms__restricted(const struct ksyms *ks)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Kernel symbols from /proc/kallsyms, with module names.  Symbols of a module
- * that has been unloaded stay resolvable until another module takes over
- * their addresses: a leak report must still name the module that leaked.
+ * Kernel symbols from /proc/kallsyms, with module names, bounded by the
+ * module ranges of /proc/modules.  Symbols of a module that has been
+ * unloaded stay resolvable until another module takes over their addresses:
+ * a leak report must still name the module that leaked.
  */
 #ifndef __DMARW_KSYMS_H
 #define __DMARW_KSYMS_H
@@ -22,6 +23,11 @@ struct ksyms *ksyms__load(const char *path);
 void ksyms__free(struct ksyms *ks);
 /* Re-read the file; keeps unloaded modules' symbols.  0 or -errno. */
 int ksyms__refresh(struct ksyms *ks);
+/*
+ * Re-read only when the module list (the "modules" file beside kallsyms,
+ * /proc/modules) changed: 1 re-read, 0 unchanged, -1 error.
+ */
+int ksyms__refresh_if_changed(struct ksyms *ks);
 /* Symbol containing addr, NULL if none. */
 const struct ksym *ksyms__map_addr(const struct ksyms *ks, uint64_t addr);
 const struct ksym *ksyms__get_symbol(const struct ksyms *ks, const char *name);

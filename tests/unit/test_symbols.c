@@ -21,6 +21,8 @@ static const char *kallsyms_v1 =
 	"ffffffff81cde670 t dma_chan_get\n"
 	"ffffffff81cde800 t dma_chan_put\n"
 	"ffffffff81cde900 T dma_release_channel\n"
+	"ffffffff81cdea00 t find_candidate\n"
+	"ffffffff81cdec00 T __dma_request_channel\n"
 	"ffffffff82000000 D some_data\n"
 	"ffffffffc0001000 t dmarw_client_request_by_mask\t[dmarw_client]\n"
 	"ffffffffc0001200 t dmarw_client_cmd\t[dmarw_client]\n"
@@ -147,27 +149,38 @@ TEST(decoder_keys_symbolizes_and_drops_own_frames)
 	raw.dev_id = 0;
 	raw.chan_id = 1;
 	strcpy(raw.comm, "insmod");
-	/* BPF prog, trampoline, patched entry, then the real frames */
-	raw.stack[0] = 0xffffffffc0100387ULL;
-	raw.stack[1] = 0xffffffffc02000a1ULL;
+	/*
+	 * fexit on dma_chan_get and on __dma_request_channel: our program and
+	 * trampoline first, dma_chan_get's patched entry (its only frame:
+	 * kept), the callers, and __dma_request_channel twice around its own
+	 * trampoline (the patched entry goes).
+	 */
+	raw.stack[0] = 0xffffffffc0100387ULL;	/* bpf_prog */
+	raw.stack[1] = 0xffffffffc02000a1ULL;	/* bpf_trampoline */
 	raw.stack[2] = 0xffffffff81cde675ULL;	/* dma_chan_get+0x5 */
-	raw.stack[3] = 0xffffffff81cde690ULL;	/* dma_chan_get+0x20: kept */
-	raw.stack[4] = 0xffffffffc000103dULL;
-	raw.stack[5] = 0x0000000000001234ULL;	/* unknown */
-	raw.nr_stack = 6;
+	raw.stack[3] = 0xffffffff81cdea7fULL;	/* find_candidate+0x7f */
+	raw.stack[4] = 0xffffffff81cdec91ULL;	/* __dma_request_channel+0x91 */
+	raw.stack[5] = 0xffffffffc0200046ULL;	/* bpf_trampoline */
+	raw.stack[6] = 0xffffffff81cdec05ULL;	/* __dma_request_channel+0x5 */
+	raw.stack[7] = 0xffffffffc000103dULL;	/* the client */
+	raw.stack[8] = 0x0000000000001234ULL;	/* unknown */
+	raw.nr_stack = 9;
 	CHECK_INT(decoder__decode(d, &raw, ev), 0);
 	CHECK(ev->device_key && ev->chan_key && ev->device_key != ev->chan_key,
 	      "keys %llu %llu", (unsigned long long)ev->device_key,
 	      (unsigned long long)ev->chan_key);
 	CHECK(ev->device_key < 1000 && ev->chan_key < 1000, "keys look like pointers");
 	k1 = ev->chan_key;
-	CHECK_INT(ev->nr_frames, 3);
+	CHECK_INT(ev->nr_frames, 5);
 	CHECK_STR(ev->frames[0].func, "dma_chan_get");
-	CHECK_INT(ev->frames[0].offset, 0x20);
-	CHECK_STR(ev->frames[1].func, "dmarw_client_request_by_mask");
-	CHECK_STR(ev->frames[1].module, "dmarw_client");
-	CHECK_INT(ev->frames[1].offset, 0x3d);
-	CHECK_STR(ev->frames[2].func, "");	/* unknown: no address printed */
+	CHECK_INT(ev->frames[0].offset, 5);
+	CHECK_STR(ev->frames[1].func, "find_candidate");
+	CHECK_STR(ev->frames[2].func, "__dma_request_channel");
+	CHECK_INT(ev->frames[2].offset, 0x91);
+	CHECK_STR(ev->frames[3].func, "dmarw_client_request_by_mask");
+	CHECK_STR(ev->frames[3].module, "dmarw_client");
+	CHECK_INT(ev->frames[3].offset, 0x3d);
+	CHECK_STR(ev->frames[4].func, "");	/* unknown: no address printed */
 	CHECK_STR(ev->comm, "insmod");
 	/* the same pointer gives the same key; a bad type is refused */
 	CHECK_INT(decoder__decode(d, &raw, ev), 0);
@@ -194,4 +207,43 @@ TEST(decoder_keys_survive_growth)
 	CHECK_INT(decoder__key(d, 0), 0);
 out:
 	decoder__free(d);
+}
+
+TEST(ksyms_module_bounds_from_proc_modules)
+{
+	char dir[] = "/tmp/dmarw-ksyms-XXXXXX", path[64], mods[64];
+	struct ksyms *ks = NULL;
+	const struct ksym *s;
+
+	CHECK(mkdtemp(dir), "mkdtemp");
+	snprintf(path, sizeof(path), "%s/kallsyms", dir);
+	snprintf(mods, sizeof(mods), "%s/modules", dir);
+	write_file(path, kallsyms_v1);
+	write_file(mods, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n");
+	ks = ksyms__load(path);
+	CHECK(ks, "load failed");
+	s = ksyms__map_addr(ks, 0xffffffffc0001210ULL);
+	CHECK(s && !strcmp(s->name, "dmarw_client_cmd"), "in-range symbol");
+	/* past the module's end: another module we do not know yet */
+	CHECK(!ksyms__map_addr(ks, 0xffffffffc0004000ULL), "stretched over the next module");
+	/* our own BPF frames have no /proc/modules line and still resolve */
+	s = ksyms__map_addr(ks, 0xffffffffc0100010ULL);
+	CHECK(s && !strcmp(s->module, "bpf"), "bpf frame");
+	CHECK_INT(ksyms__refresh_if_changed(ks), 0);
+	/* a new module appears: the list changed, kallsyms is read again */
+	write_file(mods, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n"
+		   "other 4096 0 - Live 0xffffffffc0005000\n");
+	write_file(path, kallsyms_v1);
+	CHECK_INT(ksyms__refresh_if_changed(ks), 1);
+	/* the client unloads: its range and names stay for old stacks */
+	write_file(mods, "other 4096 0 - Live 0xffffffffc0005000\n");
+	write_file(path, kallsyms_v2);
+	CHECK_INT(ksyms__refresh_if_changed(ks), 1);
+	s = ksyms__map_addr(ks, 0xffffffffc000103dULL);
+	CHECK(s && !strcmp(s->module, "dmarw_client"), "unloaded module forgotten");
+out:
+	ksyms__free(ks);
+	unlink(path);
+	unlink(mods);
+	rmdir(dir);
 }
