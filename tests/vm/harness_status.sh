@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# tools/vm/run itself: the command's exit status, output, environment and
+# working directory come back; a guest panic and a hang fail the run with
+# their own status and message, never a hang or a pass.
+. "$(dirname "$0")/lib.sh"
+cd "$DMARW_REPO" || exit 1
+RUN=tools/vm/run
+K=(--kernel "${DMARW_VM_KERNEL:-bookworm}")
+tmp=build/tmp/harness.$$
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+
+# 1. exit status, stdout+stderr, env, cwd, a file written in the guest
+t0=$SECONDS
+$RUN "${K[@]}" -- bash -c 'echo out-line; echo err-line >&2; echo "in_vm=$DMARW_IN_VM kver=$DMARW_KVER kmod=$DMARW_KMOD_DIR pwd=$PWD uid=$(id -u)";
+	ls "$DMARW_KMOD_DIR"/dmarw_prov.ko >/dev/null && echo kmod-ok;
+	mount | grep -q "on /sys/kernel/debug type debugfs" && echo debugfs-ok;
+	mount | grep -q "on /sys/kernel/tracing type tracefs" && echo tracefs-ok;
+	test -d /lib/modules/$(uname -r)/kernel && echo modules-ok;
+	modprobe -n -v dummy >/dev/null 2>&1 && echo modprobe-ok;
+	echo written-in-guest > '"$tmp"'/file; exit 1' >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check_eq exit-1 "$rc" 1
+check_match stdout "$(cat "$tmp/out")" '^out-line$'
+check_match stderr-streamed "$(cat "$tmp/out")" '^err-line$'
+kver=$(tools/vm/kernel --no-fetch --get kver "${DMARW_VM_KERNEL:-bookworm}")
+check_match env "$(cat "$tmp/out")" "^in_vm=1 kver=$kver kmod=$DMARW_REPO/build/kmod/$kver pwd=$DMARW_REPO uid=0\$"
+for w in kmod debugfs tracefs modules modprobe; do
+	check_match $w "$(cat "$tmp/out")" "^$w-ok\$"
+done
+check_eq file-back-on-host "$(cat "$tmp/file" 2>/dev/null)" written-in-guest
+check_match timing "$(cat "$tmp/err")" "^vm: .* $kver: boot [0-9.]+s, command [0-9.]+s, total [0-9.]+s"
+boot=$(sed -nE 's/.*: boot ([0-9.]+)s.*/\1/p' "$tmp/err")
+echo "# boot to command: ${boot}s (whole run $((SECONDS - t0))s)"
+check boot-under-10s awk -v b="$boot" 'BEGIN { exit !(b < 10) }'
+
+$RUN "${K[@]}" --quiet -- sh -c 'exit 7' >/dev/null 2>"$tmp/err"
+check_eq exit-7 "$?" 7
+check_eq quiet "$(cat "$tmp/err")" ""
+
+# 2. a guest panic
+$RUN "${K[@]}" -- sh -c 'echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger; sleep 100' \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+check_eq panic-status "$rc" 125
+check_match panic-message "$(tail -n1 "$tmp/err")" '^vm: error: guest kernel panic: .*Kernel panic'
+
+# 3. a hang: killed at --timeout, QEMU gone
+t0=$SECONDS
+$RUN "${K[@]}" --timeout 20 -- sleep 1000 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+took=$((SECONDS - t0))
+check_eq timeout-status "$rc" 124
+check_match timeout-message "$(tail -n1 "$tmp/err")" '^vm: error: timeout: COMMAND still running after 20s'
+check timeout-took-20s test "$took" -ge 20 -a "$took" -le 35
+run=$(ls -td build/vm-logs/*/ | head -n1)
+check_fails timeout-qemu-gone pgrep -f "path=${run%/},"
+
+# 4. usage errors
+$RUN --bogus-option -- true >/dev/null 2>&1
+check_eq usage-status "$?" 120
+$RUN --kernel nosuchsuite -- true >/dev/null 2>&1
+check_eq bad-suite-status "$?" 120
+finish
