@@ -1,11 +1,417 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* dmarefwatch watch: not built yet (issue 4). */
+/*
+ * dmarefwatch watch: the long-running mode.  New findings as they happen,
+ * a leak report every --interval (text, or JSON lines with --json), metrics
+ * for Prometheus' node_exporter textfile collector, a final report on
+ * SIGTERM/SIGINT; SIGHUP reopens -o FILE (logrotate).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "bpf_session.h"
 #include "cli.h"
+#include "engine.h"
+#include "json_writer.h"
+#include "live.h"
+#include "prometheus.h"
+#include "report.h"
+#include "suppress.h"
+
+#define WATCH_VERSION		"0.1.0"
+
+struct watch {
+	long long interval_ns;
+	long long min_age_ns;
+	long long duration_ns;
+	const char *prometheus;
+	const char *suppressions;
+	const char *output;		/* NULL: stdout */
+	FILE *out;
+	struct json_writer *jw;
+	struct session *s;
+	struct engine *e;
+	size_t findings_shown;
+	uint64_t last_report_ns;
+	double start_wall_s;
+	uint64_t reports;
+	char last_prom_err[256];
+};
+
+static void watch_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: dmarefwatch [GLOBAL OPTIONS] watch [--interval SEC] [--min-age SEC]\n"
+		"       [--prometheus FILE] [--suppressions FILE] [--duration SEC]\n"
+		"\n"
+		"Trace until SIGTERM, SIGINT or --duration: print each new finding as it\n"
+		"happens and a leak report every interval (text, or JSON lines with\n"
+		"--json) on stdout or -o FILE (appended to; SIGHUP reopens it). A channel\n"
+		"reference held longer than --min-age is a leaked-reference. SIGTERM and\n"
+		"SIGINT print a final report and exit 0.\n"
+		"  --interval SEC      leak scan, report and metrics period (default 60)\n"
+		"  --min-age SEC       how long a reference may be held (default 300)\n"
+		"  --prometheus FILE   write metrics there every interval, atomically, in\n"
+		"                      the text format (node_exporter textfile collector;\n"
+		"                      docs/metrics.md)\n"
+		"  --suppressions FILE expected findings (see dmarefwatch(8))\n"
+		"  --duration SEC      stop after SEC seconds, as on SIGTERM\n"
+		"Exit status: 0 on SIGTERM, SIGINT or --duration; 2 when tracing is not\n"
+		"possible, on bad arguments or when an output cannot be written at start.\n");
+}
+
+static int parse_watch_opts(int argc, char **argv, struct watch *w)
+{
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		long long *dur = NULL;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			watch_usage(stdout);
+			return 1;
+		}
+		r = parse_global_opt(argc, argv, &i);
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
+		if (!strcmp(a, "--interval"))
+			dur = &w->interval_ns;
+		else if (!strcmp(a, "--min-age"))
+			dur = &w->min_age_ns;
+		else if (!strcmp(a, "--duration"))
+			dur = &w->duration_ns;
+		else if (strcmp(a, "--prometheus") && strcmp(a, "--suppressions")) {
+			p_err("watch: unknown argument '%s' (see watch --help)", a);
+			return -1;
+		}
+		if (i + 1 >= argc) {
+			p_err("option %s needs a value", a);
+			return -1;
+		}
+		if (!dur) {
+			if (!strcmp(a, "--prometheus"))
+				w->prometheus = argv[++i];
+			else
+				w->suppressions = argv[++i];
+			continue;
+		}
+		*dur = parse_duration_ns(argv[++i]);
+		if (*dur < 0 || (dur == &w->interval_ns && *dur < 100000000LL)) {
+			p_err("%s takes seconds%s, not '%s'", a,
+			      dur == &w->interval_ns ? " (at least 0.1)" : "", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* "2024-05-07T12:03:04Z" */
+static const char *wall_str(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static int open_out(struct watch *w)
+{
+	if (!w->output) {
+		w->out = stdout;
+	} else {
+		w->out = fopen(w->output, "ae");
+		if (!w->out) {
+			p_err("cannot write %s: %s", w->output, strerror(errno));
+			return -1;
+		}
+	}
+	if (env.json) {
+		w->jw = jsonw__new(w->out, false);
+		if (!w->jw)
+			return -1;
+	}
+	return 0;
+}
+
+static void close_out(struct watch *w)
+{
+	jsonw__free(w->jw);
+	w->jw = NULL;
+	if (w->out && w->out != stdout)
+		fclose(w->out);
+	w->out = NULL;
+}
+
+/* SIGHUP: the log was rotated; keep the old stream if the new one fails */
+static void reopen_out(struct watch *w)
+{
+	FILE *nf;
+
+	if (!w->output)
+		return;
+	nf = fopen(w->output, "ae");
+	if (!nf) {
+		p_err("SIGHUP: cannot reopen %s: %s; writing on", w->output, strerror(errno));
+		return;
+	}
+	close_out(w);
+	w->out = nf;
+	if (env.json)
+		w->jw = jsonw__new(w->out, false);
+}
+
+static void print_new_findings(struct watch *w)
+{
+	size_t n = engine__nr_findings(w->e);
+	char t[32];
+
+	for (; w->findings_shown < n; w->findings_shown++) {
+		const struct finding *fd = engine__finding(w->e, w->findings_shown);
+
+		if (w->jw) {
+			jsonw__start_object(w->jw);
+			jsonw__string_field(w->jw, "type", "finding");
+			jsonw__string_field(w->jw, "time", wall_str(t, sizeof(t)));
+			jsonw__name(w->jw, "finding");
+			report__json_finding(w->jw, fd, SEVERITY_ERROR);
+			jsonw__end_object(w->jw);
+		} else {
+			fprintf(w->out, "%s ", wall_str(t, sizeof(t)));
+			report__text_finding(w->out, w->e, fd, env.verbose);
+		}
+	}
+	fflush(w->out);
+}
+
+static const char *chan_device_name(const struct engine *e, const struct engine_channel *c)
+{
+	return c->device < engine__nr_devices(e) ? engine__device(e, c->device)->name : "";
+}
+
+static bool holder_leaked(const struct watch *w, const struct engine_holder *h, uint64_t now)
+{
+	return h->reported || (now >= h->who.ts_ns &&
+			       now - h->who.ts_ns >= (uint64_t)w->min_age_ns);
+}
+
+static void report_json(struct watch *w, uint64_t now, bool final)
+{
+	struct json_writer *jw = w->jw;
+	const struct engine *e = w->e;
+	size_t i;
+	char t[32];
+
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "type", "report");
+	jsonw__string_field(jw, "time", wall_str(t, sizeof(t)));
+	jsonw__bool_field(jw, "final", final);
+	jsonw__double_field(jw, "min_age_s", (double)w->min_age_ns / 1e9);
+	jsonw__name(jw, "leaks");
+	jsonw__start_array(jw);
+	for (i = 0; i < engine__nr_holders(e); i++) {
+		const struct engine_holder *h = engine__holder(e, i);
+		const struct engine_channel *c = engine__channel(e, h->channel);
+
+		if (!holder_leaked(w, h, now))
+			continue;
+		jsonw__start_object(jw);
+		jsonw__string_field(jw, "channel", c->name);
+		jsonw__string_field(jw, "device", chan_device_name(e, c));
+		jsonw__int_field(jw, "client_count", c->client_count);
+		jsonw__uint_field(jw, "references", h->refs);
+		jsonw__double_field(jw, "age_s", now > h->who.ts_ns ?
+				    (double)(now - h->who.ts_ns) / 1e9 : 0);
+		jsonw__uint_field(jw, "pid", h->who.pid);
+		jsonw__string_field(jw, "comm", h->who.comm);
+		jsonw__string_field(jw, "function", h->who.function);
+		jsonw__string_field(jw, "module", h->who.module);
+		jsonw__uint_field(jw, "since_ns", h->who.ts_ns);
+		jsonw__end_object(jw);
+	}
+	jsonw__end_array(jw);
+	jsonw__name(jw, "channels_in_use");
+	jsonw__start_array(jw);
+	for (i = 0; i < engine__nr_channels(e); i++) {
+		const struct engine_channel *c = engine__channel(e, i);
+
+		if (c->client_count <= 0)
+			continue;
+		jsonw__start_object(jw);
+		jsonw__string_field(jw, "channel", c->name);
+		jsonw__string_field(jw, "device", chan_device_name(e, c));
+		jsonw__int_field(jw, "client_count", c->client_count);
+		jsonw__uint_field(jw, "held", c->held);
+		jsonw__uint_field(jw, "predating", c->predating);
+		jsonw__end_object(jw);
+	}
+	jsonw__end_array(jw);
+	jsonw__name(jw, "stats");
+	report__json_stats(jw, e, SEVERITY_ERROR);
+	jsonw__end_object(jw);
+}
+
+static void report_text(struct watch *w, uint64_t now, bool final)
+{
+	const struct engine *e = w->e;
+	const struct engine_stats *st = engine__stats(e);
+	size_t i, leaks = 0, in_use = 0;
+	char t[32];
+
+	for (i = 0; i < engine__nr_holders(e); i++)
+		leaks += holder_leaked(w, engine__holder(e, i), now);
+	for (i = 0; i < engine__nr_channels(e); i++)
+		in_use += engine__channel(e, i)->client_count > 0;
+	fprintf(w->out, "%s %sreport: %zu leaked reference%s (held over %.3fs), "
+		"%zu channel%s in use, %zu finding%s (%zu failing); %llu events, %llu lost\n",
+		wall_str(t, sizeof(t)), final ? "final " : "", leaks, leaks == 1 ? "" : "s",
+		(double)w->min_age_ns / 1e9, in_use, in_use == 1 ? "" : "s",
+		engine__nr_findings(e), engine__nr_findings(e) == 1 ? "" : "s",
+		engine__nr_failing(e, SEVERITY_ERROR), (unsigned long long)st->events,
+		(unsigned long long)st->lost);
+	for (i = 0; i < engine__nr_holders(e); i++) {
+		const struct engine_holder *h = engine__holder(e, i);
+		const struct engine_channel *c = engine__channel(e, h->channel);
+
+		if (!holder_leaked(w, h, now))
+			continue;
+		fprintf(w->out, "  leaked: %s client_count %d: pid %u (%s) in %s [%s], "
+			"age %.3fs%s\n", c->name, c->client_count, h->who.pid, h->who.comm,
+			h->who.function[0] ? h->who.function : "?", h->who.module,
+			now > h->who.ts_ns ? (double)(now - h->who.ts_ns) / 1e9 : 0.0,
+			h->refs > 1 ? ", several references" : "");
+	}
+	for (i = 0; i < engine__nr_channels(e); i++) {
+		const struct engine_channel *c = engine__channel(e, i);
+
+		if (c->client_count <= 0)
+			continue;
+		fprintf(w->out, "  in use: %s client_count %d, %u held by traced gets, "
+			"%u predating tracing%s%s\n", c->name, c->client_count, c->held,
+			c->predating, c->client_name[0] ? ", client " : "", c->client_name);
+	}
+}
+
+static int write_metrics(struct watch *w, uint64_t now)
+{
+	struct prom_opts o = {
+		.version = WATCH_VERSION, .kernel = kernel_release(),
+		.start_time_s = w->start_wall_s, .now_s = wall_now(),
+		.now_ns = now, .min_age_ns = w->min_age_ns,
+	};
+	struct snapshot *truth;
+	char err[512] = "";
+	int ret;
+
+	if (!w->prometheus)
+		return 0;
+	truth = session__kernel_state(w->s);
+	o.truth = truth;
+	ret = prometheus__write_file(w->prometheus, w->e, &o, err, sizeof(err));
+	snapshot__free(truth);
+	if (ret && strcmp(err, w->last_prom_err))
+		p_err("%s", err);
+	snprintf(w->last_prom_err, sizeof(w->last_prom_err), "%s", ret ? err : "");
+	return ret;
+}
+
+static void periodic(struct watch *w, uint64_t now, bool final)
+{
+	engine__scan(w->e, now, w->min_age_ns);
+	print_new_findings(w);
+	if (w->jw)
+		report_json(w, now, final);
+	else
+		report_text(w, now, final);
+	fflush(w->out);
+	write_metrics(w, now);
+	w->last_report_ns = now;
+	w->reports++;
+}
+
+static int watch_tick(void *ctx, uint64_t now_ns)
+{
+	struct watch *w = ctx;
+
+	if (live_hup) {
+		live_hup = 0;
+		reopen_out(w);
+	}
+	print_new_findings(w);
+	if (now_ns - w->last_report_ns >= (uint64_t)w->interval_ns)
+		periodic(w, now_ns, false);
+	return 0;
+}
 
 int cmd_watch(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	p_err("watch is not implemented yet");
-	return EXIT_ERROR;
+	struct watch w = {
+		.interval_ns = 60 * 1000000000LL,
+		.min_age_ns = 300 * 1000000000LL,
+		.duration_ns = -1,
+	};
+	struct suppressions *supp = NULL;
+	char err[1024] = "";
+	int r, ret = EXIT_ERROR;
+	uint64_t now;
+
+	r = parse_watch_opts(argc, argv, &w);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_ERROR;
+	w.output = env.output && strcmp(env.output, "-") ? env.output : NULL;
+	if (w.suppressions) {
+		supp = suppress__load(w.suppressions, err, sizeof(err));
+		if (!supp) {
+			p_err("%s", err);
+			return EXIT_ERROR;
+		}
+	}
+	if (open_out(&w))
+		goto out;
+	w.e = engine__new();
+	if (!w.e)
+		goto out;
+	engine__set_suppressions(w.e, supp);
+	live_signals_init();
+	if (session__open(&w.s, w.e, true, NULL, NULL, err, sizeof(err))) {
+		p_err("cannot trace here: %s", err);
+		goto out;
+	}
+	if (live_start(w.s, w.e, NULL))
+		goto out;
+	w.start_wall_s = wall_now();
+	now = now_mono_ns();
+	w.last_report_ns = now;
+	/* a metrics file that cannot be written is an error now, not in an hour */
+	if (write_metrics(&w, now))
+		goto out;
+	if (env.verbose)
+		p_info("watching: report every %.3fs, leaks after %.3fs%s%s",
+		       w.interval_ns / 1e9, w.min_age_ns / 1e9,
+		       w.prometheus ? ", metrics to " : "", w.prometheus ? w.prometheus : "");
+	if (live_loop(w.s, w.e, NULL, w.duration_ns, watch_tick, &w))
+		goto out;
+	live_sync(w.s, w.e, NULL);
+	periodic(&w, now_mono_ns(), true);
+	live_print_lost(w.e);
+	ret = EXIT_OK;
+out:
+	session__close(w.s);
+	engine__free(w.e);
+	close_out(&w);
+	suppress__free(supp);
+	return ret;
 }
