@@ -42,6 +42,16 @@
 #define MAX_THREADS 64
 #define MAX_MEMCPY (4 << 20)
 
+/* not static, not inlined: these show up in kernel stacks and kallsyms */
+int dmarw_client_request_by_mask(int slot, const char *provdev);
+int dmarw_client_request_by_name(int slot, const char *name);
+void dmarw_client_release(struct dma_chan *chan);
+void dmarw_client_release_twice(struct dma_chan *chan);
+int dmarw_client_setup_errpath(char *leaked, size_t len);
+void dmarw_client_dmaengine_get(void);
+void dmarw_client_dmaengine_put(void);
+int dmarw_client_loop_one(void);
+
 struct dmarw_slot {
 	struct dma_chan *chan;
 	char name[32];
