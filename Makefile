@@ -59,7 +59,7 @@ $(OUT)/obj/%.o: src/%.c $(HDRS) | $(OUT)/obj
 $(LIVE_OBJS): $(SKEL)
 
 $(OUT)/dmarefwatch: $(LIVE_OBJS) $(CORE_OBJS)
-	$(CC) -static $(CFLAGS) $^ $(LIBS) -o $@
+	$(CC) -static $(CFLAGS) $^ $(LIBS) $(LIBDIR)/libncursesw.a $(LIBDIR)/libtinfo.a -o $@
 
 $(OUT) $(OUT)/obj:
 	mkdir -p $@
@@ -80,9 +80,18 @@ check: all build/unit-tests
 vmlinux:
 	vmlinux/gen.sh
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the
+# systemd unit (its ExecStart follows PREFIX) and bash completion.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 install: $(OUT)/dmarefwatch
 	install -D -m 0755 $(OUT)/dmarefwatch $(DESTDIR)$(PREFIX)/sbin/dmarefwatch
 	install -D -m 0644 docs/dmarefwatch.8 $(DESTDIR)$(PREFIX)/share/man/man8/dmarefwatch.8
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|/usr/local/sbin/dmarefwatch|$(PREFIX)/sbin/dmarefwatch|g' \
+		tools/systemd/dmarefwatch.service > $(DESTDIR)$(SYSTEMDUNITDIR)/dmarefwatch.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/dmarefwatch.service
+	install -D -m 0644 tools/bash-completion/dmarefwatch $(DESTDIR)$(BASHCOMPDIR)/dmarefwatch
 
 clean:
 	rm -rf build
