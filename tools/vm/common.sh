@@ -287,7 +287,19 @@ vm_build_kmod() {
 		cmp -s "$f" "$VM_KMOD_DIR/$(basename "$f")" || cp "$f" "$VM_KMOD_DIR/"
 	done
 	vm_log "building tests/kmod for $VM_KVER"
-	if ! make -C "$VM_HEADERS" M="$VM_KMOD_DIR" modules >"$VM_KMOD_DIR/build.log" 2>&1; then
+	# Debian pins the compiler the kernel was built with (CC = gcc-N in
+	# .kernelvariables); when that one is missing, use the host's gcc
+	# (e.g. bookworm's gcc-12 for bullseye's 5.10, built with gcc-10)
+	local want cc=()
+	want=$(grep -oE 'gcc-[0-9]+' "$VM_HEADERS/.kernelvariables" 2>/dev/null | head -n1)
+	if [ -n "$want" ] && ! command -v "$want" >/dev/null; then
+		local alt
+		alt=$(compgen -c gcc- | grep -E '^gcc-[0-9]+$' | sort -t- -k2 -n | tail -n1)
+		[ -n "$alt" ] || alt=gcc
+		vm_log "$want (the compiler of $VM_KVER) not installed, building with $alt"
+		cc=(CC="$alt")
+	fi
+	if ! make -C "$VM_HEADERS" M="$VM_KMOD_DIR" "${cc[@]}" modules >"$VM_KMOD_DIR/build.log" 2>&1; then
 		cat "$VM_KMOD_DIR/build.log" >&2
 		vm_die $VM_E_SETUP "building tests/kmod against $VM_KVER failed (log: $VM_KMOD_DIR/build.log)"
 	fi
