@@ -42,7 +42,7 @@ prov_load nchan=2 || { fail load "insmod dmarw_prov"; finish; }
 client_load || { fail load "insmod dmarw_client"; finish; }
 
 $T -f /dev/null new-session -d -s top -x 80 -y 24 \
-	"cd $d; $bin top --interval 1 --min-age 3 2>top.err; echo \$? >top.rc; stty -a >stty.txt; sleep 600"
+	"cd $d; $bin top --interval 1 --min-age 3 2>top.err; rc=\$?; stty -a >stty.txt; echo \$rc >top.rc; sleep 600"
 check top-starts wait_for 90 on_screen 'dmarefwatch top'
 check device-row wait_for 10 on_screen 'dma0 +dmarw_prov.0 +dmarw_prov +registered +[0-9?]+ +yes'
 
