@@ -207,6 +207,10 @@ vm_fetch() {
 	for f in "$dl"/*.deb; do
 		dpkg -x "$f" "$VM_ROOT" || vm_die $VM_E_SETUP "dpkg -x $f failed"
 	done
+	# merged-/usr packages (trixie) ship /usr/lib/modules only
+	if [ ! -e "$VM_ROOT/lib" ] && [ -d "$VM_ROOT/usr/lib" ]; then
+		ln -s usr/lib "$VM_ROOT/lib"
+	fi
 	# the flavour Makefile includes the -common tree by absolute path
 	for f in "$VM_ROOT"/usr/src/linux-headers-*/Makefile; do
 		sed -i "s|^include /usr/src/|include $VM_ROOT/usr/src/|" "$f"
@@ -227,8 +231,9 @@ vm_fetch() {
 vm_initramfs() {
 	local stamp tmp m busybox
 	busybox=$(command -v busybox) || vm_die $VM_E_SETUP "busybox not found (apt-get install busybox-static)"
-	file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+	if readelf -l "$busybox" 2>/dev/null | grep -q 'program interpreter'; then
 		vm_die $VM_E_SETUP "$busybox is not static (apt-get install busybox-static)"
+	fi
 	stamp=$(cat "$VM_TOOLDIR/initramfs-init" "$busybox" | md5sum | cut -c1-32)
 	[ -f "$VM_INITRD" ] && [ "$(cat "$VM_INITRD.stamp" 2>/dev/null)" = "$stamp" ] && return 0
 	exec 8>"$VM_CACHE/.lock-$VM_KVER"
