@@ -95,6 +95,7 @@ int cmd_trace(int argc, char **argv)
 	t.t0_ns = now_mono_ns();
 	if (!t.jw)
 		event_print__header(t.out);
+	fflush(t.out);
 	ret = live_loop(s, e, NULL, duration, NULL, NULL);
 	if (!ret) {
 		live_sync(s, e, NULL);

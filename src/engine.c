@@ -667,6 +667,7 @@ static void device_released(struct engine *e, size_t di, uint64_t ts,
 		return;
 	d->state = DMARW_DEV_RELEASED;
 	d->released_ts_ns = ts;
+	d->released_pid = ev ? ev->pid : 0;
 	users = dev_users(e, di, &in_use);
 	if (ev && ev->type == DMARW_EV_DEV_RELEASE && ev->client_count_before >= 0) {
 		users = ev->client_count_before;
@@ -836,7 +837,15 @@ static void on_chan_put(struct engine *e, const struct rw_event *ev)
 	c = &e->chans[ci];
 	who_from_event(&who, ev);
 
-	if (e->devs[di].state == DMARW_DEV_RELEASED)
+	/*
+	 * dma_device_release() runs inside the put that drops the last
+	 * reference, so its event comes before that put's exit: a put by the
+	 * releasing task that found the device alive at entry (kref 1, this
+	 * channel's last client) is the release itself, not a use after it.
+	 */
+	if (e->devs[di].state == DMARW_DEV_RELEASED &&
+	    !(e->devs[di].released_pid == ev->pid && ev->kref_before == 1 &&
+	      ev->client_count_before == 1))
 		touched_after_release(e, di, ci, ev, "dma_chan_put");
 
 	if (ev->client_count_before == 0) {

@@ -47,6 +47,7 @@ struct engine_device {
 	uint64_t registered_ts_ns;
 	uint64_t unregister_ts_ns;
 	uint64_t released_ts_ns;
+	uint32_t released_pid;		/* task whose put or unregister released it */
 	uint32_t generation;		/* bumped when a key is registered again */
 	/* engine-private bookkeeping */
 	bool rep_missing_release;

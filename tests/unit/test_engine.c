@@ -889,3 +889,48 @@ TEST(hooks_and_counters)
 out:
 	engine__free(e);
 }
+
+/*
+ * Seen on 6.1 with fexit: the client's last put drops the last device
+ * reference after an unbind, dma_device_release() (hooked at entry) runs
+ * inside that put, so its event precedes the put's exit event.  That put is
+ * the release, not a use after it.
+ */
+TEST(release_inside_last_put_after_unbind_silent)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+
+	ev = ev_register(1 * S, 0, true);
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	ev = ev_get(2 * S, 0, 0, 0, 1);
+	ev_kref(&ev, 1, 2);
+	engine__feed(e, &ev);
+	ev = ev_unreg_begin(3 * S, 0, 1, 1);
+	ev_kref(&ev, 2, -1);
+	engine__feed(e, &ev);
+	ev = ev_unreg_end(3 * S + 1, 0);
+	ev_kref(&ev, 2, 1);
+	engine__feed(e, &ev);
+	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
+	ev = ev_dev_release(4 * S, 0, 0);
+	ev_task(&ev, 77, "bash");
+	engine__feed(e, &ev);
+	ev = ev_put(4 * S + 1, 0, 0, 1, 0);
+	ev_kref(&ev, 1, 0);
+	ev_task(&ev, 77, "bash");
+	engine__feed(e, &ev);
+	engine__finish(e, 6 * S, NULL);
+	CHECK_INT(count_kind(e, FINDING_RELEASE_WITH_USERS), 0);
+	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 0);
+	CHECK_INT(count_kind(e, FINDING_RELEASE_PENDING), 0);
+	/* another task's put after that release still is a use after release */
+	ev = ev_put(5 * S, 0, 0, 1, 0);
+	ev_kref(&ev, 1, 0);
+	ev_task(&ev, 78, "other");
+	engine__feed(e, &ev);
+	CHECK_INT(count_kind(e, FINDING_RELEASE_WITH_USERS), 1);
+out:
+	engine__free(e);
+}
