@@ -131,7 +131,7 @@ phase_profile() {
 		drw-run) $B -o /dev/null run --grace 0 -- /bin/bash -c "$CYCLE $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
 		drw-kprobe) $B --mode kprobe -o /dev/null run --grace 0 -- /bin/bash -c "$CYCLE $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
 		drw-nostacks) $B --no-stacks -o /dev/null run --grace 0 -- /bin/bash -c "$CYCLE $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
-		bt-tracker) bpftrace -c "$BENCH/profile-child $N $T/p $p" "$BENCH/tracker.bt" >/dev/null 2>&1 ;;
+		bt-tracker) bpftrace -c "/bin/bash $BENCH/profile-child $N $T/p $p" "$BENCH/tracker.bt" >/dev/null 2>&1 ;;
 		esac
 		rec "phase=profile variant=$v n=$N file=profile-$v"
 	done
@@ -158,7 +158,7 @@ phase_profile() {
 phase_memory() {
 	$B -o /dev/null run --grace 0 -- "$BENCH/snap-bpf" "$OUT/mem-drw" 2>/dev/null
 	$B --no-stacks -o /dev/null run --grace 0 -- "$BENCH/snap-bpf" "$OUT/mem-drw-nostacks" 2>/dev/null
-	bpftrace -c "$BENCH/snap-bpf $OUT/mem-bt-tracker" "$BENCH/tracker.bt" >/dev/null 2>&1
+	bpftrace -c "/bin/bash $BENCH/snap-bpf $OUT/mem-bt-tracker" "$BENCH/tracker.bt" >/dev/null 2>&1
 	$FLOOR -- "$BENCH/snap-bpf" "$OUT/mem-floor" 2>/dev/null
 	rec "phase=memory files=mem-drw,mem-drw-nostacks,mem-bt-tracker,mem-floor"
 }
