@@ -234,7 +234,8 @@ vm_initramfs() {
 	if readelf -l "$busybox" 2>/dev/null | grep -q 'program interpreter'; then
 		vm_die $VM_E_SETUP "$busybox is not static (apt-get install busybox-static)"
 	fi
-	stamp=$(cat "$VM_TOOLDIR/initramfs-init" "$busybox" | md5sum | cut -c1-32)
+	local mods="virtio_pci 9pnet_virtio 9p overlay"
+	stamp=$( (cat "$VM_TOOLDIR/initramfs-init" "$busybox"; echo "$mods") | md5sum | cut -c1-32)
 	[ -f "$VM_INITRD" ] && [ "$(cat "$VM_INITRD.stamp" 2>/dev/null)" = "$stamp" ] && return 0
 	exec 8>"$VM_CACHE/.lock-$VM_KVER"
 	flock 8
@@ -244,7 +245,7 @@ vm_initramfs() {
 	cp "$VM_TOOLDIR/initramfs-init" "$tmp/init"
 	chmod 755 "$tmp/init"
 	: >"$tmp/mods/order"
-	for m in virtio_pci 9pnet_virtio 9p overlay; do
+	for m in $mods; do
 		if grep -qE "/$m\.ko(\.[a-z]+)?\$" "$VM_MODULES/modules.builtin" 2>/dev/null; then
 			continue
 		fi
