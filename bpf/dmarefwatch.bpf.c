@@ -751,25 +751,92 @@ int BPF_KPROBE(kprobe_dmaengine_put)
 /*
  * ---- startup snapshot: walk dma_device_list ----
  *
- * Run through BPF_PROG_TEST_RUN before the hooks are attached, once per
- * device: each run emits device number snap_index and its channels, so the
- * verifier sees two short bounded loops instead of a nested one.
+ * Run through BPF_PROG_TEST_RUN before the hooks are attached.  Each run
+ * emits one record: device number snap_dev when snap_chan is 0, else its
+ * channel number snap_chan - 1; the cursor then moves on.  Short bounded
+ * loops of pointer chasing keep the verifier's work small on every kernel.
  */
 #define MAX_DEVICES_WALKED	64
 
 const volatile __u64 dma_device_list_addr = 0;	/* &dma_device_list, kallsyms */
-__u32 snap_index = 0;
+__u32 snap_dev = 0;
+__u32 snap_chan = 0;
 __u32 snap_done = 0;
 
-static __always_inline void snap_channel(void *ctx, struct dma_device *device,
-					 struct dma_chan *chan)
+static __always_inline struct dma_device *nth_device(__u32 n)
 {
+	struct list_head *head = (void *)dma_device_list_addr, *pos = NULL;
+	__u32 i;
+
+	bpf_probe_read_kernel(&pos, sizeof(pos), &head->next);
+	for (i = 0; i < MAX_DEVICES_WALKED; i++) {
+		if (!pos || pos == head)
+			return NULL;
+		if (i == n)
+			return (void *)pos - bpf_core_field_offset(struct dma_device, global_node);
+		bpf_probe_read_kernel(&pos, sizeof(pos), &pos->next);
+	}
+	return NULL;
+}
+
+static __always_inline struct dma_chan *nth_channel(struct dma_device *device, __u32 n)
+{
+	struct list_head *head, *pos;
+	__u32 i;
+
+	head = (void *)device + bpf_core_field_offset(struct dma_device, channels);
+	pos = BPF_CORE_READ(device, channels.next);
+	for (i = 0; i < MAX_CHANNELS_WALKED; i++) {
+		if (!pos || pos == head)
+			return NULL;
+		if (i == n)
+			return (void *)pos - bpf_core_field_offset(struct dma_chan, device_node);
+		pos = BPF_CORE_READ(pos, next);
+	}
+	return NULL;
+}
+
+SEC("raw_tp")
+int snapshot_walk(void *ctx)
+{
+	struct dma_device *device;
 	struct dmarw_event *ev;
+	struct dma_chan *chan;
 	char *name;
 
+	if (!dma_device_list_addr || snap_done)
+		return 0;
+	device = nth_device(snap_dev);
+	if (!device) {
+		snap_done = 1;
+		return 0;
+	}
+	if (!snap_chan) {
+		ev = event_begin(ctx, DMARW_EV_SNAP_DEVICE, DMARW_HOOK_DEV_REGISTER,
+				 device, NULL, NULL);
+		if (!ev)
+			return 0;	/* ring buffer full: the caller drains, retries */
+		ev->kref_after = read_kref(device);
+		walk_channels(device, &ev->client_count_after, &ev->chan_id);
+		ev->ret = ev->chan_id;		/* channels in use */
+		ev->chan_id = -1;
+		if (!BPF_CORE_READ(device, chancnt) &&
+		    BPF_CORE_READ(device, channels.next) !=
+		    (void *)device + bpf_core_field_offset(struct dma_device, channels))
+			ev->flags |= DMARW_F_UNREGISTERED;
+		bpf_ringbuf_submit(ev, 0);
+		snap_chan = 1;
+		return 0;
+	}
+	chan = nth_channel(device, snap_chan - 1);
+	if (!chan) {
+		snap_dev++;
+		snap_chan = 0;
+		return 0;
+	}
 	ev = event_begin(ctx, DMARW_EV_SNAP_CHAN, DMARW_HOOK_CHAN_GET, device, chan, NULL);
 	if (!ev)
-		return;
+		return 0;
 	ev->client_count_after = BPF_CORE_READ(chan, client_count);
 	ev->kref_after = read_kref(device);
 	ev->dev_name[0] = 0;
@@ -778,59 +845,7 @@ static __always_inline void snap_channel(void *ctx, struct dma_device *device,
 		if (name)
 			bpf_probe_read_kernel_str(ev->dev_name, sizeof(ev->dev_name), name);
 	}
-	ev->nr_stack = 0;
 	bpf_ringbuf_submit(ev, 0);
-}
-
-SEC("raw_tp")
-int snapshot_walk(void *ctx)
-{
-	struct list_head *head = (void *)dma_device_list_addr, *pos = NULL, *cpos, *chead;
-	struct dma_device *device;
-	struct dmarw_event *ev;
-	struct dma_chan *chan;
-	__u32 i;
-
-	if (!head || snap_done)
-		return 0;
-	bpf_probe_read_kernel(&pos, sizeof(pos), &head->next);
-	for (i = 0; i < MAX_DEVICES_WALKED; i++) {
-		if (!pos || pos == head) {
-			snap_done = 1;
-			return 0;
-		}
-		if (i == snap_index)
-			break;
-		bpf_probe_read_kernel(&pos, sizeof(pos), &pos->next);
-	}
-	if (i == MAX_DEVICES_WALKED) {
-		snap_done = 1;
-		return 0;
-	}
-	snap_index++;
-	device = (void *)pos - bpf_core_field_offset(struct dma_device, global_node);
-	ev = event_begin(ctx, DMARW_EV_SNAP_DEVICE, DMARW_HOOK_DEV_REGISTER, device, NULL, NULL);
-	if (!ev)
-		return 0;
-	ev->kref_after = read_kref(device);
-	walk_channels(device, &ev->client_count_after, &ev->chan_id);
-	ev->ret = ev->chan_id;		/* channels in use */
-	ev->chan_id = -1;
-	if (!BPF_CORE_READ(device, chancnt) &&
-	    BPF_CORE_READ(device, channels.next) !=
-	    (void *)device + bpf_core_field_offset(struct dma_device, channels))
-		ev->flags |= DMARW_F_UNREGISTERED;
-	ev->nr_stack = 0;
-	bpf_ringbuf_submit(ev, 0);
-
-	chead = (void *)device + bpf_core_field_offset(struct dma_device, channels);
-	cpos = BPF_CORE_READ(device, channels.next);
-	for (i = 0; i < MAX_CHANNELS_WALKED; i++) {
-		if (!cpos || cpos == chead)
-			break;
-		chan = (void *)cpos - bpf_core_field_offset(struct dma_chan, device_node);
-		snap_channel(ctx, device, chan);
-		cpos = BPF_CORE_READ(cpos, next);
-	}
+	snap_chan++;
 	return 0;
 }
