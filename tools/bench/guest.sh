@@ -167,7 +167,11 @@ phase_memory() {
 # whether the final counts stay exact
 phase_storm() {
 	PHASE=storm
-	local f=$T/storm
+	measure_storm
+	phase_long
+}
+
+measure_storm() {
 	# one producer on CPU 0: the frontend has CPU 1 to itself
 	measure drw-run 1 "$SN" 1
 	# both CPUs produce, the frontend competes with them
@@ -175,10 +179,14 @@ phase_storm() {
 	measure drw-nostacks 2 "$SN" 2
 	measure drw-trace 2 "$SN" 2
 	measure floor-event 2 "$SN" 2
+}
+
+phase_long() {
+	local f=$T/storm
 	# a long run: resident memory sampled after every round
 	rm -f $f.long
 	$B -o /dev/null run --grace 0 --json-report $T/r.json -- /bin/bash -c \
-		"for i in \$(seq ${BENCH_LONG_ROUNDS:-10}); do $CYCLE $SN 2 $f.long; done" 2>$T/err
+		"export BENCH_RSS_PID=\$PPID; for i in \$(seq ${BENCH_LONG_ROUNDS:-10}); do $CYCLE $SN 2 $f.long; done" 2>$T/err
 	rec "phase=long rounds=${BENCH_LONG_ROUNDS:-10} n=$SN threads=2" \
 		"rss_series=$(sed -n 's/.*rss=\([0-9]*\).*/\1/p' $f.long | paste -sd,)" \
 		"hwm_series=$(sed -n 's/.*hwm=\([0-9]*\).*/\1/p' $f.long | paste -sd,)" \
