@@ -114,34 +114,44 @@ prov_unload() { rmmod dmarw_prov; }
 client_load() { insmod "$(kmod dmarw_client)" "$@"; }
 client_unload() { rmmod dmarw_client; }
 # mod_refcnt MODULE: the module's reference count
-mod_refcnt() { cat "/sys/module/$1/refcnt" 2>/dev/null || echo none; }
+mod_refcnt() {
+	local v
+	if read -r v 2>/dev/null <"/sys/module/$1/refcnt"; then echo "$v"; else echo none; fi
+}
 prov_param() { echo "$2" >"/sys/module/dmarw_prov/parameters/$1"; }
 
 # ---- guest side: the client -------------------------------------------------
 # client CMD [ARGS...]: one command to the client; prints the result line,
 # returns 0 when it starts with "ok".
+# (bash builtins only where it is cheap: every exec costs under TCG)
 client() {
 	echo "$*" 2>/dev/null >"$DMARW_CLIENT/ctl"
-	DMARW_RESULT=$(cat "$DMARW_CLIENT/result")
+	read -r DMARW_RESULT <"$DMARW_CLIENT/result"
 	echo "$DMARW_RESULT"
 	case $DMARW_RESULT in ok\ *) return 0 ;; *) return 1 ;; esac
 }
 # client_chan CMD...: run the command, print only the channel name (4th field)
 client_chan() {
 	client "$@" >/dev/null || { echo "${DMARW_RESULT:-none}"; return 1; }
-	echo "$DMARW_RESULT" | cut -d' ' -f4
+	local f
+	read -r -a f <<<"$DMARW_RESULT"
+	echo "${f[3]}"
 }
-client_slots() { cat "$DMARW_CLIENT/slots"; }
+client_slots() { echo "$(<"$DMARW_CLIENT/slots")"; }
 
 # ---- guest side: kernel state -------------------------------------------------
 # in_use CHAN: client_count of the channel from sysfs, "gone" if absent
-in_use() { cat "/sys/class/dma/$1/in_use" 2>/dev/null || echo gone; }
+in_use() {
+	local v
+	if read -r v 2>/dev/null <"/sys/class/dma/$1/in_use"; then echo "$v"; else echo gone; fi
+}
 # all_in_use: "dma0chan0=1 dma0chan1=0 ..." for every channel
 all_in_use() {
-	local c out=
+	local c d v out=
 	for c in /sys/class/dma/*/in_use; do
-		[ -e "$c" ] || continue
-		out="$out $(basename "$(dirname "$c")")=$(cat "$c")"
+		read -r v 2>/dev/null <"$c" || continue
+		d=${c%/in_use}
+		out="$out ${d##*/}=$v"
 	done
 	echo "${out# }"
 }
