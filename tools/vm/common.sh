@@ -111,7 +111,14 @@ vm_resolve() {
 	local img= hdr= dep=
 	VM_KVER= VM_PKGVER= VM_PKGS=()
 	local lists=/var/lib/apt/lists stamp= memo="$VM_CACHE/resolved-$VM_SUITE"
-	if vm_apt_setup "$VM_SUITE"; then
+	if [[ $VM_SUITE =~ ^[0-9] ]] && [ -f "$VM_CACHE/$VM_SUITE/.complete" ]; then
+		# a kernel version already in the cache (pinned, offline)
+		VM_KVER=$VM_SUITE
+		VM_PKGVER=$(cat "$VM_CACHE/$VM_KVER/.complete")
+		VM_SUITE=$(cat "$VM_CACHE/$VM_KVER/suite" 2>/dev/null || echo "$VM_KVER")
+	elif [[ $VM_SUITE =~ ^[0-9] ]]; then
+		vm_die $VM_E_USAGE "kernel $VM_SUITE is not in the cache $VM_CACHE"
+	elif vm_apt_setup "$VM_SUITE"; then
 		[ ${#VM_APT[@]} -gt 0 ] && lists=$VM_CACHE/apt/$VM_SUITE/lists
 		# apt-cache takes ~0.5 s a call: remember the answer per state of the lists
 		stamp=$(stat -c '%n %Y %s' "$lists"/*Packages* 2>/dev/null | md5sum | cut -c1-32)
