@@ -246,6 +246,10 @@ vm_initramfs() {
 	[ -f "$VM_INITRD" ] && [ "$(cat "$VM_INITRD.stamp" 2>/dev/null)" = "$stamp" ] && return 0
 	exec 8>"$VM_CACHE/.lock-$VM_KVER"
 	flock 8
+	if [ -f "$VM_INITRD" ] && [ "$(cat "$VM_INITRD.stamp" 2>/dev/null)" = "$stamp" ]; then
+		exec 8>&-
+		return 0
+	fi
 	tmp=$(mktemp -d "$VM_KDIR/initramfs.XXXXXX")
 	mkdir -p "$tmp"/{bin,sbin,dev,proc,sys,lower,upper,newroot,run/dmarw,mods}
 	cp "$busybox" "$tmp/bin/busybox"
@@ -295,6 +299,12 @@ vm_build_kmod() {
 	mkdir -p "$VM_KMOD_DIR"
 	exec 7>"$VM_KMOD_DIR/.lock"
 	flock 7
+	# another run may have built it while we waited
+	if [ "$(cat "$VM_KMOD_DIR/.stamp" 2>/dev/null)" = "$stamp" ]; then
+		exec 7>&-
+		return 0
+	fi
+	rm -f "$VM_KMOD_DIR/.stamp"
 	for f in "$src"/*; do
 		[ -f "$f" ] || continue
 		cmp -s "$f" "$VM_KMOD_DIR/$(basename "$f")" || cp "$f" "$VM_KMOD_DIR/"
