@@ -25,9 +25,11 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool capture_stack = true;
 const volatile bool release_hooked = false;	/* dma_device_release attached */
 
+#define RINGBUF_SIZE		(1 << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, RINGBUF_SIZE);
 } events SEC(".maps");
 
 struct {
@@ -180,7 +182,7 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 	ev->kref_before = -1;
 	ev->kref_after = -1;
 	ev->nr_stack = 0;
-	ev->__pad = 0;
+	ev->dev_in_use = -1;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	ev->dev_name[0] = 0;
 	ev->drv_name[0] = 0;
@@ -193,12 +195,26 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 						  BPF_CORE_READ(dev, driver, name));
 		}
 	}
-	if (capture_stack && type < DMARW_EV_SNAP_DEVICE) {
+	/* request events only name the caller's intent: the get has the stack */
+	if (capture_stack && type != DMARW_EV_REQUEST_CHAN && type < DMARW_EV_SNAP_DEVICE) {
 		long n = bpf_get_stack(ctx, ev->stack, sizeof(ev->stack), 0);
 
 		ev->nr_stack = n > 0 ? n / sizeof(__u64) : 0;
 	}
 	return ev;
+}
+
+/*
+ * Wake the reader only when a quarter of the buffer is waiting: one wakeup
+ * per record costs more than the record itself.  The frontend drains the
+ * buffer on its poll timeout anyway, so nothing waits longer than that.
+ */
+static __always_inline void event_submit(struct dmarw_event *ev)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= RINGBUF_SIZE / 4 ?
+		      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(ev, flags);
 }
 
 static __always_inline void dev_update(struct dmarw_event *ev, __u32 state, __s32 kref)
@@ -226,23 +242,54 @@ static __always_inline void dev_update(struct dmarw_event *ev, __u32 state, __s3
 	__builtin_memcpy(ds->drv_name, ev->drv_name, sizeof(ds->drv_name));
 }
 
-static __always_inline struct dmarw_chan_state *chan_lookup(struct dmarw_event *ev)
+/* Per-channel counters, kept whether or not the event reaches userspace. */
+static __always_inline void chan_account(__u64 chan, __u64 device, __s32 dev_id,
+					 __s32 chan_id, __s32 client_count, __u64 ts,
+					 __u32 what)
 {
 	struct dmarw_chan_state *cs, zero = {};
-	__u64 key = ev->chan;
 
-	cs = bpf_map_lookup_elem(&chan_state, &key);
+	cs = bpf_map_lookup_elem(&chan_state, &chan);
 	if (!cs) {
-		bpf_map_update_elem(&chan_state, &key, &zero, BPF_NOEXIST);
-		cs = bpf_map_lookup_elem(&chan_state, &key);
+		bpf_map_update_elem(&chan_state, &chan, &zero, BPF_NOEXIST);
+		cs = bpf_map_lookup_elem(&chan_state, &chan);
 		if (!cs)
-			return NULL;
+			return;
 	}
-	cs->device = ev->device;
-	cs->dev_id = ev->dev_id;
-	cs->chan_id = ev->chan_id;
-	cs->last_ts_ns = ev->ts_ns;
-	return cs;
+	cs->device = device;
+	cs->dev_id = dev_id;
+	cs->chan_id = chan_id;
+	cs->client_count = client_count;
+	cs->last_ts_ns = ts;
+	switch (what) {
+	case 0: cs->gets++; break;
+	case 1: cs->failed_gets++; break;
+	case 2: cs->puts++; break;
+	default: cs->noop_puts++; break;
+	}
+}
+
+/* Device state, kept whether or not the event reaches userspace. */
+static __always_inline void dev_account(__u64 device, __s32 dev_id, __s32 kref,
+					__u32 flags, __u32 state, __u64 ts)
+{
+	struct dmarw_dev_state *ds, zero = {};
+
+	if (!device)
+		return;
+	ds = bpf_map_lookup_elem(&dev_state, &device);
+	if (!ds) {
+		bpf_map_update_elem(&dev_state, &device, &zero, BPF_NOEXIST);
+		ds = bpf_map_lookup_elem(&dev_state, &device);
+		if (!ds)
+			return;
+	}
+	ds->dev_id = dev_id;
+	ds->kref = kref;
+	ds->flags = flags;
+	ds->last_ts_ns = ts;
+	if (state != DMARW_DEV_UNKNOWN)
+		ds->state = state;
 }
 
 static __always_inline void inflight_save(__u32 hook, struct dma_chan *chan,
@@ -280,6 +327,8 @@ static __always_inline void emit_inferred_release(void *ctx, __u32 hook,
 	struct dmarw_event *ev;
 
 	/* the device may be freed: nothing is read from it any more */
+	dev_account(in->device, in->dev_id, 0, in->flags, DMARW_DEV_RELEASED,
+		    bpf_ktime_get_ns());
 	ev = event_begin(ctx, DMARW_EV_DEV_RELEASE, hook, NULL, NULL, st);
 	if (!ev)
 		return;
@@ -289,7 +338,7 @@ static __always_inline void emit_inferred_release(void *ctx, __u32 hook,
 	ev->kref_before = 1;
 	ev->kref_after = 0;
 	dev_update(ev, DMARW_DEV_RELEASED, 0);
-	bpf_ringbuf_submit(ev, 0);
+	event_submit(ev);
 }
 
 /* ---- dma_chan_get(struct dma_chan *chan) -> int ---- */
@@ -305,34 +354,33 @@ static __always_inline void chan_get_enter(struct dma_chan *chan)
 static __always_inline void chan_get_exit(void *ctx, long ret)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_CHAN_GET);
-	struct dmarw_chan_state *cs;
+	struct dma_device *device;
 	struct dmarw_event *ev;
 	struct dma_chan *chan;
-	struct dma_device *device;
 	struct inflight in;
+	__s32 cc, kref, sum, in_use;
+	__u64 ts = bpf_ktime_get_ns();
 
 	if (!inflight_take(DMARW_HOOK_CHAN_GET, &in))
 		return;
 	chan = (void *)in.chan;
 	device = (void *)in.device;
+	cc = BPF_CORE_READ(chan, client_count);
+	kref = read_kref(device);
+	walk_channels(device, &sum, &in_use);
+	chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts, ret ? 1 : 0);
+	dev_account(in.device, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
 	ev = event_begin(ctx, DMARW_EV_CHAN_GET, DMARW_HOOK_CHAN_GET, device, chan, st);
-	if (ev) {
-		ev->ret = (int)ret;
-		ev->client_count_before = in.client_count;
-		ev->client_count_after = BPF_CORE_READ(chan, client_count);
-		ev->kref_before = in.kref;
-		ev->kref_after = read_kref(device);
-		dev_update(ev, DMARW_DEV_UNKNOWN, ev->kref_after);
-		cs = chan_lookup(ev);
-		if (cs) {
-			cs->client_count = ev->client_count_after;
-			if (ret)
-				cs->failed_gets++;
-			else
-				cs->gets++;
-		}
-		bpf_ringbuf_submit(ev, 0);
-	}
+	if (!ev)
+		return;
+	ev->ret = (int)ret;
+	ev->client_count_before = in.client_count;
+	ev->client_count_after = cc;
+	ev->kref_before = in.kref;
+	ev->kref_after = kref;
+	ev->dev_in_use = in_use;
+	dev_update(ev, DMARW_DEV_UNKNOWN, kref);
+	event_submit(ev);
 }
 
 SEC("fentry/dma_chan_get")
@@ -376,13 +424,13 @@ static __always_inline void chan_put_enter(struct dma_chan *chan)
 static __always_inline void chan_put_exit(void *ctx)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_CHAN_PUT);
-	struct dmarw_chan_state *cs;
-	struct dmarw_event *ev;
 	struct dma_device *device;
+	struct dmarw_event *ev;
 	struct dma_chan *chan;
 	struct inflight in;
 	bool released = false;
-	__s32 kref_after;
+	__s32 kref_after, cc_after, sum, in_use = 0;
+	__u64 ts = bpf_ktime_get_ns();
 
 	if (!inflight_take(DMARW_HOOK_CHAN_PUT, &in))
 		return;
@@ -397,6 +445,17 @@ static __always_inline void chan_put_exit(void *ctx)
 	if (in.kref == 1 && in.client_count >= 1 &&
 	    (in.client_count == 1 || kref_after != 1))
 		released = true;
+	if (released) {
+		cc_after = in.client_count - 1;
+		kref_after = 0;
+	} else {
+		cc_after = BPF_CORE_READ(chan, client_count);
+		walk_channels(device, &sum, &in_use);
+	}
+	chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc_after, ts,
+		     in.client_count == 0 ? 3 : 2);
+	dev_account(in.device, in.dev_id, kref_after, in.flags,
+		    released ? DMARW_DEV_RELEASED : DMARW_DEV_UNKNOWN, ts);
 	ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
 			 released ? NULL : device, released ? NULL : chan, st);
 	if (ev) {
@@ -407,25 +466,13 @@ static __always_inline void chan_put_exit(void *ctx)
 		ev->chan_id = in.chan_id;
 		ev->flags = in.flags;
 		ev->client_count_before = in.client_count;
+		ev->client_count_after = cc_after;
 		ev->kref_before = in.kref;
-		if (released) {
-			ev->client_count_after = in.client_count - 1;
-			ev->kref_after = 0;
-		} else {
-			ev->client_count_after = BPF_CORE_READ(chan, client_count);
-			ev->kref_after = kref_after;
-		}
-		cs = chan_lookup(ev);
-		if (cs) {
-			cs->client_count = ev->client_count_after;
-			if (in.client_count == 0)
-				cs->noop_puts++;
-			else
-				cs->puts++;
-		}
+		ev->kref_after = kref_after;
+		ev->dev_in_use = in_use;
 		if (!released)
-			dev_update(ev, DMARW_DEV_UNKNOWN, ev->kref_after);
-		bpf_ringbuf_submit(ev, 0);
+			dev_update(ev, DMARW_DEV_UNKNOWN, kref_after);
+		event_submit(ev);
 	}
 	if (released && !release_hooked)
 		emit_inferred_release(ctx, DMARW_HOOK_CHAN_PUT, &in, st);
@@ -466,6 +513,9 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_DEV_REGISTER);
 	struct dmarw_event *ev;
 
+	if (!ret)
+		dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device),
+			    dev_flags(device), DMARW_DEV_REGISTERED, bpf_ktime_get_ns());
 	ev = event_begin(ctx, DMARW_EV_DEV_REGISTER, DMARW_HOOK_DEV_REGISTER,
 			 device, NULL, st);
 	if (!ev)
@@ -476,7 +526,7 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 	ev->chan_id = -1;
 	if (!ret)
 		dev_update(ev, DMARW_DEV_REGISTERED, ev->kref_after);
-	bpf_ringbuf_submit(ev, 0);
+	event_submit(ev);
 }
 
 SEC("fexit/dma_async_device_register")
@@ -513,6 +563,8 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 	__s32 kref = read_kref(device);
 
 	inflight_save(DMARW_HOOK_DEV_UNREGISTER, NULL, device, 0, kref);
+	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), kref, dev_flags(device),
+		    DMARW_DEV_UNREGISTERING, bpf_ktime_get_ns());
 	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_BEGIN, DMARW_HOOK_DEV_UNREGISTER,
 			 device, NULL, st);
 	if (!ev)
@@ -522,7 +574,7 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 	ev->ret = in_use;
 	ev->kref_before = kref;
 	dev_update(ev, DMARW_DEV_UNREGISTERING, kref);
-	bpf_ringbuf_submit(ev, 0);
+	event_submit(ev);
 }
 
 static __always_inline void dev_unregister_exit(void *ctx)
@@ -538,6 +590,8 @@ static __always_inline void dev_unregister_exit(void *ctx)
 	device = (void *)in.device;
 	/* the registration reference was the last one: the device is gone */
 	released = in.kref == 1;
+	dev_account(in.device, in.dev_id, released ? 0 : read_kref(device), in.flags,
+		    DMARW_DEV_UNREGISTERED, bpf_ktime_get_ns());
 	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_END, DMARW_HOOK_DEV_UNREGISTER,
 			 released ? NULL : device, NULL, st);
 	if (ev) {
@@ -550,7 +604,7 @@ static __always_inline void dev_unregister_exit(void *ctx)
 			walk_channels(device, &ev->client_count_after, &ev->chan_id);
 		ev->chan_id = -1;
 		dev_update(ev, DMARW_DEV_UNREGISTERED, ev->kref_after);
-		bpf_ringbuf_submit(ev, 0);
+		event_submit(ev);
 	}
 	if (released && !release_hooked)
 		emit_inferred_release(ctx, DMARW_HOOK_DEV_UNREGISTER, &in, st);
@@ -594,6 +648,8 @@ static __always_inline void dev_release_enter(void *ctx, struct kref *ref)
 	__s32 clients, in_use;
 
 	device = (void *)ref - bpf_core_field_offset(struct dma_device, ref);
+	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device),
+		    dev_flags(device), DMARW_DEV_RELEASED, bpf_ktime_get_ns());
 	ev = event_begin(ctx, DMARW_EV_DEV_RELEASE, DMARW_HOOK_DEV_RELEASE, device, NULL, st);
 	if (!ev)
 		return;
@@ -603,7 +659,7 @@ static __always_inline void dev_release_enter(void *ctx, struct kref *ref)
 	ev->kref_before = read_kref(device);
 	ev->kref_after = ev->kref_before;
 	dev_update(ev, DMARW_DEV_RELEASED, ev->kref_before);
-	bpf_ringbuf_submit(ev, 0);
+	event_submit(ev);
 }
 
 SEC("fentry/dma_device_release")
@@ -634,7 +690,7 @@ static __always_inline void release_channel_enter(void *ctx, struct dma_chan *ch
 		return;
 	ev->client_count_before = BPF_CORE_READ(chan, client_count);
 	ev->kref_before = read_kref(device);
-	bpf_ringbuf_submit(ev, 0);
+	event_submit(ev);
 }
 
 SEC("fentry/dma_release_channel")
@@ -675,7 +731,7 @@ static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan 
 	if (chan)
 		ev->client_count_after = BPF_CORE_READ(chan, client_count);
 	ev->kref_after = read_kref(device);
-	bpf_ringbuf_submit(ev, 0);
+	event_submit(ev);
 }
 
 SEC("fexit/dma_request_chan")
@@ -717,7 +773,7 @@ static __always_inline void dmaengine_user(void *ctx, __u32 type, __u32 hook)
 
 	ev = event_begin(ctx, type, hook, NULL, NULL, st);
 	if (ev)
-		bpf_ringbuf_submit(ev, 0);
+		event_submit(ev);
 }
 
 SEC("fentry/dmaengine_get")
@@ -824,7 +880,7 @@ int snapshot_walk(void *ctx)
 		    BPF_CORE_READ(device, channels.next) !=
 		    (void *)device + bpf_core_field_offset(struct dma_device, channels))
 			ev->flags |= DMARW_F_UNREGISTERED;
-		bpf_ringbuf_submit(ev, 0);
+		event_submit(ev);
 		snap_chan = 1;
 		return 0;
 	}
@@ -845,7 +901,7 @@ int snapshot_walk(void *ctx)
 		if (name)
 			bpf_probe_read_kernel_str(ev->dev_name, sizeof(ev->dev_name), name);
 	}
-	bpf_ringbuf_submit(ev, 0);
+	event_submit(ev);
 	snap_chan++;
 	return 0;
 }

@@ -81,7 +81,9 @@ struct dmarw_event {
 	__s32 kref_before;		/* device->ref at entry, -1 unknown */
 	__s32 kref_after;		/* device->ref at exit, -1 unknown */
 	__u32 nr_stack;			/* valid entries in stack[] */
-	__u32 __pad;
+	__s32 dev_in_use;		/* the device's channels with client_count > 0,
+					   read at exit under dma_list_mutex (get,
+					   put); -1 unknown */
 	char comm[DMARW_COMM_LEN];
 	char dev_name[DMARW_NAME_LEN];	/* dev_name(device->dev): "dmarw-prov.0" */
 	char drv_name[DMARW_NAME_LEN];	/* device->dev->driver->name */

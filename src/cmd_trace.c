@@ -35,8 +35,7 @@ static void on_event(void *ctx, const struct rw_event *ev)
 	struct trace_ctx *t = ctx;
 
 	if (t->jw) {
-		event_print__json(t->jw, ev);
-		fputc('\n', t->out);
+		event_print__json(t->jw, ev);	/* ends its line */
 	} else {
 		event_print__text(t->out, ev, t->t0_ns, t->stack);
 	}

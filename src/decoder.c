@@ -164,6 +164,7 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 	out->kref_before = raw->kref_before;
 	out->kref_after = raw->kref_after;
 	out->flags = raw->flags;
+	out->dev_in_use = raw->dev_in_use;
 	n = raw->nr_stack < DMARW_MAX_STACK ? raw->nr_stack : DMARW_MAX_STACK;
 	for (i = 0; i < n; i++) {
 		struct rw_frame *f = &out->frames[out->nr_frames];

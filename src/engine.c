@@ -598,15 +598,26 @@ static void check_kref(struct engine *e, size_t di, const struct rw_event *ev,
 	struct sbuf sb;
 	int64_t sum;
 	int in_use, expected;
+	bool any = false, kernel_view = false;
 	size_t i;
-	bool any = false;
 
-	if (!d->kref_valid || d->kref < 0 || d->state != DMARW_DEV_REGISTERED ||
-	    !d->channels_complete || e->stats.lost)
+	if (!d->kref_valid || d->kref < 0 || d->state != DMARW_DEV_REGISTERED)
 		return;
-	sum = dev_users(e, di, &in_use);
-	if (sum < 0)
-		return;
+	if (ev && ev->dev_in_use >= 0 && ev->kref_after >= 0) {
+		/*
+		 * The BPF program read the kref and every channel's client_count
+		 * in one go under dma_list_mutex: the kernel's own consistent
+		 * view, exact whatever events were lost.
+		 */
+		in_use = ev->dev_in_use;
+		kernel_view = true;
+	} else {
+		if (!d->channels_complete || e->stats.lost)
+			return;
+		sum = dev_users(e, di, &in_use);
+		if (sum < 0)
+			return;
+	}
 	expected = 1 + in_use;
 	if (d->kref == expected) {
 		d->rep_mismatch = false;
@@ -632,9 +643,10 @@ static void check_kref(struct engine *e, size_t di, const struct rw_event *ev,
 		sb_add(&sb, " on %s by ", f.channel);
 		sb_who(&sb, &f.holder);
 	}
-	sb_add(&sb, "; expected %d = 1 (registration) + %d channel%s in use", expected,
-	       in_use, in_use == 1 ? "" : "s");
-	for (i = 0; i < e->nr_chans; i++) {
+	sb_add(&sb, "; expected %d = 1 (registration) + %d channel%s in use%s", expected,
+	       in_use, in_use == 1 ? "" : "s",
+	       kernel_view ? " (client_count of every channel read with the kref)" : "");
+	for (i = 0; i < e->nr_chans && !kernel_view; i++) {
 		if (e->chans[i].device != di || e->chans[i].client_count <= 0)
 			continue;
 		sb_add(&sb, "%s%s client_count %d", any ? ", " : " (", e->chans[i].name,

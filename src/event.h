@@ -43,6 +43,8 @@ struct rw_event {
 	uint32_t flags;			/* DMARW_F_* */
 	uint32_t nr_frames;
 	struct rw_frame frames[DMARW_MAX_STACK];
+	/* the device's channels in use, read with kref_after; -1 unknown */
+	int32_t dev_in_use;
 };
 
 const char *rw_event_type_name(enum dmarw_event_type type);	/* "chan-get" ... */

@@ -119,6 +119,7 @@ void event_print__json_fields(struct json_writer *jw, const struct rw_event *ev)
 	jsonw__int_field(jw, "kref_before", ev->kref_before);
 	jsonw__int_field(jw, "kref_after", ev->kref_after);
 	jsonw__uint_field(jw, "flags", ev->flags);
+	jsonw__int_field(jw, "dev_in_use", ev->dev_in_use);
 	jsonw__name(jw, "stack");
 	event_print__json_frames(jw, ev->frames, ev->nr_frames);
 }

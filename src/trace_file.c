@@ -491,6 +491,10 @@ static int read_event(struct reader *r, const struct json_value *obj, struct rw_
 	    get_s32(r, obj, "kref_after", &ev->kref_after) ||
 	    get_u32(r, obj, "flags", &ev->flags))
 		return -EINVAL;
+	/* added after the first traces were written: optional, -1 when absent */
+	ev->dev_in_use = -1;
+	if (json_get(obj, "dev_in_use") && get_s32(r, obj, "dev_in_use", &ev->dev_in_use))
+		return -EINVAL;
 	return read_frames(r, obj, ev);
 }
 

@@ -75,6 +75,7 @@ struct rw_event ev_make(enum dmarw_event_type type, uint64_t ts, int dev, int ch
 	ev.client_count_after = -1;
 	ev.kref_before = -1;
 	ev.kref_after = -1;
+	ev.dev_in_use = -1;
 	switch (type) {
 	case DMARW_EV_CHAN_GET:			ev.hook = DMARW_HOOK_CHAN_GET; break;
 	case DMARW_EV_CHAN_PUT:			ev.hook = DMARW_HOOK_CHAN_PUT; break;

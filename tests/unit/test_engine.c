@@ -934,3 +934,35 @@ TEST(release_inside_last_put_after_unbind_silent)
 out:
 	engine__free(e);
 }
+
+/*
+ * The kref check on a get/put uses the kernel's own view carried by the
+ * event (every channel's client_count read with the kref under
+ * dma_list_mutex): right after lost events, and with channels we never saw.
+ */
+TEST(refcount_check_uses_kernel_view_after_loss)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+
+	ev = ev_register(1 * S, 0, true);
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	engine__add_lost(e, 5);
+	/* two other channels in use that we never saw: kref 4 is right */
+	ev = ev_get(2 * S, 0, 1, 0, 1);
+	ev_kref(&ev, 3, 4);
+	ev.dev_in_use = 3;
+	engine__feed(e, &ev);
+	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 0);
+	/* the kernel says 2 channels in use but the kref is 1: underflow */
+	ev = ev_put(3 * S, 0, 1, 1, 0);
+	ev_kref(&ev, 4, 1);
+	ev.dev_in_use = 2;
+	engine__feed(e, &ev);
+	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 1);
+	CHECK(strstr(find_kind(e, FINDING_REFCOUNT_MISMATCH)->evidence, "underflow"),
+	      "evidence: %s", find_kind(e, FINDING_REFCOUNT_MISMATCH)->evidence);
+out:
+	engine__free(e);
+}

@@ -1,0 +1,139 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# dmarefwatch against a real kernel, once per attach mode: every finding
+# kind the 6.1 kernel can produce with our provider and client, caught with
+# the right holder function and module; clean workloads give no finding.
+. "$(dirname "$0")/lib.sh"
+# One boot per attach mode: the leaks pin the provider module for good.
+if [ -z "${DMARW_IN_VM:-}" ]; then
+	st=0
+	for m in fentry kprobe; do
+		(DMARW_MODE=$m vm_main --timeout 900 --env DMARW_MODE=$m \
+			--expect-splat 'chan reference count' -- "$@") || st=1
+	done
+	exit $st
+fi
+
+B=$DMARW_REPO/build/dmarefwatch
+F=$DMARW_TESTS_DIR/findings.py
+R=/tmp/report.json
+L=$DMARW_TESTS_DIR/lib.sh
+
+# expect NAME ARGS...: findings.py assertion on $R, as a test
+expect() {
+	local name=$1 out
+	shift
+	if out=$("$F" "$R" "$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "$out"
+	fi
+}
+
+# dmarw MODE ARGS... -- SCRIPT: run the tool with a bash script as CMD;
+# sets $rc
+dmarw() {
+	local mode=$1
+	shift
+	rm -f "$R"
+	"$B" --mode "$mode" run --grace 0.3 --json-report "$R" "$@" >/tmp/run.out 2>&1
+	rc=$?
+}
+
+
+mode=${DMARW_MODE:?}
+DMARW_TEST=tool_findings/$mode
+prov_load nchan=4 && client_load || { fail load "cannot load the test modules"; finish; }
+
+# clean: requests by mask and name, a copy, releases, dmaengine_get/put
+dmarw $mode -- bash -c ". $L; client request 0 mask; client request 1 name tx;
+	client request 2 name rx; client memcpy 0 4096; client release 0;
+	client release 1; client release 2; client get; client put"
+check_eq clean-exit "$rc" 0
+expect clean-no-finding total 0
+expect clean-hook-mode hook dma_chan_get $mode
+expect clean-final-count channel dma0chan0 client_count 0
+
+# double release: the kernel only warns (once per boot)
+dmarw $mode -- bash -c ". $L; client request 2 mask; client release-twice 2"
+check_eq double-release-exit "$rc" 3
+expect double-release-found count unbalanced-put 1 channel=dma0chan0 \
+	holder.function=dmarw_client_release_twice holder.module=dmarw_client
+expect double-release-only total 1
+
+# a failing channel allocation is information, not a failure
+prov_param fail_alloc 1
+dmarw $mode -- bash -c ". $L; client request 0 mask"
+prov_param fail_alloc 0
+check_eq get-failed-exit "$rc" 0
+expect get-failed-found count get-failed 1 severity=info
+
+# unbind with a channel held, the client releases afterwards
+dmarw $mode -- bash -c ". $L; client request 0 mask; unbind dmarw_prov.0;
+	client release 0"
+check_eq unbind-exit "$rc" 3
+expect unbind-found count unregister-with-users 1 channel=dma0chan0 \
+	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
+expect unbind-release-is-not-use-after count release-with-users 0
+expect unbind-only total 1
+
+# a channel handed out after the unbind (the provider lets it allocate)
+bind dmarw_prov.0
+prov_param alloc_after_remove 1
+dmarw $mode -- bash -c ". $L; client request 0 mask; unbind dmarw_prov.0;
+	client request 1 mask; client release 1; client release 0"
+prov_param alloc_after_remove 0
+check_eq get-after-unregister-exit "$rc" 3
+expect get-after-unregister-found count get-after-unregister 1 \
+	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
+
+# unbind with a channel held and not released before the end: pending
+bind dmarw_prov.0
+dmarw $mode -- bash -c ". $L; client request 0 mask; unbind dmarw_prov.0"
+check_eq pending-exit "$rc" 3
+expect pending-unregister count unregister-with-users 1
+expect pending-release count release-pending 1 severity=warning
+expect pending-leak count leaked-reference 1
+client release 0 >/dev/null
+bind dmarw_prov.0
+
+# a driver without device_release: a warning, failing only at --fail-on warning
+check unload-client client_unload
+check unload-prov prov_unload
+dmarw $mode -- bash -c ". $L; prov_load nchan=1 no_release=1"
+check_eq no-release-exit "$rc" 0
+expect no-release-found count missing-release-callback 1 severity=warning device=dma0
+dmarw $mode --fail-on warning -- bash -c "rmmod dmarw_prov"
+check_eq no-release-found-at-startup-fails "$rc" 3
+expect no-release-at-startup count missing-release-callback 1
+prov_load nchan=4 && client_load
+
+# the leak: run exits 3 and names the channel, function and module
+# (from here on the provider stays pinned by the leaks)
+dmarw $mode -- bash -c ". $L; client request 0 mask; client forget 0"
+check_eq leak-exit "$rc" 3
+expect leak-found count leaked-reference 1 channel=dma0chan0 \
+	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
+expect leak-only total 1
+check_eq leak-kernel-in-use "$(in_use dma0chan0)" 1
+
+# a reference taken before tracing is neither a leak nor unbalanced
+dmarw $mode -- bash -c ". $L; client request 1 mask; client release 1"
+check_eq predating-exit "$rc" 0
+expect predating-no-finding total 0
+expect predating-counted channel dma0chan0 predating 1
+
+# leak from an error path
+dmarw $mode -- bash -c ". $L; client errpath 1"
+check_eq errpath-exit "$rc" 3
+expect errpath-found count leaked-reference 1 channel=dma0chan1 \
+	holder.function=dmarw_client_setup_errpath holder.module=dmarw_client
+
+# the leaking module is gone by the end: its name must survive
+client_unload
+dmarw $mode -- bash -c ". $L; client_load; client request 3 mask;
+	client forget 3; client_unload"
+check_eq unloaded-exit "$rc" 3
+expect unloaded-names-module count leaked-reference 1 channel=dma0chan2 \
+	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
+finish
