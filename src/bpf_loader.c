@@ -12,6 +12,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "bpf_loader.h"
+#include "ksyms.h"
 #include "dmarefwatch.skel.h"
 
 struct hook_def {
@@ -99,6 +100,7 @@ struct loader {
 	void *ctx;
 	int nr_cpus;
 	uint64_t list_addr;		/* &dma_device_list, 0 unknown */
+	int fentry_err;			/* 1 not probed yet, 0 works, -errno */
 };
 
 static bool verbose;
@@ -175,71 +177,34 @@ static bool kprobes_supported(void)
 	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK);
 }
 
-/* 1: exact symbol; 0: absent; -1: only a compiler clone (.isra, .constprop) */
-static int kallsyms_has(const char *func, char *clone, size_t clone_len)
-{
-	size_t n = strlen(func);
-	char line[512], name[256];
-	int found = 0;
-	FILE *f;
-
-	f = fopen("/proc/kallsyms", "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*c %255s", name) != 1)
-			continue;
-		if (!strcmp(name, func)) {
-			found = 1;
-			break;
-		}
-		if (!strncmp(name, func, n) && name[n] == '.' && !found) {
-			snprintf(clone, clone_len, "%s", name);
-			found = -1;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-/* Address of a data symbol (needs CONFIG_KALLSYMS_ALL and root), 0 if none. */
-static uint64_t kallsyms_data_addr(const char *sym)
-{
-	unsigned long long addr;
-	char line[512], name[256], type;
-	uint64_t found = 0;
-	FILE *f;
-
-	f = fopen("/proc/kallsyms", "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
-			continue;
-		if (!strcmp(name, sym) && strchr("dDbB", type)) {
-			found = addr;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 static const char *strerr(int err)
 {
 	return strerror(err < 0 ? -err : err);
 }
 
-/* Decide the mode of one hook; returns "fentry", "kprobe" or NULL with why. */
-static const char *choose(const struct btf *vmlinux, enum dmarw_hook h,
-			  enum attach_mode mode, bool kprobes, char *why, size_t len)
+/*
+ * Decide the mode of one hook; returns "fentry", "kprobe" or NULL with why.
+ * Whether fentry works at all (EPERM under lockdown, no trampolines on the
+ * architecture) is a property of the kernel: it is probed once, on the
+ * first function that has BTF, since each probe attaches a trampoline
+ * (a quarter of a second under emulation).
+ */
+static const char *choose(struct loader *l, const struct btf *vmlinux,
+			  const struct ksyms *ks, enum dmarw_hook h, enum attach_mode mode,
+			  bool kprobes, char *why, size_t len)
 {
-	const char *func = hooks[h].func;
-	char fwhy[96] = "", clone[256] = "";
-	int err, ks;
+	const char *func = hooks[h].func, *clone;
+	char fwhy[96] = "";
+	int err;
 
 	if (mode != MODE_KPROBE) {
-		err = vmlinux ? fentry_probe(vmlinux, func) : -ENOENT;
+		if (!vmlinux || btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) < 0) {
+			err = -ENOENT;
+		} else {
+			if (l->fentry_err == 1)
+				l->fentry_err = fentry_probe(vmlinux, func);
+			err = l->fentry_err;
+		}
 		if (!err)
 			return "fentry";
 		if (err == -ENOENT)
@@ -251,13 +216,13 @@ static const char *choose(const struct btf *vmlinux, enum dmarw_hook h,
 			return NULL;
 		}
 	}
-	ks = kallsyms_has(func, clone, sizeof(clone));
+	clone = ksyms__get_symbol(ks, func) ? NULL : ksyms__find_clone(ks, func);
 	if (!kprobes)
 		snprintf(why, len, "%s%skprobes not supported by this kernel "
 			 "(no kprobe PMU or kprobe_events)", fwhy, fwhy[0] ? "; " : "");
-	else if (ks == 1)
+	else if (ksyms__get_symbol(ks, func))
 		return "kprobe";
-	else if (ks < 0)
+	else if (clone)
 		snprintf(why, len, "%s%sonly the compiler clone %s exists, whose "
 			 "arguments may differ", fwhy, fwhy[0] ? "; " : "", clone);
 	else
@@ -312,6 +277,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	}
 	l->fn = fn;
 	l->ctx = ctx;
+	l->fentry_err = 1;
 	l->nr_cpus = libbpf_num_possible_cpus();
 	vmlinux = btf__load_vmlinux_btf();
 	kprobes = kprobes_supported();
@@ -328,8 +294,8 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 		snprintf(l->why[h], sizeof(l->why[h]), "not asked for");
 	}
 	for (h = 0; h < DMARW_HOOK_MAX && !opts->no_hooks; h++) {
-		const char *m = choose(vmlinux, h, opts->mode, kprobes, l->why[h],
-				       sizeof(l->why[h]));
+		const char *m = choose(l, vmlinux, opts->ks, h, opts->mode, kprobes,
+				       l->why[h], sizeof(l->why[h]));
 		const char *const *progs;
 
 		l->mode[h] = m ? m : "unavailable";
@@ -367,7 +333,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 		ret = -ENOTSUP;
 		goto fail;
 	}
-	l->list_addr = kallsyms_data_addr("dma_device_list");
+	l->list_addr = ksyms__data_addr(opts->ks, "dma_device_list");
 	l->skel->rodata->dma_device_list_addr = l->list_addr;
 	bpf_program__set_autoload(l->skel->progs.snapshot_walk, l->list_addr != 0);
 	l->skel->rodata->capture_stack = opts->stacks;

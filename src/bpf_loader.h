@@ -18,7 +18,10 @@ enum attach_mode {
 	MODE_KPROBE,
 };
 
+struct ksyms;
+
 struct loader_opts {
+	const struct ksyms *ks;	/* kernel symbols: kprobe targets, dma_device_list */
 	enum attach_mode mode;
 	bool stacks;		/* capture a kernel stack with every event */
 	bool verbose;		/* libbpf's own messages */

@@ -125,6 +125,7 @@ int session__open(struct session **out, struct engine *e, bool attach,
 		ret = -ENOMEM;
 		goto fail;
 	}
+	lo.ks = s->ks;
 	ret = loader__open(&s->loader, &lo, on_raw_event, s, err, errlen);
 	if (ret)
 		goto fail;
@@ -158,6 +159,9 @@ int session__open(struct session **out, struct engine *e, bool attach,
 		ret = loader__attach(s->loader, err, errlen);
 		if (ret)
 			goto fail;
+		/* our programs and trampolines exist now: learn their names so
+		 * the decoder can drop their frames */
+		ksyms__refresh(s->ks);
 	}
 	if (attach)
 		session__print_hooks(s, stderr, env.verbose);
@@ -187,7 +191,14 @@ void session__set_callback(struct session *s, session_event_fn fn, void *ctx)
 
 int session__poll(struct session *s, int timeout_ms)
 {
-	int ret = loader__poll(s->loader, timeout_ms);
+	int ret;
+
+	/*
+	 * Learn a module's symbols as soon as it appears in /proc/modules,
+	 * not when its first frame needs them: by then it may be unloaded.
+	 */
+	ksyms__refresh_if_changed(s->ks);
+	ret = loader__poll(s->loader, timeout_ms);
 
 	return ret < 0 ? ret : 0;
 }

@@ -4,11 +4,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "decoder.h"
 #include "ksyms.h"
 
-#define REFRESH_MIN_NS	(200ULL * 1000 * 1000)
+#define NR_MISSES	256
 
 struct key_slot {
 	uint64_t kptr;
@@ -20,16 +19,10 @@ struct decoder {
 	struct key_slot *slots;
 	size_t nr, cap;		/* cap is a power of two */
 	uint64_t next_key;
-	uint64_t last_refresh_ns;
+	/* addresses that did not resolve since the module list last changed */
+	uint64_t misses[NR_MISSES];
+	unsigned int nr_misses, next_miss;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 struct decoder *decoder__new(struct ksyms *ks)
 {
@@ -113,26 +106,38 @@ static void copy_str(char *dst, size_t size, const char *src, size_t src_size)
 	dst[n] = 0;
 }
 
+static bool missed_before(const struct decoder *d, uint64_t addr)
+{
+	for (unsigned int i = 0; i < d->nr_misses; i++)
+		if (d->misses[i] == addr)
+			return true;
+	return false;
+}
+
 static const struct ksym *resolve(struct decoder *d, uint64_t addr)
 {
 	const struct ksym *s = ksyms__map_addr(d->ks, addr);
-	uint64_t now;
 
-	if (s)
+	if (s || missed_before(d, addr))
 		return s;
 	/*
-	 * A module loaded after we started: read kallsyms again when the
-	 * module list changed, and otherwise not more than every 200 ms.
+	 * Not known: a module loaded after we started.  kallsyms is read
+	 * again only when the module list changed (reading it costs seconds
+	 * under emulation); an address that still does not resolve is
+	 * remembered so that it costs nothing next time.
 	 */
-	if (ksyms__refresh_if_changed(d->ks) == 1)
-		return ksyms__map_addr(d->ks, addr);
-	now = now_ns();
-	if (now - d->last_refresh_ns < REFRESH_MIN_NS)
-		return NULL;
-	d->last_refresh_ns = now;
-	if (ksyms__refresh(d->ks))
-		return NULL;
-	return ksyms__map_addr(d->ks, addr);
+	if (ksyms__refresh_if_changed(d->ks) == 1) {
+		d->nr_misses = 0;
+		d->next_miss = 0;
+		s = ksyms__map_addr(d->ks, addr);
+		if (s)
+			return s;
+	}
+	d->misses[d->next_miss] = addr;
+	d->next_miss = (d->next_miss + 1) % NR_MISSES;
+	if (d->nr_misses < NR_MISSES)
+		d->nr_misses++;
+	return NULL;
 }
 
 int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_event *out)

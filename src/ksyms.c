@@ -8,6 +8,10 @@
 #include <string.h>
 #include "ksyms.h"
 
+/* Data symbols the loader needs by address (kept apart from the text ones). */
+static const char *const wanted_data[] = { "dma_device_list" };
+#define NR_WANTED (sizeof(wanted_data) / sizeof(wanted_data[0]))
+
 struct mod_range {
 	const char *name;	/* owned by strs */
 	uint64_t base;
@@ -20,6 +24,7 @@ struct ksyms {
 	char *modules_text;	/* its last content, to see changes */
 	struct mod_range *mods;
 	size_t nr_mods;
+	uint64_t data_addr[NR_WANTED];	/* wanted_data[], 0 if absent */
 	struct ksym *syms;
 	size_t nr, cap;
 	char **strs;		/* every string we own, freed at the end */
@@ -80,13 +85,42 @@ static int cmp_addr(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/*
+ * One kallsyms line, "ffffffff81cde670 t dma_chan_get\t[module]", parsed by
+ * hand: sscanf over 100k lines costs seconds under emulation.  0 if the line
+ * is not a symbol.
+ */
+static int parse_line(char *line, uint64_t *addr, char *type, char **name, char **mod)
+{
+	char *p = line, *end;
+
+	*addr = strtoull(p, &end, 16);
+	if (end == p || *end != ' ' || !end[1] || end[2] != ' ')
+		return 0;
+	*type = end[1];
+	p = end + 3;
+	*name = p;
+	p += strcspn(p, " \t\n");
+	*mod = "";
+	if (*p == '\t' && p[1] == '[') {
+		*p = 0;
+		*mod = p + 2;
+		p = strchr(*mod, ']');
+		if (p)
+			*p = 0;
+	} else {
+		*p = 0;
+	}
+	return **name != 0;
+}
+
 /* Read the file into a fresh array; strings owned by ks. */
 static int read_file(struct ksyms *ks, struct ksym **out, size_t *out_nr, size_t *out_cap)
 {
 	const char *last_mod = NULL;
-	char line[512], name[256], mod[128], type;
-	unsigned long long addr;
-	size_t nonzero = 0;
+	char line[512], type, *name, *mod;
+	size_t nonzero = 0, i;
+	uint64_t addr;
 	FILE *f;
 	int err = 0;
 
@@ -95,12 +129,15 @@ static int read_file(struct ksyms *ks, struct ksym **out, size_t *out_nr, size_t
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		struct ksym s;
-		int n;
 
-		mod[0] = 0;
-		n = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name, mod);
-		if (n < 3)
+		if (!parse_line(line, &addr, &type, &name, &mod))
 			continue;
+		if (type == 'd' || type == 'D' || type == 'b' || type == 'B') {
+			for (i = 0; i < NR_WANTED; i++)
+				if (!mod[0] && !strcmp(name, wanted_data[i]))
+					ks->data_addr[i] = addr;
+			continue;
+		}
 		/* text symbols only: stacks hold return addresses */
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
@@ -413,6 +450,24 @@ int ksyms__refresh_if_changed(struct ksyms *ks)
 	if (same)
 		return 0;
 	return ksyms__refresh(ks) ? -1 : 1;
+}
+
+uint64_t ksyms__data_addr(const struct ksyms *ks, const char *name)
+{
+	for (size_t i = 0; i < NR_WANTED; i++)
+		if (!strcmp(name, wanted_data[i]))
+			return ks->data_addr[i];
+	return 0;
+}
+
+const char *ksyms__find_clone(const struct ksyms *ks, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < ks->nr; i++)
+		if (!strncmp(ks->syms[i].name, name, n) && ks->syms[i].name[n] == '.')
+			return ks->syms[i].name;
+	return NULL;
 }
 
 int ksyms__restricted(const struct ksyms *ks)

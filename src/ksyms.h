@@ -31,6 +31,10 @@ int ksyms__refresh_if_changed(struct ksyms *ks);
 /* Symbol containing addr, NULL if none. */
 const struct ksym *ksyms__map_addr(const struct ksyms *ks, uint64_t addr);
 const struct ksym *ksyms__get_symbol(const struct ksyms *ks, const char *name);
+/* Address of a data symbol the loader needs (dma_device_list), 0 if absent. */
+uint64_t ksyms__data_addr(const struct ksyms *ks, const char *name);
+/* A compiler clone of a function ("name.isra.0", "name.constprop.0"), or NULL. */
+const char *ksyms__find_clone(const struct ksyms *ks, const char *name);
 /* All addresses are 0 (kptr_restrict): no symbolization possible. */
 int ksyms__restricted(const struct ksyms *ks);
 size_t ksyms__count(const struct ksyms *ks);
