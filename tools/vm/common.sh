@@ -165,7 +165,17 @@ vm_resolve() {
 	VM_MODULES=$VM_ROOT/lib/modules/$VM_KVER
 	VM_VMLINUZ=$VM_ROOT/boot/vmlinuz-$VM_KVER
 	VM_VMLINUX=$VM_KDIR/vmlinux
-	VM_INITRD=$VM_KDIR/initramfs.cpio.gz
+	vm_initramfs_stamp
+	VM_INITRD=$VM_KDIR/initramfs-$VM_INITRD_STAMP.cpio.gz
+}
+
+# The initramfs is named after what it is built from, so that runs of
+# different checkouts sharing the cache never replace each other's.
+vm_initramfs_stamp() {
+	VM_BUSYBOX=$(command -v busybox) || vm_die $VM_E_SETUP "busybox not found (apt-get install busybox-static)"
+	VM_INITRD_MODS="virtio_pci 9pnet_virtio 9p overlay"
+	VM_INITRD_STAMP=$( (cat "$VM_TOOLDIR/initramfs-init" "$VM_BUSYBOX"; echo "$VM_INITRD_MODS") |
+		md5sum | cut -c1-16)
 }
 
 # Find the compressed payload inside a bzImage and decompress it to an ELF.
@@ -236,17 +246,19 @@ vm_fetch() {
 # The busybox initramfs (per kernel): busybox, /init and the modules needed
 # to mount the 9p root with an overlay.  Rebuilt when init changes.
 vm_initramfs() {
-	local stamp tmp m busybox
-	busybox=$(command -v busybox) || vm_die $VM_E_SETUP "busybox not found (apt-get install busybox-static)"
+	local tmp m busybox=$VM_BUSYBOX mods=$VM_INITRD_MODS
+	if [ -f "$VM_INITRD" ]; then
+		touch "$VM_INITRD" 2>/dev/null	# in use: see the cleanup below
+		return 0
+	fi
+	readelf -h "$busybox" 2>/dev/null | grep -q 'Machine:.*X86-64' ||
+		vm_die $VM_E_SETUP "$busybox is not an x86-64 binary (apt-get install busybox-static:amd64)"
 	if readelf -l "$busybox" 2>/dev/null | grep -q 'program interpreter'; then
 		vm_die $VM_E_SETUP "$busybox is not static (apt-get install busybox-static)"
 	fi
-	local mods="virtio_pci 9pnet_virtio 9p overlay"
-	stamp=$( (cat "$VM_TOOLDIR/initramfs-init" "$busybox"; echo "$mods") | md5sum | cut -c1-32)
-	[ -f "$VM_INITRD" ] && [ "$(cat "$VM_INITRD.stamp" 2>/dev/null)" = "$stamp" ] && return 0
 	exec 8>"$VM_CACHE/.lock-$VM_KVER"
 	flock 8
-	if [ -f "$VM_INITRD" ] && [ "$(cat "$VM_INITRD.stamp" 2>/dev/null)" = "$stamp" ]; then
+	if [ -f "$VM_INITRD" ]; then
 		exec 8>&-
 		return 0
 	fi
@@ -278,10 +290,11 @@ vm_initramfs() {
 	grep -q 9p "$tmp/mods/order" || grep -qE '/9p\.ko' "$VM_MODULES/modules.builtin" ||
 		vm_die $VM_E_SETUP "cannot find the 9p modules of $VM_KVER"
 	(cd "$tmp" && find . -path ./mods/errors -prune -o -print | cpio -o -H newc --quiet | gzip -1) \
-		>"$VM_INITRD.tmp" || vm_die $VM_E_SETUP "cannot build the initramfs"
-	mv "$VM_INITRD.tmp" "$VM_INITRD"
-	echo "$stamp" >"$VM_INITRD.stamp"
+		>"$VM_INITRD.tmp$$" || vm_die $VM_E_SETUP "cannot build the initramfs"
+	mv "$VM_INITRD.tmp$$" "$VM_INITRD"
 	rm -rf "$tmp"
+	# older ones (other versions of initramfs-init), unused for a week
+	find "$VM_KDIR" -maxdepth 1 -name 'initramfs-*.cpio.gz' -mtime +7 -delete 2>/dev/null
 	exec 8>&-
 }
 
