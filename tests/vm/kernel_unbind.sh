@@ -5,7 +5,9 @@
 # goes away, the device is released only at the client's last release.
 # Without device_release (no_release=1): the kernel's WARN_ONCE "called while
 # 1 clients hold a reference" from __dma_async_device_channel_unregister,
-# declared as expected; releasing afterwards does not crash.
+# declared as expected; releasing afterwards does not crash.  And the core
+# still hands out the other channels of an unbound device that a holder keeps
+# alive (get after unregister; provider knob alloc_after_remove=1).
 . "$(dirname "$0")/lib.sh"
 vm_main --expect-splat '__dma_async_device_channel_unregister called while [0-9]+ clients hold a reference' -- "$@"
 
@@ -38,6 +40,24 @@ check rebind-2 bind dmarw_prov.0
 check_fails no-warning dmesg_has 'WARNING:|BUG:'
 check unload-client client_unload
 check unload-prov prov_unload
+
+# --- the core hands out another channel of the unbound device (get after
+# unregister) while a holder keeps it alive; alloc_after_remove=1 lets it ---
+base=$(released)
+prov_load nchan=2 alloc_after_remove=1 && client_load
+check_eq gau-held "$(client_chan request 0 mask)" dma0chan0
+check gau-unbind unbind dmarw_prov.0
+check_eq gau-request-after-unbind "$(client_chan request 1 mask)" dma0chan1
+check_eq gau-slots "$(client_slots)" "0 dma0chan0
+1 dma0chan1"
+check gau-release-0 client release 0
+check_eq gau-not-released "$(released)" "$base"
+check gau-release-1 client release 1
+check_eq gau-released "$(released)" $((base + 1))
+check_fails gau-no-warning dmesg_has 'WARNING:|BUG:'
+check gau-rebind bind dmarw_prov.0
+check gau-unload-client client_unload
+check gau-unload-prov prov_unload
 
 # --- without device_release ---
 base=$(released)
