@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include "bpf_loader.h"
 
+#define DMAREFWATCH_VERSION	"0.1.0"
+
 /* Exit statuses (also in docs/dmarefwatch.8 and --help). */
 #define EXIT_OK			0
-#define EXIT_FINDINGS		1	/* report, snapshot, watch: failing findings */
+#define EXIT_FINDINGS		1	/* report, snapshot: failing findings */
 #define EXIT_ERROR		2	/* bad arguments, tracing impossible, bad files */
 #define EXIT_RUN_FINDINGS	3	/* run: default --error-exitcode */
 

@@ -19,7 +19,6 @@
 #include "report.h"
 #include "suppress.h"
 
-#define WATCH_VERSION		"0.1.0"
 
 struct watch {
 	long long interval_ns;
@@ -308,7 +307,7 @@ static void report_text(struct watch *w, uint64_t now, bool final)
 static int write_metrics(struct watch *w, uint64_t now)
 {
 	struct prom_opts o = {
-		.version = WATCH_VERSION, .kernel = kernel_release(),
+		.version = DMAREFWATCH_VERSION, .kernel = kernel_release(),
 		.start_time_s = w->start_wall_s, .now_s = wall_now(),
 		.now_ns = now, .min_age_ns = w->min_age_ns,
 	};

@@ -277,6 +277,9 @@ static size_t dev_of_event(struct engine *e, const struct rw_event *ev)
 	return i;
 }
 
+/* Key of a channel whose memory was reused: matches no event and no snapshot. */
+#define RETIRED_KEY	UINT64_MAX
+
 static size_t chan_lookup(struct engine *e, uint64_t key, int32_t dev_id, int32_t chan_id)
 {
 	size_t i;
@@ -328,6 +331,20 @@ static size_t chan_of_event(struct engine *e, const struct rw_event *ev, size_t 
 	if (!ev->chan_key && ev->chan_id < 0)
 		return NONE;
 	i = chan_lookup(e, ev->chan_key, ev->dev_id, ev->chan_id);
+	/*
+	 * A channel's device, dev_id and chan_id never change while it lives:
+	 * a known key with another identity is new memory at a freed
+	 * channel's address (a driver unbound and bound again).  The old
+	 * entry keeps its holders and history under a key no event carries.
+	 */
+	if (i != NONE && ev->chan_key &&
+	    ((ev->dev_id >= 0 && e->chans[i].dev_id >= 0 && e->chans[i].dev_id != ev->dev_id) ||
+	     (ev->chan_id >= 0 && e->chans[i].chan_id >= 0 &&
+	      e->chans[i].chan_id != ev->chan_id) ||
+	     (dev != NONE && e->chans[i].device != NONE && e->chans[i].device != dev))) {
+		e->chans[i].key = RETIRED_KEY;
+		i = NONE;
+	}
 	if (i == NONE)
 		i = chan_new(e, ev->chan_key, dev, ev->dev_id, ev->chan_id, ev->ts_ns);
 	if (i == NONE)
@@ -965,6 +982,15 @@ static void on_register(struct engine *e, const struct rw_event *ev)
 		/* the same memory registered again: a new device */
 		uint32_t gen = e->devs[di].generation + 1;
 		uint64_t key = e->devs[di].key;
+		size_t ci;
+
+		/* its old channels died with it; new ones may reuse their memory */
+		for (ci = 0; ci < e->nr_chans; ci++) {
+			if (e->chans[ci].device != di)
+				continue;
+			e->chans[ci].key = RETIRED_KEY;
+			e->chans[ci].client_count = 0;
+		}
 
 		memset(&e->devs[di], 0, sizeof(e->devs[di]));
 		d = &e->devs[di];

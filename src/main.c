@@ -7,8 +7,6 @@
 #include <string.h>
 #include "cli.h"
 
-#define DMAREFWATCH_VERSION "0.1.0"
-
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);

@@ -966,3 +966,48 @@ TEST(refcount_check_uses_kernel_view_after_loss)
 out:
 	engine__free(e);
 }
+
+/*
+ * Seen with watch: unbind frees the provider's channels, the rebound device
+ * (new memory, same dev_id) gets channel structs at the freed addresses.
+ * The new channel must not inherit the old one's holders or counts.
+ */
+TEST(rebind_reusing_channel_memory_is_a_new_channel)
+{
+	struct engine *e = engine__new();
+	struct rw_event ev;
+	uint64_t old_key;
+
+	ev = ev_register(1 * S, 0, true);
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	ev = ev_get(2 * S, 0, 1, 0, 1);
+	ev_kref(&ev, 1, 2);
+	engine__feed(e, &ev);
+	old_key = ev.chan_key;
+	ev = ev_put(3 * S, 0, 1, 1, 0);
+	ev_kref(&ev, 2, 1);
+	engine__feed(e, &ev);
+	feed(e, ev_unreg_begin(4 * S, 0, 0, 0));
+	ev = ev_unreg_end(4 * S + 1, 0);
+	ev_kref(&ev, 1, 0);
+	engine__feed(e, &ev);
+	/* the new device lives elsewhere; its channel 0 sits where chan 1 was */
+	ev = ev_register(5 * S, 0, true);
+	ev.device_key = 999;
+	ev_kref(&ev, -1, 1);
+	engine__feed(e, &ev);
+	ev = ev_get(6 * S, 0, 0, 0, 1);
+	ev.device_key = 999;
+	ev.chan_key = old_key;
+	ev_kref(&ev, 1, 2);
+	ev.dev_in_use = 1;
+	engine__feed(e, &ev);
+	CHECK_INT(engine__nr_channels(e), 2);
+	CHECK_STR(engine__channel(e, 1)->name, "dma0chan0");
+	CHECK_STR(engine__channel(e, 0)->name, "dma0chan1");
+	CHECK_INT(engine__channel(e, 0)->client_count, 0);
+	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 0);
+out:
+	engine__free(e);
+}
