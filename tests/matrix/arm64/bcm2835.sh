@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Guest side (busybox sh, raspi3b, run by tools/vm/arm64/run) of
+# tests/matrix/arm64_bcm2835.sh: the real bcm2835-dma controller and its
+# clients bcm2835-sdhost (MMC, module bcm2835) and spi-bcm2835.  Writes the
+# reports and the sysfs state of each phase to /out; the host checks them.
+B=dmarefwatch
+DMA=3f007000.dma MMC=3f202000.mmc SPI=3f204000.spi
+D=/sys/bus/platform/drivers
+state() {	# NAME: in_use of every channel and the debugfs summary
+	{
+		for c in /sys/class/dma/dma*; do
+			[ -e "$c" ] && echo "${c##*/}=$(cat "$c/in_use" 2>/dev/null || echo gone)"
+		done
+		sed -n 's/^ *\(dma[0-9]*chan[0-9]*\) *| */summary \1 /p' /sys/kernel/debug/dmaengine/summary
+	} >/out/state-$1.txt 2>&1
+	echo "# state $1: $(tr '\n' ' ' </out/state-$1.txt)"
+}
+phase() {	# NAME [run options] -- SCRIPT: one `dmarefwatch run`, report in /out
+	n=$1
+	shift
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	$B run --grace 0.5 --json-report /out/$n.json "$@" >/out/$n.txt 2>&1
+	echo "$?" >/out/$n.rc
+	echo "# phase $n: exit $(cat /out/$n.rc), $(awk -v t="$t0" '{ print $1 - t }' /proc/uptime) s"
+	sed 's/^/#   /' /out/$n.txt
+}
+
+echo "# kernel $(uname -r) $(uname -m)"
+state boot
+# hook modes: as the tool chooses them (auto), and forced
+for m in auto fentry kprobe; do
+	$B -v --mode $m run --json-report /out/hooks-$m.json -- true >/out/hooks-$m.txt 2>&1
+	echo "$?" >/out/hooks-$m.rc
+	echo "# hooks $m: exit $(cat /out/hooks-$m.rc)"
+	grep '^dmarefwatch:' /out/hooks-$m.txt | sed 's/^/#   /'
+done
+
+# 1. the clients probe under tracing: their channels are held at the end
+phase probe -- sh -c "insmod /mods/bcm2835.ko; insmod /mods/spi-bcm2835.ko; sleep 2;
+	dd if=/dev/mmcblk0 of=/dev/null bs=64k count=8 2>/dev/null; true"
+state probe
+$B snapshot >/out/snapshot.txt 2>&1
+echo "# snapshot: exit $?"
+sed 's/^/#   /' /out/snapshot.txt
+
+# 2. the SPI client unbound and bound again: releases and new requests balance
+phase spi-rebind -- sh -c "echo $SPI >$D/spi-bcm2835/unbind; sleep 1; echo $SPI >$D/spi-bcm2835/bind; sleep 1"
+state spi-rebind
+
+# 3. the controller unbound while both clients hold channels (the clients
+#    are re-probed first, under tracing, so the tool knows who holds them)
+phase unbind -- sh -c "echo $MMC >$D/sdhost-bcm2835/unbind; echo $MMC >$D/sdhost-bcm2835/bind;
+	echo $SPI >$D/spi-bcm2835/unbind; echo $SPI >$D/spi-bcm2835/bind; sleep 1;
+	echo $DMA >$D/bcm2835-dma/unbind; sleep 1"
+state unbind
+
+# 4. after that: the clients removed on the dead controller (their
+#    dma_release_channel() on channels of an unregistered device)
+phase after -- sh -c "echo $SPI >$D/spi-bcm2835/unbind; sleep 1; echo $MMC >$D/sdhost-bcm2835/unbind; sleep 1"
+state after
+
+# 5. the whole life cycle in one run: the controller bound again, both
+#    clients take channels of the new device, the controller is unbound
+#    under them, then the clients are removed on the dead controller
+phase lifecycle -- sh -c "echo $DMA >$D/bcm2835-dma/bind; sleep 1; echo $MMC >$D/sdhost-bcm2835/bind;
+	echo $SPI >$D/spi-bcm2835/bind; sleep 1; echo $DMA >$D/bcm2835-dma/unbind; sleep 1;
+	echo $SPI >$D/spi-bcm2835/unbind; sleep 1; echo $MMC >$D/sdhost-bcm2835/unbind; sleep 1"
+state lifecycle
+dmesg | grep -E -A3 'WARNING:|Unable to handle|Internal error|BUG:|refcount_t|called while|in use' | head -40 | sed 's/^/# dmesg: /'
+echo "# done"

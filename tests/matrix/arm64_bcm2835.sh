@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# tests/matrix/arm64_bcm2835.sh [--kernel SUITE]: dmarefwatch on raspi3b
+# (tools/vm/arm64/run) against the real bcm2835-dma controller and its real
+# clients; the guest part is tests/matrix/arm64/bcm2835.sh, the checks run
+# here on its reports (tests/vm/findings.py).  Prints PASS/FAIL lines and
+# "HOOK <kver> <requested> <hook> <mode>" lines.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+kernel=bookworm
+[ "${1:-}" = --kernel ] && kernel=$2
+T=arm64_bcm2835/$kernel
+F=tests/vm/findings.py
+npass=0 nfail=0
+pass() { echo "PASS: $T/$1"; npass=$((npass + 1)); }
+fail() { echo "FAIL: $T/$1: $2"; nfail=$((nfail + 1)); }
+expect() {	# NAME REPORT ARGS...
+	local name=$1 rep=$2 out
+	shift 2
+	if out=$("$F" "$O/$rep.json" "$@" 2>&1); then pass "$name"; else fail "$name" "$out"; fi
+}
+check_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi; }
+check_match() { if printf '%s\n' "$2" | grep -qE -- "$3"; then pass "$1"; else fail "$1" "'$2' does not match /$3/"; fi; }
+[ -x build/arm64/dmarefwatch ] || make -s ARCH=arm64 || { fail build "make ARCH=arm64"; exit 1; }
+
+run=build/matrix/arm64-$kernel-run
+rm -rf "$run"
+tools/vm/arm64/run --kernel "$kernel" --out "$run" -- tests/matrix/arm64/bcm2835.sh
+rc=$?
+O=$run/out
+if [ $rc -ge 120 ] || [ ! -d "$O" ]; then
+	fail boot "tools/vm/arm64/run failed with status $rc"
+	echo "# $T: $npass passed, $nfail failed"
+	exit 1
+fi
+kver=$(awk -F= '$1 == "kernel" { print $2 }' "$run/config")
+for m in auto fentry kprobe; do
+	[ -f "$O/hooks-$m.json" ] || { fail hooks-$m "no report (exit $(cat "$O/hooks-$m.rc"))"; continue; }
+	python3 -c '
+import json, sys
+for h in json.load(open(sys.argv[1]))["stats"]["hooks"]:
+    print("HOOK", sys.argv[2], sys.argv[3], h["hook"], h["mode"])' "$O/hooks-$m.json" "$kver" $m
+	check_eq hooks-$m-exit "$(cat "$O/hooks-$m.rc")" 0
+done
+
+# 1. probe: each client's channels held, named by function and module
+mmc_chan=$(awk '/3f202000.mmc:rx-tx/ { print $2 }' "$O/state-probe.txt")
+spi_tx=$(awk '/3f204000.spi:tx/ { print $2 }' "$O/state-probe.txt")
+spi_rx=$(awk '/3f204000.spi:rx/ { print $2 }' "$O/state-probe.txt")
+check_match probe-channels "$mmc_chan $spi_tx $spi_rx" '^dma0chan[0-9]+ dma0chan[0-9]+ dma0chan[0-9]+$'
+check_eq probe-exit "$(cat "$O/probe.rc")" 3
+expect probe-mmc-holder probe count leaked-reference 1 channel="$mmc_chan" holder.module=bcm2835
+expect probe-spi-tx-holder probe count leaked-reference 1 channel="$spi_tx" holder.module=spi_bcm2835
+expect probe-spi-rx-holder probe count leaked-reference 1 channel="$spi_rx" holder.module=spi_bcm2835
+expect probe-only-held probe total 3
+check_match probe-text-names-holders "$(grep -E 'leaked|held|holder' "$O/probe.txt")" 'bcm2835_.*\[bcm2835\]'
+check_match probe-text-names-spi "$(cat "$O/probe.txt")" '\[spi_bcm2835\]'
+
+# 2. SPI rebind: what was released is taken again, nothing unbalanced
+check_eq spi-rebind-balanced "$(grep -v summary "$O/state-spi-rebind.txt" | tr '\n' ' ')" \
+	"$(grep -v summary "$O/state-probe.txt" | tr '\n' ' ')"
+expect spi-rebind-no-unbalanced spi-rebind count unbalanced-put 0
+expect spi-rebind-held-again spi-rebind count leaked-reference 2 holder.module=spi_bcm2835
+expect spi-rebind-only spi-rebind total 2
+
+# 3. controller unbind with both clients holding channels
+check_eq unbind-exit "$(cat "$O/unbind.rc")" 3
+expect unbind-mmc unbind count unregister-with-users 1 channel="$mmc_chan" holder.module=bcm2835
+expect unbind-one-per-device unbind count unregister-with-users 1 device=dma0
+# one finding per device; its evidence names the holder of every channel in use
+ev=$(python3 -c 'import json,sys; print(" ".join(f["evidence"] for f in json.load(open(sys.argv[1]))["findings"] if f["kind"]=="unregister-with-users"))' "$O/unbind.json")
+check_match unbind-evidence-mmc-client "$ev" "$mmc_chan client_count 1: held by .* from bcm2835_probe \\[bcm2835\\]"
+check_match unbind-evidence-spi-client "$ev" "$spi_tx client_count 1: held by .* from bcm2835_spi_probe \\[spi_bcm2835\\]"
+check_match unbind-evidence-no-release-cb "$ev" 'no device_release callback'
+# the stacks the tool recorded do show the clients (kernel truth)
+check_match unbind-stack-mmc "$(cat "$O/unbind.txt")" 'bcm2835_probe\+0x[0-9a-f]+ \[bcm2835\]'
+check_match unbind-stack-spi "$(cat "$O/unbind.txt")" 'bcm2835_spi_probe\+0x[0-9a-f]+ \[spi_bcm2835\]'
+check_match unbind-kernel-warned "$(cat "$O/dmesg")" '__dma_async_device_channel_unregister called while 1 clients hold a reference'
+
+# 4. after: the clients let go of channels of the dead controller
+check_match after-report "$(cat "$O/after.rc")" '^[0-9]+$'
+# 5. life cycle in one run
+check_match lifecycle-report "$(cat "$O/lifecycle.rc" 2>/dev/null)" '^[0-9]+$'
+python3 - "$O" <<'PY'
+import json, sys, os
+for n in ("probe", "spi-rebind", "unbind", "after", "lifecycle"):
+    p = os.path.join(sys.argv[1], n + ".json")
+    if not os.path.exists(p):
+        print(f"# {n}: no report"); continue
+    for f in json.load(open(p)).get("findings", []):
+        h = f.get("holder") or {}
+        print(f"# {n}: {f['kind']} {f.get('device')} {f.get('channel')} {h.get('function')} [{h.get('module')}]")
+PY
+echo "# $T: $npass passed, $nfail failed"
+[ $nfail -eq 0 ]
