@@ -4,6 +4,8 @@
 # make ARCH=arm64      build/arm64/dmarefwatch (cross, static)
 # make unit            engine unit tests under ASan/LSan
 # make check           unit tests + VM tests (tests/run)
+# make check-matrix    kernel x arch matrix (tests/matrix/run): x86_64 5.10 and
+#                      6.12, arm64 raspi3b 6.1 and 6.12 (docs/matrix.md)
 
 ARCH ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 ifeq ($(ARCH),x86)
@@ -41,7 +43,7 @@ BPF_OBJ := $(OUT)/dmarefwatch.bpf.o
 SKEL := $(OUT)/dmarefwatch.skel.h
 BPF_ARCH := $(ARCH)
 
-.PHONY: all unit check install clean vmlinux
+.PHONY: all unit check check-matrix install clean vmlinux
 all: $(OUT)/dmarefwatch
 
 $(BPF_OBJ): $(BPF_SRC) bpf/*.h vmlinux/$(ARCH)/vmlinux.h | $(OUT)
@@ -79,6 +81,11 @@ check: all build/unit-tests
 
 vmlinux:
 	vmlinux/gen.sh
+
+# The matrix needs the host build and the arm64 cross build (make ARCH=arm64)
+check-matrix: all
+	$(MAKE) ARCH=arm64 all
+	tests/matrix/run $(MATRIX_ARGS)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the
 # systemd unit (its ExecStart follows PREFIX) and bash completion.
