@@ -4,8 +4,11 @@
 # clients bcm2835-sdhost (MMC, module bcm2835) and spi-bcm2835.  Writes the
 # reports and the sysfs state of each phase to /out; the host checks them.
 B=dmarefwatch
-DMA=3f007000.dma MMC=3f202000.mmc SPI=3f204000.spi
 D=/sys/bus/platform/drivers
+# device names follow the DT node names: 3f007000.dma (6.1),
+# 3f007000.dma-controller (6.12)
+DMA=$(cd $D/bcm2835-dma && ls -d 3f007000.* | head -n1)
+MMC=3f202000.mmc SPI=3f204000.spi
 state() {	# NAME: in_use of every channel and the debugfs summary
 	{
 		for c in /sys/class/dma/dma*; do
