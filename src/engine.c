@@ -1305,11 +1305,20 @@ static void report_pending(struct engine *e, size_t di, uint64_t now)
 
 	d->rep_pending = true;
 	finding_init(e, &f, FINDING_RELEASE_PENDING, now, di, NONE);
-	f.age_ns = now > d->unregister_ts_ns ? now - d->unregister_ts_ns : 0;
 	sb_init(&sb, f.evidence, sizeof(f.evidence));
-	sb_add(&sb, "device %s %s at %s and not released after %.3fs (kref %d)", d->name,
-	       d->state == DMARW_DEV_UNREGISTERING ? "began unregistering" : "unregistered",
-	       rel(e, d->unregister_ts_ns, t, sizeof(t)), (double)f.age_ns / 1e9, d->kref);
+	if (!d->unregister_ts_ns) {
+		/* no unregister event: the startup snapshot found it so */
+		f.age_ns = 0;
+		sb_add(&sb, "device %s found unregistered and not released in the startup "
+		       "snapshot, still not released at the end (kref %d)", d->name, d->kref);
+	} else {
+		f.age_ns = now > d->unregister_ts_ns ? now - d->unregister_ts_ns : 0;
+		sb_add(&sb, "device %s %s at %s and not released after %.3fs (kref %d)",
+		       d->name,
+		       d->state == DMARW_DEV_UNREGISTERING ? "began unregistering" :
+		       "unregistered", rel(e, d->unregister_ts_ns, t, sizeof(t)),
+		       (double)f.age_ns / 1e9, d->kref);
+	}
 	oldest = sb_dev_holders(e, &sb, di, &first_chan);
 	if (first_chan == NONE)
 		sb_add(&sb, "; no channel of it is in use");
