@@ -70,6 +70,7 @@ int cmd_snapshot(int argc, char **argv)
 	now = now_mono_ns();
 	engine__load_snapshot(e, snap, now);
 	engine__finish(e, now, NULL);
+	env.verbose = true;	/* the state is what a snapshot is for */
 	if (outputs_write_reports(e, env.output, NULL, NULL, fail_on, NULL, NULL))
 		goto out;
 	ret = engine__nr_failing(e, fail_on) ? EXIT_FINDINGS : EXIT_OK;

@@ -195,9 +195,10 @@ int report__text(FILE *f, const struct engine *e, const struct report_opts *o)
 		for (i = 0; i < engine__nr_devices(e); i++) {
 			const struct engine_device *d = engine__device(e, i);
 
-			fprintf(f, "device: %s %s%s%s kref %d %s\n", d->name, d->dev_name,
-				d->drv_name[0] ? " " : "", d->drv_name, d->kref,
-				engine_dev_state_name(d->state));
+			fprintf(f, "device: %s %s%s%s kref %d %s, device_release %s\n", d->name,
+				d->dev_name, d->drv_name[0] ? " " : "", d->drv_name, d->kref,
+				engine_dev_state_name(d->state),
+				d->has_release < 0 ? "unknown" : d->has_release ? "set" : "unset");
 		}
 	}
 
