@@ -82,6 +82,10 @@ check: all build/unit-tests
 vmlinux:
 	vmlinux/gen.sh
 
+# the benchmark of issue 6: boots a guest, prints the table with ratios
+bench: all
+	tools/bench/run
+
 # The matrix needs the host build and the arm64 cross build (make ARCH=arm64)
 check-matrix: all
 	$(MAKE) ARCH=arm64 all
