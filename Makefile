@@ -43,7 +43,7 @@ BPF_OBJ := $(OUT)/dmarefwatch.bpf.o
 SKEL := $(OUT)/dmarefwatch.skel.h
 BPF_ARCH := $(ARCH)
 
-.PHONY: all unit check check-matrix install clean vmlinux
+.PHONY: all unit check check-matrix install clean vmlinux bench
 all: $(OUT)/dmarefwatch
 
 $(BPF_OBJ): $(BPF_SRC) bpf/*.h vmlinux/$(ARCH)/vmlinux.h | $(OUT)
