@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json_parse.h"
+#include "utf8.h"
 
 struct parser {
 	const char *text;
@@ -142,32 +143,6 @@ static size_t put_utf8(char *o, uint32_t cp)
 }
 
 /* Validate one raw UTF-8 sequence at p->pos; returns its length or 0. */
-static size_t utf8_seq(const struct parser *p)
-{
-	const unsigned char *s = (const unsigned char *)p->text + p->pos;
-	size_t left = p->len - p->pos, n, i;
-	uint32_t cp;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n > left)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /* p->pos at the opening quote.  Returns a malloc'ed string or NULL. */
 static char *parse_string(struct parser *p, size_t *outlen)
@@ -267,7 +242,7 @@ static char *parse_string(struct parser *p, size_t *outlen)
 			p->pos++;
 			continue;
 		}
-		n = utf8_seq(p);
+		n = utf8_seq((const unsigned char *)p->text + p->pos, p->len - p->pos, NULL);
 		if (!n) {
 			fail(p, "invalid UTF-8 in string");
 			goto err;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json_writer.h"
+#include "utf8.h"
 
 #define JSONW_MAX_DEPTH	64
 
@@ -115,34 +116,6 @@ void jsonw__end_array(struct json_writer *jw)
 	close_(jw, ']');
 }
 
-/* Length of the valid UTF-8 sequence at @s (at most @len bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 void json_escape(FILE *f, const char *str, size_t len)
 {
@@ -167,7 +140,7 @@ void json_escape(FILE *f, const char *str, size_t len)
 			i++;
 			continue;
 		}
-		n = utf8_len(s + i, len - i);
+		n = utf8_seq(s + i, len - i, NULL);
 		if (!n) {
 			fprintf(f, "\\u%04x", c);
 			i++;

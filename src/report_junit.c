@@ -11,35 +11,8 @@
 #include <string.h>
 #include "engine.h"
 #include "report.h"
+#include "utf8.h"
 
-/* Valid UTF-8 sequence length at @s, 0 if invalid (see json_writer.c). */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
-		return 0;
-	return n;
-}
 
 /*
  * XML 1.0 cannot carry most control characters even as references: they
@@ -49,6 +22,7 @@ void xml_escape(FILE *f, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, n;
+	uint32_t cp;
 
 	while (i < len) {
 		unsigned char c = s[i];
@@ -68,8 +42,8 @@ void xml_escape(FILE *f, const char *str, size_t len)
 			i++;
 			continue;
 		}
-		n = utf8_len(s + i, len - i);
-		if (!n) {
+		n = utf8_seq(s + i, len - i, &cp);
+		if (!n || cp == 0xfffe || cp == 0xffff) {	/* not XML characters */
 			fprintf(f, "\\x%02x", c);
 			i++;
 			continue;
