@@ -107,6 +107,46 @@ int parse_global_opt(int argc, char **argv, int *i)
 	return 0;
 }
 
+int parse_common_arg(int argc, char **argv, int *i, void (*usage)(FILE *f))
+{
+	if (!strcmp(argv[*i], "-h") || !strcmp(argv[*i], "--help")) {
+		usage(stdout);
+		return ARG_HELP;
+	}
+	switch (parse_global_opt(argc, argv, i)) {
+	case 1:
+		return ARG_DONE;
+	case 0:
+		return ARG_OWN;
+	default:
+		return ARG_BAD;
+	}
+}
+
+int parse_duration_arg(const char *opt, const char *val, long long *ns)
+{
+	long long v = parse_duration_ns(val);
+
+	if (v < 0) {
+		p_err("%s takes seconds, not '%s'", opt, val);
+		return -1;
+	}
+	*ns = v;
+	return 0;
+}
+
+int parse_fail_on_arg(const char *val, enum finding_severity *out)
+{
+	int sev = finding_severity_parse(val);
+
+	if (sev != SEVERITY_ERROR && sev != SEVERITY_WARNING) {
+		p_err("--fail-on takes error or warning, not '%s'", val);
+		return -1;
+	}
+	*out = sev;
+	return 0;
+}
+
 bool env_device_selected(int dev_id, const char *dev_name, const char *drv_name)
 {
 	char dma[24];

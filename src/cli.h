@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "bpf_loader.h"
+#include "finding.h"
 
 #define DMAREFWATCH_VERSION	"0.1.0"
 
@@ -42,6 +43,21 @@ void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * 0 if not, -1 on a bad value (message printed).
  */
 int parse_global_opt(int argc, char **argv, int *i);
+/* What parse_common_arg() made of argv[*i]. */
+enum {
+	ARG_BAD = -1,		/* a bad value: message printed, exit 2 */
+	ARG_OWN = 0,		/* not a common one: the command's own */
+	ARG_DONE = 1,		/* consumed (with its value) */
+	ARG_HELP = 2,		/* -h/--help: usage printed, exit 0 */
+};
+
+/* -h/--help (prints @usage on stdout) and the global options, in any command. */
+int parse_common_arg(int argc, char **argv, int *i, void (*usage)(FILE *f));
+/* A duration option's value into *ns; "OPT takes seconds" and -1 if bad. */
+int parse_duration_arg(const char *opt, const char *val, long long *ns);
+/* --fail-on error|warning into *out; message and -1 if bad. */
+int parse_fail_on_arg(const char *val, enum finding_severity *out);
+
 /* Does a device (names as the kernel has them) pass the --device filters? */
 bool env_device_selected(int dev_id, const char *dev_name, const char *drv_name);
 /* Open -o FILE (or stdout); p_err and NULL on failure. */

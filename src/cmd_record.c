@@ -30,21 +30,15 @@ int cmd_record(int argc, char **argv)
 	int i, r, ret = EXIT_ERROR;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			record_usage(stdout);
-			return EXIT_OK;
+		r = parse_common_arg(argc, argv, &i, record_usage);
+		if (r != ARG_OWN) {
+			if (r == ARG_DONE)
+				continue;
+			return r == ARG_HELP ? EXIT_OK : EXIT_ERROR;
 		}
-		r = parse_global_opt(argc, argv, &i);
-		if (r < 0)
-			return EXIT_ERROR;
-		if (r)
-			continue;
 		if (!strcmp(argv[i], "--duration") && i + 1 < argc) {
-			duration = parse_duration_ns(argv[++i]);
-			if (duration < 0) {
-				p_err("--duration takes seconds, not '%s'", argv[i]);
+			if (parse_duration_arg("--duration", argv[++i], &duration))
 				return EXIT_ERROR;
-			}
 		} else {
 			p_err("record: unknown argument '%s' (see record --help)", argv[i]);
 			return EXIT_ERROR;

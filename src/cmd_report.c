@@ -34,27 +34,20 @@ int cmd_report(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			report_usage(stdout);
-			return EXIT_OK;
+		r = parse_common_arg(argc, argv, &i, report_usage);
+		if (r != ARG_OWN) {
+			if (r == ARG_DONE)
+				continue;
+			return r == ARG_HELP ? EXIT_OK : EXIT_ERROR;
 		}
-		r = parse_global_opt(argc, argv, &i);
-		if (r < 0)
-			return EXIT_ERROR;
-		if (r)
-			continue;
 		if (a[0] == '-' && a[1]) {
 			if (i + 1 >= argc) {
 				p_err("report: '%s' is unknown or needs a value", a);
 				return EXIT_ERROR;
 			}
 			if (!strcmp(a, "--fail-on")) {
-				r = finding_severity_parse(argv[++i]);
-				if (r != SEVERITY_ERROR && r != SEVERITY_WARNING) {
-					p_err("--fail-on takes error or warning, not '%s'", argv[i]);
+				if (parse_fail_on_arg(argv[++i], &fail_on))
 					return EXIT_ERROR;
-				}
-				fail_on = r;
 			} else if (!strcmp(a, "--suppressions")) {
 				supp_path = argv[++i];
 			} else if (!strcmp(a, "--json-report")) {

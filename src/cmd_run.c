@@ -66,19 +66,16 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		const char *a = argv[i];
 		bool has_val = i + 1 < argc;
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			run_usage(stdout);
-			return 1;
-		}
 		if (!strcmp(a, "--")) {
 			i++;
 			break;
 		}
-		r = parse_global_opt(argc, argv, &i);
-		if (r < 0)
-			return -1;
-		if (r)
-			continue;
+		r = parse_common_arg(argc, argv, &i, run_usage);
+		if (r != ARG_OWN) {
+			if (r == ARG_DONE)
+				continue;
+			return r == ARG_HELP ? 1 : -1;
+		}
 		if (a[0] != '-')
 			break;		/* CMD without "--" */
 		if (!has_val) {
@@ -86,11 +83,8 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			return -1;
 		}
 		if (!strcmp(a, "--grace")) {
-			o->grace_ns = parse_duration_ns(argv[++i]);
-			if (o->grace_ns < 0) {
-				p_err("--grace takes seconds, not '%s'", argv[i]);
+			if (parse_duration_arg("--grace", argv[++i], &o->grace_ns))
 				return -1;
-			}
 		} else if (!strcmp(a, "--error-exitcode")) {
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
@@ -101,13 +95,8 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			}
 			o->error_exitcode = v;
 		} else if (!strcmp(a, "--fail-on")) {
-			int sev = finding_severity_parse(argv[++i]);
-
-			if (sev != SEVERITY_ERROR && sev != SEVERITY_WARNING) {
-				p_err("--fail-on takes error or warning, not '%s'", argv[i]);
+			if (parse_fail_on_arg(argv[++i], &o->fail_on))
 				return -1;
-			}
-			o->fail_on = sev;
 		} else if (!strcmp(a, "--junit")) {
 			o->junit = argv[++i];
 		} else if (!strcmp(a, "--json-report")) {

@@ -31,22 +31,15 @@ int cmd_snapshot(int argc, char **argv)
 	uint64_t now;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			snapshot_usage(stdout);
-			return EXIT_OK;
+		r = parse_common_arg(argc, argv, &i, snapshot_usage);
+		if (r != ARG_OWN) {
+			if (r == ARG_DONE)
+				continue;
+			return r == ARG_HELP ? EXIT_OK : EXIT_ERROR;
 		}
-		r = parse_global_opt(argc, argv, &i);
-		if (r < 0)
-			return EXIT_ERROR;
-		if (r)
-			continue;
 		if (!strcmp(argv[i], "--fail-on") && i + 1 < argc) {
-			r = finding_severity_parse(argv[++i]);
-			if (r != SEVERITY_ERROR && r != SEVERITY_WARNING) {
-				p_err("--fail-on takes error or warning, not '%s'", argv[i]);
+			if (parse_fail_on_arg(argv[++i], &fail_on))
 				return EXIT_ERROR;
-			}
-			fail_on = r;
 		} else {
 			p_err("snapshot: unknown argument '%s' (see snapshot --help)", argv[i]);
 			return EXIT_ERROR;

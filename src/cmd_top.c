@@ -75,15 +75,12 @@ static int parse_top_opts(int argc, char **argv, struct top *t)
 		const char *a = argv[i];
 		char *end;
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			top_usage(stdout);
-			return 1;
+		r = parse_common_arg(argc, argv, &i, top_usage);
+		if (r != ARG_OWN) {
+			if (r == ARG_DONE)
+				continue;
+			return r == ARG_HELP ? 1 : -1;
 		}
-		r = parse_global_opt(argc, argv, &i);
-		if (r < 0)
-			return -1;
-		if (r)
-			continue;
 		if (i + 1 >= argc || (strcmp(a, "--interval") && strcmp(a, "--min-age") &&
 				      strcmp(a, "--batch"))) {
 			p_err("top: '%s' is unknown or needs a value (see top --help)", a);
@@ -105,11 +102,8 @@ static int parse_top_opts(int argc, char **argv, struct top *t)
 				return -1;
 			}
 		} else {
-			t->min_age_ns = parse_duration_ns(argv[++i]);
-			if (t->min_age_ns < 0) {
-				p_err("--min-age takes seconds, not '%s'", argv[i]);
+			if (parse_duration_arg("--min-age", argv[++i], &t->min_age_ns))
 				return -1;
-			}
 		}
 	}
 	if (env.json) {

@@ -68,15 +68,12 @@ static int parse_watch_opts(int argc, char **argv, struct watch *w)
 		const char *a = argv[i];
 		long long *dur = NULL;
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			watch_usage(stdout);
-			return 1;
+		r = parse_common_arg(argc, argv, &i, watch_usage);
+		if (r != ARG_OWN) {
+			if (r == ARG_DONE)
+				continue;
+			return r == ARG_HELP ? 1 : -1;
 		}
-		r = parse_global_opt(argc, argv, &i);
-		if (r < 0)
-			return -1;
-		if (r)
-			continue;
 		if (!strcmp(a, "--interval"))
 			dur = &w->interval_ns;
 		else if (!strcmp(a, "--min-age"))
