@@ -22,7 +22,9 @@ phase() {	# NAME [run options] -- SCRIPT: one `dmarefwatch run`, report in /out
 	n=$1
 	shift
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	$B run --grace 0.5 --json-report /out/$n.json "$@" >/out/$n.txt 2>&1
+	# a phase that hangs (a task killed by an oops holding dma_list_mutex)
+	# must not take the others' reports with it
+	timeout -s KILL 120 $B run --grace 0.5 --json-report /out/$n.json "$@" >/out/$n.txt 2>&1
 	echo "$?" >/out/$n.rc
 	echo "# phase $n: exit $(cat /out/$n.rc), $(awk -v t="$t0" '{ print $1 - t }' /proc/uptime) s"
 	sed 's/^/#   /' /out/$n.txt
@@ -61,6 +63,13 @@ state unbind
 #    dma_release_channel() on channels of an unregistered device)
 phase after -- sh -c "echo $SPI >$D/spi-bcm2835/unbind; sleep 1; echo $MMC >$D/sdhost-bcm2835/unbind; sleep 1"
 state after
+oops() { dmesg | grep -qE 'Internal error: Oops|Unable to handle kernel'; }
+if oops; then
+	echo "# oops in phase after: the kernel died under the client removal; no lifecycle phase"
+	dmesg | grep -E -A30 'Internal error: Oops|Unable to handle kernel' | head -40 | sed 's/^/# oops: /'
+	echo "# done"
+	exit 0
+fi
 
 # 5. the whole life cycle in one run: the controller bound again, both
 #    clients take channels of the new device, the controller is unbound
