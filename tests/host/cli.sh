@@ -83,6 +83,16 @@ if [ $rc = 2 ]; then
 		fail run-no-trace-no-command "exit $rc, command ran: $([ -e "$tmp/ran" ] && echo yes || echo no)"
 	fi
 	expect snapshot-sysfs-fallback 0 'no findings' -- snapshot
+	# without privileges: said before anything is tried
+	if command -v setpriv >/dev/null; then
+		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$B" trace 2>&1)
+		rc=$?
+		if [ $rc = 2 ] && printf '%s' "$out" | grep -q 'tracing needs root'; then
+			pass unprivileged-exit-2
+		else
+			fail unprivileged-exit-2 "exit $rc: $out"
+		fi
+	fi
 else
 	echo "# this host can trace (exit $rc): the no-trace checks do not apply"
 fi

@@ -54,6 +54,14 @@ expect clean-no-finding total 0
 expect clean-hook-mode hook dma_chan_get $mode
 expect clean-final-count channel dma0chan0 client_count 0
 
+# request/release loops in kernel threads on both CPUs: clean, exact counts
+dmarw $mode -- bash -c ". $L; client loop 2000 2"
+check_eq loop-exit "$rc" 0
+expect loop-no-finding total 0
+for c in 0 1 2 3; do
+	expect loop-count-dma0chan$c channel dma0chan$c client_count "$(in_use dma0chan$c)"
+done
+
 # double release: the kernel only warns (once per boot)
 dmarw $mode -- bash -c ". $L; client request 2 mask; client release-twice 2"
 check_eq double-release-exit "$rc" 3
