@@ -32,10 +32,9 @@ struct ksyms {
 	int restricted;
 };
 
-static const char *own_str(struct ksyms *ks, const char *s)
+/* Take ownership of an allocated string (freed with the others). */
+static char *own_str_take(struct ksyms *ks, char *str)
 {
-	char *copy;
-
 	if (ks->nr_strs == ks->cap_strs) {
 		size_t cap = ks->cap_strs ? ks->cap_strs * 2 : 4096;
 		char **n = realloc(ks->strs, cap * sizeof(*n));
@@ -45,10 +44,18 @@ static const char *own_str(struct ksyms *ks, const char *s)
 		ks->strs = n;
 		ks->cap_strs = cap;
 	}
-	copy = strdup(s);
-	if (!copy)
+	ks->strs[ks->nr_strs++] = str;
+	return str;
+}
+
+static const char *own_str(struct ksyms *ks, const char *s)
+{
+	char *copy = strdup(s);
+
+	if (copy && !own_str_take(ks, copy)) {
+		free(copy);
 		return NULL;
-	ks->strs[ks->nr_strs++] = copy;
+	}
 	return copy;
 }
 
@@ -280,7 +287,11 @@ static int parse_modules(struct ksyms *ks, const char *text)
 				goto nomem;
 			fresh = n;
 		}
-		fresh[nr++] = *old;
+		fresh[nr] = *old;
+		fresh[nr].name = own_str(ks, old->name);	/* old strings go away */
+		if (!fresh[nr].name)
+			goto nomem;
+		nr++;
 	}
 	free(ks->mods);
 	ks->mods = fresh;
@@ -299,35 +310,52 @@ static const struct mod_range *mod_range_of(const struct ksyms *ks, const char *
 	return NULL;
 }
 
+static void free_strs(char **strs, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		free(strs[i]);
+	free(strs);
+}
+
+/*
+ * Every refresh owns a new set of strings and frees the previous set once
+ * nothing points into it, so that a long watch that sees modules come and
+ * go stays flat in memory.
+ */
 int ksyms__refresh(struct ksyms *ks)
 {
+	char **old_strs = ks->strs;
+	size_t old_nr_strs = ks->nr_strs, nr = 0, cap = 0, nr_mods = 0, i;
+	const char *last_mod = NULL;
 	struct ksym *fresh = NULL;
-	size_t nr = 0, cap = 0, nr_mods = 0, i;
 	const char **mods = NULL;
 	struct ksyms view;
 	int err;
 
+	ks->strs = NULL;
+	ks->nr_strs = ks->cap_strs = 0;
 	ks->restricted = 0;
 	free(ks->modules_text);
 	ks->modules_text = ks->modules_path ? slurp(ks->modules_path) : NULL;
 	if (ks->modules_text) {
 		err = parse_modules(ks, ks->modules_text);
 		if (err)
-			goto out_free;
+			goto fail;
 	}
 	err = read_file(ks, &fresh, &nr, &cap);
 	if (err)
-		goto out_free;
+		goto fail;
 	qsort(fresh, nr, sizeof(*fresh), cmp_addr);
 	err = module_names(fresh, nr, &mods, &nr_mods);
 	if (err)
-		goto out_free;
+		goto fail;
 	/* keep symbols of modules that went away, unless their range is reused */
 	view = *ks;
 	view.syms = fresh;
 	view.nr = nr;
 	for (i = 0; i < ks->nr; i++) {
 		const struct ksym *old = &ks->syms[i], *now;
+		struct ksym copy;
 
 		if (!old->module[0] || name_in(mods, nr_mods, old->module) ||
 		    (ks->modules_text && !mod_range_of(ks, old->module)))
@@ -336,21 +364,37 @@ int ksyms__refresh(struct ksyms *ks)
 		now = ksyms__map_addr(&view, old->addr);
 		if (now && now->module[0])
 			continue;
-		err = add_sym(&fresh, &nr, &cap, old);
+		copy.addr = old->addr;
+		copy.name = own_str(ks, old->name);
+		copy.module = module_str(ks, old->module, &last_mod);
+		if (!copy.name || !copy.module) {
+			err = -ENOMEM;
+			break;
+		}
+		err = add_sym(&fresh, &nr, &cap, &copy);
 		if (err)
 			break;
 	}
 	free(mods);
 	if (err)
-		goto out_free;
+		goto fail;
 	qsort(fresh, nr, sizeof(*fresh), cmp_addr);
 	free(ks->syms);
 	ks->syms = fresh;
 	ks->nr = nr;
 	ks->cap = cap;
+	free_strs(old_strs, old_nr_strs);
 	return 0;
-out_free:
+fail:
+	/*
+	 * The old symbols stay; the module ranges may already point into the
+	 * new strings: keep both sets (freed together at the end).
+	 */
 	free(fresh);
+	for (i = 0; i < old_nr_strs; i++)
+		if (!own_str_take(ks, old_strs[i]))
+			break;
+	free(old_strs);
 	return err;
 }
 
@@ -371,6 +415,7 @@ struct ksyms *ksyms__load(const char *path)
 			ks->modules_path = NULL;
 	}
 	if (!ks->path || !ks->modules_path) {
+		free(ks->path);
 		free(ks);
 		errno = ENOMEM;
 		return NULL;
@@ -473,6 +518,11 @@ const char *ksyms__find_clone(const struct ksyms *ks, const char *name)
 int ksyms__restricted(const struct ksyms *ks)
 {
 	return ks->restricted;
+}
+
+size_t ksyms__nr_strings(const struct ksyms *ks)
+{
+	return ks->nr_strs;
 }
 
 size_t ksyms__count(const struct ksyms *ks)

@@ -247,3 +247,36 @@ out:
 	unlink(mods);
 	rmdir(dir);
 }
+
+/* Seen in watch: every refresh kept the previous strings (RSS 10 -> 30 MB). */
+TEST(ksyms_refresh_keeps_memory_flat)
+{
+	char dir[] = "/tmp/dmarw-ksyms-XXXXXX", path[64], mods[64];
+	struct ksyms *ks = NULL;
+	size_t first;
+	int i;
+
+	CHECK(mkdtemp(dir), "mkdtemp");
+	snprintf(path, sizeof(path), "%s/kallsyms", dir);
+	snprintf(mods, sizeof(mods), "%s/modules", dir);
+	write_file(path, kallsyms_v1);
+	write_file(mods, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n");
+	ks = ksyms__load(path);
+	CHECK(ks, "load failed");
+	first = ksyms__nr_strings(ks);
+	for (i = 0; i < 50; i++) {
+		/* the client goes and comes back: its old names are kept once */
+		write_file(mods, i % 2 ? "dmarw_client 8192 0 - Live 0xffffffffc0001000\n" :
+			   "other 4096 0 - Live 0xffffffffc0005000\n");
+		write_file(path, i % 2 ? kallsyms_v1 : kallsyms_v2);
+		CHECK_INT(ksyms__refresh(ks), 0);
+	}
+	CHECK(ksyms__nr_strings(ks) <= 2 * first, "%zu strings after 50 refreshes, %zu at first",
+	      ksyms__nr_strings(ks), first);
+	CHECK(ksyms__map_addr(ks, 0xffffffffc000103dULL), "client symbol lost");
+out:
+	ksyms__free(ks);
+	unlink(path);
+	unlink(mods);
+	rmdir(dir);
+}
