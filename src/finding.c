@@ -142,13 +142,29 @@ bool finding_frame_is_core(const struct rw_frame *frame)
 	return false;
 }
 
+/*
+ * The holder is the caller of the outermost dmaengine entry point, not the
+ * first frame outside the core: a channel requested through the device
+ * tree passes through the provider's of_dma_xlate callback
+ * (dma_request_chan -> of_dma_request_slave_channel -> bcm2835_dma_xlate ->
+ * dma_get_any_slave_channel -> dma_chan_get), and the provider is not the
+ * one holding the channel: its client (bcm2835_spi_probe) is.  Seen on
+ * arm64 raspi3b.  Only the innermost HOLDER_WINDOW frames are searched, so
+ * that a core function far out on a deep stack is no anchor.
+ */
+#define HOLDER_WINDOW	12
+
 int finding_holder_frame(const struct rw_frame *frames, uint32_t nr)
 {
+	int outermost = -1;
 	uint32_t i;
 
 	if (nr > DMARW_MAX_STACK)
 		nr = DMARW_MAX_STACK;
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr && i < HOLDER_WINDOW; i++)
+		if (finding_frame_is_core(&frames[i]))
+			outermost = (int)i;
+	for (i = outermost + 1; i < nr; i++)
 		if (!finding_frame_is_core(&frames[i]))
 			return (int)i;
 	return -1;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "decoder.h"
+#include "finding.h"
 #include "harness.h"
 #include "ksyms.h"
 
@@ -279,4 +280,38 @@ out:
 	unlink(path);
 	unlink(mods);
 	rmdir(dir);
+}
+
+static void frame(struct rw_frame *f, const char *func, const char *module)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->func, sizeof(f->func), "%s", func);
+	snprintf(f->module, sizeof(f->module), "%s", module);
+}
+
+/* The holder is the caller of the outermost dmaengine entry point. */
+TEST(holder_frame_skips_the_providers_xlate)
+{
+	struct rw_frame fr[8];
+
+	/* arm64 raspi3b, spi-bcm2835 probing: the provider's of_dma_xlate sits
+	 * between the dmaengine core and the OF glue */
+	frame(&fr[0], "dma_chan_get", "");
+	frame(&fr[1], "find_candidate", "");
+	frame(&fr[2], "dma_get_any_slave_channel", "");
+	frame(&fr[3], "bcm2835_dma_xlate", "");
+	frame(&fr[4], "of_dma_request_slave_channel", "");
+	frame(&fr[5], "dma_request_chan", "");
+	frame(&fr[6], "bcm2835_spi_probe", "spi_bcm2835");
+	frame(&fr[7], "platform_probe", "");
+	CHECK_INT(finding_holder_frame(fr, 8), 6);
+	/* a plain request by mask */
+	frame(&fr[2], "__dma_request_channel", "");
+	frame(&fr[3], "dmarw_client_request_by_mask", "dmarw_client");
+	frame(&fr[4], "dmarw_client_cmd", "dmarw_client");
+	CHECK_INT(finding_holder_frame(fr, 5), 3);
+	/* nothing outside the core */
+	CHECK_INT(finding_holder_frame(fr, 3), -1);
+out:
+	;
 }
