@@ -78,6 +78,26 @@ struct {
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
+/*
+ * The stack of a get or put, taken at the function's entry and carried to
+ * its exit: on 5.10 a stack taken in a kretprobe handler unwinds no further
+ * than kretprobe_trampoline (unwinding through it came in 5.13).
+ */
+struct dmarw_entry_stack {
+	__u32 nr;
+	__u32 __pad;
+	__u64 ips[DMARW_MAX_STACK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct inflight_key);
+	__type(value, struct dmarw_entry_stack);
+} entry_stacks SEC(".maps");
+
+static const struct dmarw_entry_stack empty_stack;
+
 /* vmlinux BTF also has an ISA-DMA "struct dma_chan" (kernel/dma.c); only the
  * dmaengine one has the fields read below, so CO-RE picks it. */
 
@@ -195,8 +215,12 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 						  BPF_CORE_READ(dev, driver, name));
 		}
 	}
-	/* request events only name the caller's intent: the get has the stack */
-	if (capture_stack && type != DMARW_EV_REQUEST_CHAN && type < DMARW_EV_SNAP_DEVICE) {
+	/*
+	 * Request events only name the caller's intent: the get has the stack.
+	 * Gets and puts bring the stack taken at their entry (entry_stacks).
+	 */
+	if (capture_stack && type != DMARW_EV_REQUEST_CHAN && type != DMARW_EV_CHAN_GET &&
+	    type != DMARW_EV_CHAN_PUT && type < DMARW_EV_SNAP_DEVICE) {
 		long n = bpf_get_stack(ctx, ev->stack, sizeof(ev->stack), 0);
 
 		ev->nr_stack = n > 0 ? n / sizeof(__u64) : 0;
@@ -308,6 +332,40 @@ static __always_inline void inflight_save(__u32 hook, struct dma_chan *chan,
 	bpf_map_update_elem(&inflight, &key, &val, BPF_ANY);
 }
 
+static __always_inline void entry_stack_save(void *ctx, __u32 hook)
+{
+	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
+	struct dmarw_entry_stack *es;
+	long n;
+
+	if (!capture_stack)
+		return;
+	bpf_map_update_elem(&entry_stacks, &key, &empty_stack, BPF_ANY);
+	es = bpf_map_lookup_elem(&entry_stacks, &key);
+	if (!es)
+		return;
+	n = bpf_get_stack(ctx, es->ips, sizeof(es->ips), 0);
+	es->nr = n > 0 ? n / sizeof(__u64) : 0;
+}
+
+/* Into @ev (may be NULL when the ring buffer was full); forgotten either way. */
+static __always_inline void entry_stack_take(__u32 hook, struct dmarw_event *ev)
+{
+	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
+	struct dmarw_entry_stack *es;
+
+	if (!capture_stack)
+		return;
+	es = bpf_map_lookup_elem(&entry_stacks, &key);
+	if (!es)
+		return;
+	if (ev) {
+		ev->nr_stack = es->nr < DMARW_MAX_STACK ? es->nr : DMARW_MAX_STACK;
+		bpf_probe_read_kernel(ev->stack, sizeof(ev->stack), es->ips);
+	}
+	bpf_map_delete_elem(&entry_stacks, &key);
+}
+
 static __always_inline bool inflight_take(__u32 hook, struct inflight *out)
 {
 	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
@@ -343,10 +401,11 @@ static __always_inline void emit_inferred_release(void *ctx, __u32 hook,
 
 /* ---- dma_chan_get(struct dma_chan *chan) -> int ---- */
 
-static __always_inline void chan_get_enter(struct dma_chan *chan)
+static __always_inline void chan_get_enter(void *ctx, struct dma_chan *chan)
 {
 	struct dma_device *device = BPF_CORE_READ(chan, device);
 
+	entry_stack_save(ctx, DMARW_HOOK_CHAN_GET);
 	inflight_save(DMARW_HOOK_CHAN_GET, chan, device,
 		      BPF_CORE_READ(chan, client_count), read_kref(device));
 }
@@ -371,6 +430,7 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 	chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts, ret ? 1 : 0);
 	dev_account(in.device, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
 	ev = event_begin(ctx, DMARW_EV_CHAN_GET, DMARW_HOOK_CHAN_GET, device, chan, st);
+	entry_stack_take(DMARW_HOOK_CHAN_GET, ev);
 	if (!ev)
 		return;
 	ev->ret = (int)ret;
@@ -386,7 +446,7 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 SEC("fentry/dma_chan_get")
 int BPF_PROG(fentry_dma_chan_get, struct dma_chan *chan)
 {
-	chan_get_enter(chan);
+	chan_get_enter(ctx, chan);
 	return 0;
 }
 
@@ -400,7 +460,7 @@ int BPF_PROG(fexit_dma_chan_get, struct dma_chan *chan, int ret)
 SEC("kprobe/dma_chan_get")
 int BPF_KPROBE(kprobe_dma_chan_get, struct dma_chan *chan)
 {
-	chan_get_enter(chan);
+	chan_get_enter(ctx, chan);
 	return 0;
 }
 
@@ -413,10 +473,11 @@ int BPF_KRETPROBE(kretprobe_dma_chan_get, int ret)
 
 /* ---- dma_chan_put(struct dma_chan *chan) ---- */
 
-static __always_inline void chan_put_enter(struct dma_chan *chan)
+static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan)
 {
 	struct dma_device *device = BPF_CORE_READ(chan, device);
 
+	entry_stack_save(ctx, DMARW_HOOK_CHAN_PUT);
 	inflight_save(DMARW_HOOK_CHAN_PUT, chan, device,
 		      BPF_CORE_READ(chan, client_count), read_kref(device));
 }
@@ -458,6 +519,7 @@ static __always_inline void chan_put_exit(void *ctx)
 		    released ? DMARW_DEV_RELEASED : DMARW_DEV_UNKNOWN, ts);
 	ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
 			 released ? NULL : device, released ? NULL : chan, st);
+	entry_stack_take(DMARW_HOOK_CHAN_PUT, ev);
 	if (ev) {
 		/* identity comes from the entry when the device is gone */
 		ev->device = in.device;
@@ -481,7 +543,7 @@ static __always_inline void chan_put_exit(void *ctx)
 SEC("fentry/dma_chan_put")
 int BPF_PROG(fentry_dma_chan_put, struct dma_chan *chan)
 {
-	chan_put_enter(chan);
+	chan_put_enter(ctx, chan);
 	return 0;
 }
 
@@ -495,7 +557,7 @@ int BPF_PROG(fexit_dma_chan_put, struct dma_chan *chan)
 SEC("kprobe/dma_chan_put")
 int BPF_KPROBE(kprobe_dma_chan_put, struct dma_chan *chan)
 {
-	chan_put_enter(chan);
+	chan_put_enter(ctx, chan);
 	return 0;
 }
 
