@@ -41,6 +41,16 @@ if [ $rc -ge 120 ] || [ ! -d "$O" ]; then
 fi
 kver=$(awk -F= '$1 == "kernel" { print $2 }' "$run/config")
 for m in auto fentry kprobe; do
+	if [ $m = fentry ] && [ "$(cat "$O/hooks-$m.rc")" = 2 ] &&
+		grep -q 'fentry refused' "$O/hooks-$m.txt"; then
+		# 6.1 arm64: no fentry (error 524); the tool refuses --mode fentry
+		# with the reason, and auto must then have chosen kprobes
+		echo "# $kver: --mode fentry refused: $(grep -m1 'fentry refused' "$O/hooks-$m.txt")"
+		"$F" "$O/hooks-auto.json" hook dma_chan_get kprobe >/dev/null 2>&1 &&
+			pass hooks-fentry-refused-auto-kprobe ||
+			fail hooks-fentry-refused-auto-kprobe "fentry refused but auto did not take kprobes"
+		continue
+	fi
 	[ -f "$O/hooks-$m.json" ] || { fail hooks-$m "no report (exit $(cat "$O/hooks-$m.rc"))"; continue; }
 	python3 -c '
 import json, sys
