@@ -348,7 +348,7 @@ static __always_inline void entry_stack_save(void *ctx, __u32 hook)
 	es->nr = n > 0 ? n / sizeof(__u64) : 0;
 }
 
-/* Into @ev (may be NULL when the ring buffer was full); forgotten either way. */
+/* Into @ev, and forgotten. */
 static __always_inline void entry_stack_take(__u32 hook, struct dmarw_event *ev)
 {
 	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
@@ -359,11 +359,18 @@ static __always_inline void entry_stack_take(__u32 hook, struct dmarw_event *ev)
 	es = bpf_map_lookup_elem(&entry_stacks, &key);
 	if (!es)
 		return;
-	if (ev) {
-		ev->nr_stack = es->nr < DMARW_MAX_STACK ? es->nr : DMARW_MAX_STACK;
-		bpf_probe_read_kernel(ev->stack, sizeof(ev->stack), es->ips);
-	}
+	ev->nr_stack = es->nr < DMARW_MAX_STACK ? es->nr : DMARW_MAX_STACK;
+	bpf_probe_read_kernel(ev->stack, sizeof(ev->stack), es->ips);
 	bpf_map_delete_elem(&entry_stacks, &key);
+}
+
+/* The ring buffer was full: nobody needs the stack any more. */
+static __always_inline void entry_stack_forget(__u32 hook)
+{
+	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
+
+	if (capture_stack)
+		bpf_map_delete_elem(&entry_stacks, &key);
 }
 
 static __always_inline bool inflight_take(__u32 hook, struct inflight *out)
@@ -430,9 +437,11 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 	chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts, ret ? 1 : 0);
 	dev_account(in.device, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
 	ev = event_begin(ctx, DMARW_EV_CHAN_GET, DMARW_HOOK_CHAN_GET, device, chan, st);
-	entry_stack_take(DMARW_HOOK_CHAN_GET, ev);
-	if (!ev)
+	if (!ev) {
+		entry_stack_forget(DMARW_HOOK_CHAN_GET);
 		return;
+	}
+	entry_stack_take(DMARW_HOOK_CHAN_GET, ev);
 	ev->ret = (int)ret;
 	ev->client_count_before = in.client_count;
 	ev->client_count_after = cc;
@@ -519,8 +528,10 @@ static __always_inline void chan_put_exit(void *ctx)
 		    released ? DMARW_DEV_RELEASED : DMARW_DEV_UNKNOWN, ts);
 	ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
 			 released ? NULL : device, released ? NULL : chan, st);
-	entry_stack_take(DMARW_HOOK_CHAN_PUT, ev);
+	if (!ev)
+		entry_stack_forget(DMARW_HOOK_CHAN_PUT);
 	if (ev) {
+		entry_stack_take(DMARW_HOOK_CHAN_PUT, ev);
 		/* identity comes from the entry when the device is gone */
 		ev->device = in.device;
 		ev->chan = in.chan;
