@@ -7,7 +7,7 @@
 # One boot per attach mode: the leaks pin the provider module for good.
 if [ -z "${DMARW_IN_VM:-}" ]; then
 	st=0
-	for m in fentry kprobe; do
+	for m in ${DMARW_MODES:-fentry kprobe}; do
 		(DMARW_MODE=$m vm_main --timeout 900 --env DMARW_MODE=$m \
 			--expect-splat 'chan reference count' -- "$@") || st=1
 	done
