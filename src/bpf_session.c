@@ -150,7 +150,7 @@ int session__open(struct session **out, struct engine *e, bool attach,
 			ret = -ENOMEM;
 			goto fail;
 		}
-		ret = snapshot__read_sysfs(s->start, "/", err, errlen);
+		ret = snapshot__read_sysfs(s->start, "/", false, err, errlen);
 		if (ret)
 			goto fail;
 	}

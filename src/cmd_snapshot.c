@@ -54,7 +54,7 @@ int cmd_snapshot(int argc, char **argv)
 		p_info("BPF not usable here (%s): state from sysfs only, no kref "
 		       "or device_release", err);
 		sysfs = snapshot__new("sysfs");
-		if (!sysfs || snapshot__read_sysfs(sysfs, "/", err, sizeof(err))) {
+		if (!sysfs || snapshot__read_sysfs(sysfs, "/", false, err, sizeof(err))) {
 			p_err("cannot read the kernel's dmaengine state: %s", err);
 			goto out;
 		}

@@ -188,7 +188,7 @@ nomem:
 	return -ENOMEM;
 }
 
-int snapshot__read_sysfs(struct snapshot *snap, const char *root,
+int snapshot__read_sysfs(struct snapshot *snap, const char *root, bool summary,
 			 char *err, size_t errlen)
 {
 	char dir[4096], path[4096 + 64];
@@ -223,6 +223,8 @@ int snapshot__read_sysfs(struct snapshot *snap, const char *root,
 	if (snap->nr_devices)
 		qsort(snap->devices, snap->nr_devices, sizeof(*snap->devices), cmp_dev);
 
+	if (!summary)
+		return 0;
 	snprintf(path, sizeof(path), "%s%ssys/kernel/debug/dmaengine/summary", root,
 		 root[strlen(root) - 1] == '/' ? "" : "/");
 	text = read_small_file(path, 1 << 20);

@@ -7,6 +7,7 @@
 #ifndef __DMARW_SNAPSHOT_H
 #define __DMARW_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "event.h"
@@ -52,12 +53,15 @@ struct snapshot_device *snapshot__find_device(struct snapshot *snap, int32_t dev
 /*
  * Read <root>/sys/class/dma/dma*chan* (in_use, device, device/driver) into
  * @snap: one channel per entry with client_count = in_use, one device per
- * dev_id (state registered, kref and has_release unknown).  Then, when it
- * exists, <root>/sys/kernel/debug/dmaengine/summary for client names.
+ * dev_id (state registered, kref and has_release unknown).  Then, with
+ * @summary and when it exists, <root>/sys/kernel/debug/dmaengine/summary for
+ * client names.  The live tool passes false: after a driver unbinds a
+ * controller that has no device_release (bcm2835-dma), reading the summary
+ * oopses 6.1 and 6.12 kernels (the freed device is still listed).
  * @root is "/" on a live system, a fake tree in tests.
  * Returns 0, or -errno with a message in @err.
  */
-int snapshot__read_sysfs(struct snapshot *snap, const char *root,
+int snapshot__read_sysfs(struct snapshot *snap, const char *root, bool summary,
 			 char *err, size_t errlen);
 /* Parse a debugfs dmaengine/summary text into client_name of @snap's channels. */
 int snapshot__parse_summary(struct snapshot *snap, const char *text);

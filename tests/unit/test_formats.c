@@ -946,7 +946,7 @@ TEST(snapshot_reads_fake_sysfs)
 	snprintf(path, sizeof(path), "%s/sys/kernel/debug/dmaengine/summary", root);
 	write_file(path, summary, sizeof(summary) - 1);
 
-	ret = snapshot__read_sysfs(snap, root, err, sizeof(err));
+	ret = snapshot__read_sysfs(snap, root, true, err, sizeof(err));
 	CHECK(!ret, "read: %s", err);
 	CHECK_INT(snap->nr_channels, 3);
 	CHECK_INT(snap->nr_devices, 2);
@@ -962,7 +962,7 @@ TEST(snapshot_reads_fake_sysfs)
 	snapshot__free(snap);
 	snap = snapshot__new("sysfs");
 	snprintf(path, sizeof(path), "%s/nothing-here", root);
-	CHECK(!snapshot__read_sysfs(snap, path, err, sizeof(err)) && !snap->nr_channels,
+	CHECK(!snapshot__read_sysfs(snap, path, true, err, sizeof(err)) && !snap->nr_channels,
 	      "no /sys/class/dma is an empty snapshot");
 out:
 	snapshot__free(snap);
