@@ -369,14 +369,7 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 
 		if (!strcmp(l->mode[h], "unavailable"))
 			continue;
-		/*
-		 * Exit before entry: a kprobe and a kretprobe on one function
-		 * share one kernel probe whose handlers run last-registered
-		 * first, and the kretprobe's handler replaces the return
-		 * address, after which the entry program's stack ends at
-		 * kretprobe_trampoline (seen on 5.10).
-		 */
-		for (i = 1; i >= 0; i--) {
+		for (i = 0; i < 2; i++) {
 			const char *name = fentry ? hooks[h].fentry[i] : hooks[h].kprobe[i];
 
 			p = prog_by_name(l, name);
