@@ -774,9 +774,19 @@ static void kref_after_event(struct engine *e, size_t di, const struct rw_event 
 
 /* ---- events ---- */
 
+/* The device and channel an event is about; false when either is unknown. */
+static bool event_channel(struct engine *e, const struct rw_event *ev, size_t *di, size_t *ci)
+{
+	*di = dev_of_event(e, ev);
+	if (*di == NONE)
+		return false;
+	*ci = chan_of_event(e, ev, *di);
+	return *ci != NONE;
+}
+
 static void on_chan_get(struct engine *e, const struct rw_event *ev)
 {
-	size_t di = dev_of_event(e, ev), ci;
+	size_t di, ci;
 	struct engine_device *d;
 	struct engine_channel *c;
 	struct finding f;
@@ -784,10 +794,7 @@ static void on_chan_get(struct engine *e, const struct rw_event *ev)
 	uint32_t delta = 1;
 	char t[32];
 
-	if (di == NONE)
-		return;
-	ci = chan_of_event(e, ev, di);
-	if (ci == NONE)
+	if (!event_channel(e, ev, &di, &ci))
 		return;
 	d = &e->devs[di];
 	c = &e->chans[ci];
@@ -851,17 +858,14 @@ static void on_chan_get(struct engine *e, const struct rw_event *ev)
 
 static void on_chan_put(struct engine *e, const struct rw_event *ev)
 {
-	size_t di = dev_of_event(e, ev), ci;
+	size_t di, ci;
 	struct engine_channel *c;
 	struct finding_holder who;
 	struct finding f;
 	struct sbuf sb;
 	char t[32];
 
-	if (di == NONE)
-		return;
-	ci = chan_of_event(e, ev, di);
-	if (ci == NONE)
+	if (!event_channel(e, ev, &di, &ci))
 		return;
 	c = &e->chans[ci];
 	who_from_event(&who, ev);
@@ -928,16 +932,13 @@ static void on_chan_put(struct engine *e, const struct rw_event *ev)
 
 static void on_release_channel(struct engine *e, const struct rw_event *ev)
 {
-	size_t di = dev_of_event(e, ev), ci;
+	size_t di, ci;
 	struct engine_channel *c;
 	struct finding f;
 	struct sbuf sb;
 	char t[32];
 
-	if (di == NONE)
-		return;
-	ci = chan_of_event(e, ev, di);
-	if (ci == NONE)
+	if (!event_channel(e, ev, &di, &ci))
 		return;
 	c = &e->chans[ci];
 	c->release_pending_put = true;
