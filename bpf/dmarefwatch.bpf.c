@@ -241,27 +241,21 @@ static __always_inline void event_submit(struct dmarw_event *ev)
 	bpf_ringbuf_submit(ev, flags);
 }
 
-static __always_inline void dev_update(struct dmarw_event *ev, __u32 state, __s32 kref)
+/*
+ * The device's names, for the state map: dev_account() has recorded the
+ * rest, and only an event read them.  An event whose device may be freed
+ * carries no names and leaves the last ones in place.
+ */
+static __always_inline void dev_names(const struct dmarw_event *ev)
 {
-	struct dmarw_dev_state *ds, zero = {};
+	struct dmarw_dev_state *ds;
 	__u64 key = ev->device;
 
-	if (!key)
+	if (!key || !ev->dev_name[0])
 		return;
 	ds = bpf_map_lookup_elem(&dev_state, &key);
-	if (!ds) {
-		bpf_map_update_elem(&dev_state, &key, &zero, BPF_NOEXIST);
-		ds = bpf_map_lookup_elem(&dev_state, &key);
-		if (!ds)
-			return;
-		ds->state = DMARW_DEV_UNKNOWN;
-	}
-	ds->dev_id = ev->dev_id;
-	ds->kref = kref;
-	ds->flags = ev->flags;
-	ds->last_ts_ns = ev->ts_ns;
-	if (state != DMARW_DEV_UNKNOWN)
-		ds->state = state;
+	if (!ds)
+		return;
 	__builtin_memcpy(ds->dev_name, ev->dev_name, sizeof(ds->dev_name));
 	__builtin_memcpy(ds->drv_name, ev->drv_name, sizeof(ds->drv_name));
 }
@@ -402,7 +396,6 @@ static __always_inline void emit_inferred_release(void *ctx, __u32 hook,
 	ev->flags = in->flags | DMARW_F_RELEASE_INFERRED;
 	ev->kref_before = 1;
 	ev->kref_after = 0;
-	dev_update(ev, DMARW_DEV_RELEASED, 0);
 	event_submit(ev);
 }
 
@@ -448,7 +441,7 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 	ev->kref_before = in.kref;
 	ev->kref_after = kref;
 	ev->dev_in_use = in_use;
-	dev_update(ev, DMARW_DEV_UNKNOWN, kref);
+	dev_names(ev);
 	event_submit(ev);
 }
 
@@ -544,7 +537,7 @@ static __always_inline void chan_put_exit(void *ctx)
 		ev->kref_after = kref_after;
 		ev->dev_in_use = in_use;
 		if (!released)
-			dev_update(ev, DMARW_DEV_UNKNOWN, kref_after);
+			dev_names(ev);
 		event_submit(ev);
 	}
 	if (released && !release_hooked)
@@ -598,7 +591,7 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 	walk_channels(device, &ev->client_count_after, &ev->chan_id);
 	ev->chan_id = -1;
 	if (!ret)
-		dev_update(ev, DMARW_DEV_REGISTERED, ev->kref_after);
+		dev_names(ev);
 	event_submit(ev);
 }
 
@@ -646,7 +639,7 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 	ev->client_count_before = clients;
 	ev->ret = in_use;
 	ev->kref_before = kref;
-	dev_update(ev, DMARW_DEV_UNREGISTERING, kref);
+	dev_names(ev);
 	event_submit(ev);
 }
 
@@ -676,7 +669,7 @@ static __always_inline void dev_unregister_exit(void *ctx)
 		if (!released)
 			walk_channels(device, &ev->client_count_after, &ev->chan_id);
 		ev->chan_id = -1;
-		dev_update(ev, DMARW_DEV_UNREGISTERED, ev->kref_after);
+		dev_names(ev);
 		event_submit(ev);
 	}
 	if (released && !release_hooked)
@@ -731,7 +724,7 @@ static __always_inline void dev_release_enter(void *ctx, struct kref *ref)
 	ev->ret = in_use;
 	ev->kref_before = read_kref(device);
 	ev->kref_after = ev->kref_before;
-	dev_update(ev, DMARW_DEV_RELEASED, ev->kref_before);
+	dev_names(ev);
 	event_submit(ev);
 }
 
