@@ -195,6 +195,7 @@ static const char *choose(struct loader *l, const struct btf *vmlinux,
 {
 	const char *func = hooks[h].func, *clone;
 	char fwhy[96] = "";
+	bool exact;
 	int err;
 
 	if (mode != MODE_KPROBE) {
@@ -216,11 +217,12 @@ static const char *choose(struct loader *l, const struct btf *vmlinux,
 			return NULL;
 		}
 	}
-	clone = ksyms__get_symbol(ks, func) ? NULL : ksyms__find_clone(ks, func);
+	exact = ksyms__get_symbol(ks, func) != NULL;
+	clone = exact ? NULL : ksyms__find_clone(ks, func);
 	if (!kprobes)
 		snprintf(why, len, "%s%skprobes not supported by this kernel "
 			 "(no kprobe PMU or kprobe_events)", fwhy, fwhy[0] ? "; " : "");
-	else if (ksyms__get_symbol(ks, func))
+	else if (exact)
 		return "kprobe";
 	else if (clone)
 		snprintf(why, len, "%s%sonly the compiler clone %s exists, whose "
