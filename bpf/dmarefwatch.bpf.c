@@ -24,6 +24,13 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader before load. */
 const volatile bool capture_stack = true;
 const volatile bool release_hooked = false;	/* dma_device_release attached */
+/*
+ * Address of kretprobe_trampoline when a hook runs as a kretprobe: before
+ * 5.15 (x86) the unwinder stops there, so a stack taken under a function
+ * with a kretprobe loses that function's callers.  stack_splice() puts them
+ * back from the stack taken at that function's entry.  0: nothing to do.
+ */
+const volatile __u64 kretprobe_tramp = 0;
 
 #define RINGBUF_SIZE		(1 << 20)
 
@@ -97,6 +104,64 @@ struct {
 } entry_stacks SEC(".maps");
 
 static const struct dmarw_entry_stack empty_stack;
+
+/* The hooks that can run as kretprobes: their entries keep a stack. */
+static const __u32 tramp_hooks[] = {
+	DMARW_HOOK_CHAN_GET, DMARW_HOOK_CHAN_PUT, DMARW_HOOK_REQUEST_CHANNEL,
+	DMARW_HOOK_REQUEST_CHAN, DMARW_HOOK_DEV_REGISTER, DMARW_HOOK_DEV_UNREGISTER,
+};
+#define TRAMP_SPAN	64	/* the trampoline is one short asm routine */
+#define FUNC_SPAN	8192	/* a call site lies this close to its entry */
+
+/*
+ * @ips (@nr frames) ends at kretprobe_trampoline: the frame before it is a
+ * call site in a function F whose return address the kretprobe replaced.
+ * F's entry stack (saved by its kprobe, which runs before the kretprobe's
+ * own handler: the loader attaches the kretprobe first) has the callers;
+ * they replace the trampoline.  F is the hook, other than @self, whose entry
+ * address lies just below the call site.  No such entry: cut at the
+ * trampoline rather than show what the unwinder made of it.
+ */
+static __always_inline void stack_splice(__u64 *ips, __u32 *nr, __u32 self)
+{
+	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid() };
+	struct dmarw_entry_stack *o, *outer = NULL;
+	__u32 i, at, n = *nr;
+	__u64 site;
+
+	if (!kretprobe_tramp)
+		return;
+	for (at = 0; at < DMARW_MAX_STACK; at++) {
+		if (at >= n)
+			return;
+		if (ips[at] - kretprobe_tramp < TRAMP_SPAN)
+			break;
+	}
+	if (at == 0 || at >= DMARW_MAX_STACK)
+		return;
+	*nr = at;
+	site = ips[(at - 1) & (DMARW_MAX_STACK - 1)];
+#pragma unroll
+	for (i = 0; i < sizeof(tramp_hooks) / sizeof(tramp_hooks[0]); i++) {
+		key.hook = tramp_hooks[i];
+		if (key.hook == self)
+			continue;
+		o = bpf_map_lookup_elem(&entry_stacks, &key);
+		if (o && o->nr > 1 && site - o->ips[0] < FUNC_SPAN) {
+			outer = o;
+			break;
+		}
+	}
+	if (!outer)
+		return;
+	for (i = 1; i < DMARW_MAX_STACK; i++) {
+		if (i >= outer->nr || at >= DMARW_MAX_STACK)
+			break;
+		ips[at & (DMARW_MAX_STACK - 1)] = outer->ips[i];
+		at++;
+	}
+	*nr = at;
+}
 
 /* vmlinux BTF also has an ISA-DMA "struct dma_chan" (kernel/dma.c); only the
  * dmaengine one has the fields read below, so CO-RE picks it. */
@@ -224,6 +289,7 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 		long n = bpf_get_stack(ctx, ev->stack, sizeof(ev->stack), 0);
 
 		ev->nr_stack = n > 0 ? n / sizeof(__u64) : 0;
+		stack_splice(ev->stack, &ev->nr_stack, hook);
 	}
 	return ev;
 }
@@ -340,6 +406,7 @@ static __always_inline void entry_stack_save(void *ctx, __u32 hook)
 		return;
 	n = bpf_get_stack(ctx, es->ips, sizeof(es->ips), 0);
 	es->nr = n > 0 ? n / sizeof(__u64) : 0;
+	stack_splice(es->ips, &es->nr, hook);
 }
 
 /* Into @ev, and forgotten. */
@@ -574,7 +641,8 @@ int BPF_KRETPROBE(kretprobe_dma_chan_put)
 
 /* ---- dma_async_device_register(struct dma_device *device) -> int ---- */
 
-static __always_inline void dev_register_exit(void *ctx, struct dma_device *device, long ret)
+static __always_inline void dev_register_exit(void *ctx, struct dma_device *device, long ret,
+					     bool kretprobe)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_DEV_REGISTER);
 	struct dmarw_event *ev;
@@ -584,8 +652,14 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 			    dev_flags(device), DMARW_DEV_REGISTERED, bpf_ktime_get_ns());
 	ev = event_begin(ctx, DMARW_EV_DEV_REGISTER, DMARW_HOOK_DEV_REGISTER,
 			 device, NULL, st);
-	if (!ev)
+	if (!ev) {
+		if (kretprobe)
+			entry_stack_forget(DMARW_HOOK_DEV_REGISTER);
 		return;
+	}
+	/* a kretprobe's own stack may end at the trampoline: take the entry's */
+	if (kretprobe)
+		entry_stack_take(DMARW_HOOK_DEV_REGISTER, ev);
 	ev->ret = (int)ret;
 	ev->kref_after = read_kref(device);
 	walk_channels(device, &ev->client_count_after, &ev->chan_id);
@@ -598,13 +672,14 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 SEC("fexit/dma_async_device_register")
 int BPF_PROG(fexit_dma_async_device_register, struct dma_device *device, int ret)
 {
-	dev_register_exit(ctx, device, ret);
+	dev_register_exit(ctx, device, ret, false);
 	return 0;
 }
 
 SEC("kprobe/dma_async_device_register")
 int BPF_KPROBE(kprobe_dma_async_device_register, struct dma_device *device)
 {
+	entry_stack_save(ctx, DMARW_HOOK_DEV_REGISTER);
 	inflight_save(DMARW_HOOK_DEV_REGISTER, NULL, device, 0, 0);
 	return 0;
 }
@@ -615,19 +690,22 @@ int BPF_KRETPROBE(kretprobe_dma_async_device_register, int ret)
 	struct inflight in;
 
 	if (inflight_take(DMARW_HOOK_DEV_REGISTER, &in))
-		dev_register_exit(ctx, (void *)in.device, ret);
+		dev_register_exit(ctx, (void *)in.device, ret, true);
 	return 0;
 }
 
 /* ---- dma_async_device_unregister(struct dma_device *device) ---- */
 
-static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *device)
+static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *device,
+						bool kprobe)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_DEV_UNREGISTER);
 	struct dmarw_event *ev;
 	__s32 clients, in_use;
 	__s32 kref = read_kref(device);
 
+	if (kprobe)
+		entry_stack_save(ctx, DMARW_HOOK_DEV_UNREGISTER);
 	inflight_save(DMARW_HOOK_DEV_UNREGISTER, NULL, device, 0, kref);
 	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), kref, dev_flags(device),
 		    DMARW_DEV_UNREGISTERING, bpf_ktime_get_ns());
@@ -643,7 +721,7 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 	event_submit(ev);
 }
 
-static __always_inline void dev_unregister_exit(void *ctx)
+static __always_inline void dev_unregister_exit(void *ctx, bool kretprobe)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_DEV_UNREGISTER);
 	struct dma_device *device;
@@ -666,11 +744,15 @@ static __always_inline void dev_unregister_exit(void *ctx)
 		ev->flags = in.flags;
 		ev->kref_before = in.kref;
 		ev->kref_after = released ? 0 : read_kref(device);
+		if (kretprobe)
+			entry_stack_take(DMARW_HOOK_DEV_UNREGISTER, ev);
 		if (!released)
 			walk_channels(device, &ev->client_count_after, &ev->chan_id);
 		ev->chan_id = -1;
 		dev_names(ev);
 		event_submit(ev);
+	} else if (kretprobe) {
+		entry_stack_forget(DMARW_HOOK_DEV_UNREGISTER);
 	}
 	if (released && !release_hooked)
 		emit_inferred_release(ctx, DMARW_HOOK_DEV_UNREGISTER, &in, st);
@@ -679,28 +761,28 @@ static __always_inline void dev_unregister_exit(void *ctx)
 SEC("fentry/dma_async_device_unregister")
 int BPF_PROG(fentry_dma_async_device_unregister, struct dma_device *device)
 {
-	dev_unregister_enter(ctx, device);
+	dev_unregister_enter(ctx, device, false);
 	return 0;
 }
 
 SEC("fexit/dma_async_device_unregister")
 int BPF_PROG(fexit_dma_async_device_unregister, struct dma_device *device)
 {
-	dev_unregister_exit(ctx);
+	dev_unregister_exit(ctx, false);
 	return 0;
 }
 
 SEC("kprobe/dma_async_device_unregister")
 int BPF_KPROBE(kprobe_dma_async_device_unregister, struct dma_device *device)
 {
-	dev_unregister_enter(ctx, device);
+	dev_unregister_enter(ctx, device, true);
 	return 0;
 }
 
 SEC("kretprobe/dma_async_device_unregister")
 int BPF_KRETPROBE(kretprobe_dma_async_device_unregister)
 {
-	dev_unregister_exit(ctx);
+	dev_unregister_exit(ctx, true);
 	return 0;
 }
 
@@ -775,7 +857,15 @@ int BPF_KPROBE(kprobe_dma_release_channel, struct dma_chan *chan)
 
 /* ---- dma_request_chan() / __dma_request_channel(): returned channel ---- */
 
-static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan *chan)
+/* Only for stack_splice(): the gets under a kretprobed request need it. */
+static __always_inline void request_enter(void *ctx, __u32 hook)
+{
+	if (kretprobe_tramp)
+		entry_stack_save(ctx, hook);
+}
+
+static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan *chan,
+					 bool kretprobe)
 {
 	struct dmarw_hook_stats *st = hook_hit(hook);
 	struct dma_device *device = NULL;
@@ -790,6 +880,8 @@ static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan 
 	} else {
 		device = BPF_CORE_READ(chan, device);
 	}
+	if (kretprobe && kretprobe_tramp)
+		entry_stack_forget(hook);
 	ev = event_begin(ctx, DMARW_EV_REQUEST_CHAN, hook, device, chan, st);
 	if (!ev)
 		return;
@@ -804,14 +896,21 @@ SEC("fexit/dma_request_chan")
 int BPF_PROG(fexit_dma_request_chan, struct device *dev, const char *name,
 	     struct dma_chan *ret)
 {
-	request_exit(ctx, DMARW_HOOK_REQUEST_CHAN, ret);
+	request_exit(ctx, DMARW_HOOK_REQUEST_CHAN, ret, false);
+	return 0;
+}
+
+SEC("kprobe/dma_request_chan")
+int BPF_KPROBE(kprobe_dma_request_chan)
+{
+	request_enter(ctx, DMARW_HOOK_REQUEST_CHAN);
 	return 0;
 }
 
 SEC("kretprobe/dma_request_chan")
 int BPF_KRETPROBE(kretprobe_dma_request_chan, struct dma_chan *ret)
 {
-	request_exit(ctx, DMARW_HOOK_REQUEST_CHAN, ret);
+	request_exit(ctx, DMARW_HOOK_REQUEST_CHAN, ret, true);
 	return 0;
 }
 
@@ -819,14 +918,21 @@ SEC("fexit/__dma_request_channel")
 int BPF_PROG(fexit___dma_request_channel, const dma_cap_mask_t *mask, void *fn,
 	     void *fn_param, struct device_node *np, struct dma_chan *ret)
 {
-	request_exit(ctx, DMARW_HOOK_REQUEST_CHANNEL, ret);
+	request_exit(ctx, DMARW_HOOK_REQUEST_CHANNEL, ret, false);
+	return 0;
+}
+
+SEC("kprobe/__dma_request_channel")
+int BPF_KPROBE(kprobe___dma_request_channel)
+{
+	request_enter(ctx, DMARW_HOOK_REQUEST_CHANNEL);
 	return 0;
 }
 
 SEC("kretprobe/__dma_request_channel")
 int BPF_KRETPROBE(kretprobe___dma_request_channel, struct dma_chan *ret)
 {
-	request_exit(ctx, DMARW_HOOK_REQUEST_CHANNEL, ret);
+	request_exit(ctx, DMARW_HOOK_REQUEST_CHANNEL, ret, true);
 	return 0;
 }
 

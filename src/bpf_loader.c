@@ -67,13 +67,14 @@ static const struct hook_def hooks[DMARW_HOOK_MAX] = {
 	[DMARW_HOOK_REQUEST_CHAN] = {
 		"dma_request_chan", false,
 		{ "fexit_dma_request_chan" },
-		{ "kretprobe_dma_request_chan" }, { true },
+		{ "kprobe_dma_request_chan", "kretprobe_dma_request_chan" }, { false, true },
 		"request events by name (holders still come from dma_chan_get)",
 	},
 	[DMARW_HOOK_REQUEST_CHANNEL] = {
 		"__dma_request_channel", false,
 		{ "fexit___dma_request_channel" },
-		{ "kretprobe___dma_request_channel" }, { true },
+		{ "kprobe___dma_request_channel", "kretprobe___dma_request_channel" },
+		{ false, true },
 		"request events by mask (holders still come from dma_chan_get)",
 	},
 	[DMARW_HOOK_DMAENGINE_GET] = {
@@ -238,6 +239,27 @@ static struct bpf_program *prog_by_name(struct loader *l, const char *name)
 	return name ? bpf_object__find_program_by_name(l->skel->obj, name) : NULL;
 }
 
+/*
+ * Where a stack under a kretprobed function stops unwinding: the x86
+ * unwinder learned to step over kretprobe_trampoline in 5.15, which renamed
+ * it __kretprobe_trampoline.  0 when no hook runs as a kretprobe.
+ */
+static uint64_t kretprobe_trampoline(const struct loader *l, const struct ksyms *ks)
+{
+	const struct ksym *sym;
+	int h;
+
+	for (h = 0; h < DMARW_HOOK_MAX; h++)
+		if (!strcmp(l->mode[h], "kprobe") && hooks[h].kretprobe[1])
+			break;
+	if (h == DMARW_HOOK_MAX || !ks)
+		return 0;
+	sym = ksyms__get_symbol(ks, "kretprobe_trampoline");
+	if (!sym)
+		sym = ksyms__get_symbol(ks, "__kretprobe_trampoline");
+	return sym ? sym->addr : 0;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct loader *l = ctx;
@@ -339,6 +361,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	l->skel->rodata->dma_device_list_addr = l->list_addr;
 	bpf_program__set_autoload(l->skel->progs.snapshot_walk, l->list_addr != 0);
 	l->skel->rodata->capture_stack = opts->stacks;
+	l->skel->rodata->kretprobe_tramp = opts->stacks ? kretprobe_trampoline(l, opts->ks) : 0;
 	l->skel->rodata->release_hooked =
 		strcmp(l->mode[DMARW_HOOK_DEV_RELEASE], "unavailable") != 0;
 	ret = dmarefwatch_bpf__load(l->skel);
@@ -371,7 +394,12 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 
 		if (!strcmp(l->mode[h], "unavailable"))
 			continue;
-		for (i = 0; i < 2; i++) {
+		/*
+		 * The exit first: a function's kprobe handlers run newest first,
+		 * so the entry program sees the stack before the kretprobe
+		 * replaces the return address (stack_splice() in the BPF code).
+		 */
+		for (i = 1; i >= 0; i--) {
 			const char *name = fentry ? hooks[h].fentry[i] : hooks[h].kprobe[i];
 
 			p = prog_by_name(l, name);

@@ -10,6 +10,10 @@ findings.py REPORT.json channel NAME FIELD VALUE
     channel NAME's FIELD (client_count, held, predating...) equals VALUE
 findings.py REPORT.json hook FUNC MODE
     the hook on FUNC used MODE (fentry, kprobe, unavailable)
+findings.py REPORT.json stack KIND FUNC...
+    every KIND finding's holder stack has the functions FUNC... in that
+    order (innermost first, others may lie between) and no frame in a
+    kretprobe trampoline (an unwind that stopped there lost the callers)
 
 FIELD is a finding key (device, channel, severity, suppressed) or holder.KEY
 (holder.function, holder.module, holder.comm).  Exit 0 when true, else 1 with
@@ -76,6 +80,21 @@ def main(argv):
             return 0
         print(f"hook {func} mode {got}, want {mode}")
         return 1
+    if what == 'stack':
+        kind, want = argv[3], argv[4:]
+        got = [f for f in findings if f['kind'] == kind]
+        if not got:
+            print(f"no {kind} finding")
+            return 1
+        for f in got:
+            funcs = [fr.get('func') for fr in (get(f, 'holder.stack') or [])]
+            bad = [x for x in funcs if x and 'kretprobe_trampoline' in x]
+            it = iter(funcs)
+            if bad or not all(w in it for w in want):
+                print(f"{kind} {f.get('channel')}: stack {funcs}, want {want} in order "
+                      "and no trampoline")
+                return 1
+        return 0
     sys.exit(__doc__)
 
 
