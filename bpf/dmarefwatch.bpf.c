@@ -163,6 +163,64 @@ static __always_inline void stack_splice(__u64 *ips, __u32 *nr, __u32 self)
 	*nr = at;
 }
 
+#ifdef __TARGET_ARCH_arm64
+/*
+ * arm64: at a function's first instruction the caller's return address is
+ * only in the link register, and the frame-pointer unwind from a kprobe
+ * there goes from pc to the caller's caller.  The kprobe entry programs
+ * note LR here (per CPU: tracing programs do not nest on one CPU) and
+ * stack_capture() puts it back as the second frame.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} kentry_lr SEC(".maps");
+
+static __always_inline void kentry_set(__u64 lr)
+{
+	__u32 zero = 0;
+	__u64 *v = bpf_map_lookup_elem(&kentry_lr, &zero);
+
+	if (v)
+		*v = lr;
+}
+#define KENTRY_BEGIN(ctx)	kentry_set(PT_REGS_RET((struct pt_regs *)(ctx)))
+#define KENTRY_END()		kentry_set(0)
+
+static __always_inline void stack_add_lr(__u64 *ips, __u32 *nr)
+{
+	__u32 zero = 0, i;
+	__u64 *lr = bpf_map_lookup_elem(&kentry_lr, &zero);
+
+	if (!lr || !*lr || *nr < 1 || *nr > DMARW_MAX_STACK)
+		return;
+	if (*nr > 1 && ips[1] == *lr)
+		return;
+#pragma unroll
+	for (i = DMARW_MAX_STACK - 1; i > 1; i--)
+		ips[i] = ips[i - 1];
+	ips[1] = *lr;
+	if (*nr < DMARW_MAX_STACK)
+		*nr = *nr + 1;
+}
+#else
+#define KENTRY_BEGIN(ctx)
+#define KENTRY_END()
+static __always_inline void stack_add_lr(__u64 *ips, __u32 *nr) {}
+#endif
+
+/* The kernel stack of this program's context, as the frames a reader needs. */
+static __always_inline void stack_capture(void *ctx, __u64 *ips, __u32 *nr, __u32 hook)
+{
+	long n = bpf_get_stack(ctx, ips, DMARW_MAX_STACK * sizeof(__u64), 0);
+
+	*nr = n > 0 ? n / sizeof(__u64) : 0;
+	stack_add_lr(ips, nr);
+	stack_splice(ips, nr, hook);
+}
+
 /* vmlinux BTF also has an ISA-DMA "struct dma_chan" (kernel/dma.c); only the
  * dmaengine one has the fields read below, so CO-RE picks it. */
 
@@ -282,14 +340,13 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 	}
 	/*
 	 * Request events only name the caller's intent: the get has the stack.
-	 * Gets and puts bring the stack taken at their entry (entry_stacks).
+	 * Gets and puts bring the stack taken at their entry (entry_stacks);
+	 * dma_release_channel takes one only when it is unbalanced.
 	 */
 	if (capture_stack && type != DMARW_EV_REQUEST_CHAN && type != DMARW_EV_CHAN_GET &&
-	    type != DMARW_EV_CHAN_PUT && type < DMARW_EV_SNAP_DEVICE) {
-		long n = bpf_get_stack(ctx, ev->stack, sizeof(ev->stack), 0);
-
-		ev->nr_stack = n > 0 ? n / sizeof(__u64) : 0;
-		stack_splice(ev->stack, &ev->nr_stack, hook);
+	    type != DMARW_EV_CHAN_PUT && type != DMARW_EV_RELEASE_CHANNEL &&
+	    type < DMARW_EV_SNAP_DEVICE) {
+		stack_capture(ctx, ev->stack, &ev->nr_stack, hook);
 	}
 	return ev;
 }
@@ -396,7 +453,6 @@ static __always_inline void entry_stack_save(void *ctx, __u32 hook)
 {
 	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
 	struct dmarw_entry_stack *es;
-	long n;
 
 	if (!capture_stack)
 		return;
@@ -404,9 +460,7 @@ static __always_inline void entry_stack_save(void *ctx, __u32 hook)
 	es = bpf_map_lookup_elem(&entry_stacks, &key);
 	if (!es)
 		return;
-	n = bpf_get_stack(ctx, es->ips, sizeof(es->ips), 0);
-	es->nr = n > 0 ? n / sizeof(__u64) : 0;
-	stack_splice(es->ips, &es->nr, hook);
+	stack_capture(ctx, es->ips, &es->nr, hook);
 }
 
 /* Into @ev, and forgotten. */
@@ -414,6 +468,7 @@ static __always_inline void entry_stack_take(__u32 hook, struct dmarw_event *ev)
 {
 	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
 	struct dmarw_entry_stack *es;
+	int i;
 
 	if (!capture_stack)
 		return;
@@ -421,7 +476,10 @@ static __always_inline void entry_stack_take(__u32 hook, struct dmarw_event *ev)
 	if (!es)
 		return;
 	ev->nr_stack = es->nr < DMARW_MAX_STACK ? es->nr : DMARW_MAX_STACK;
-	bpf_probe_read_kernel(ev->stack, sizeof(ev->stack), es->ips);
+	/* both are BPF memory: plain copies, far cheaper than a helper call */
+#pragma unroll
+	for (i = 0; i < DMARW_MAX_STACK; i++)
+		ev->stack[i] = es->ips[i];
 	bpf_map_delete_elem(&entry_stacks, &key);
 }
 
@@ -529,7 +587,9 @@ int BPF_PROG(fexit_dma_chan_get, struct dma_chan *chan, int ret)
 SEC("kprobe/dma_chan_get")
 int BPF_KPROBE(kprobe_dma_chan_get, struct dma_chan *chan)
 {
+	KENTRY_BEGIN(ctx);
 	chan_get_enter(ctx, chan);
+	KENTRY_END();
 	return 0;
 }
 
@@ -628,7 +688,9 @@ int BPF_PROG(fexit_dma_chan_put, struct dma_chan *chan)
 SEC("kprobe/dma_chan_put")
 int BPF_KPROBE(kprobe_dma_chan_put, struct dma_chan *chan)
 {
+	KENTRY_BEGIN(ctx);
 	chan_put_enter(ctx, chan);
+	KENTRY_END();
 	return 0;
 }
 
@@ -679,8 +741,10 @@ int BPF_PROG(fexit_dma_async_device_register, struct dma_device *device, int ret
 SEC("kprobe/dma_async_device_register")
 int BPF_KPROBE(kprobe_dma_async_device_register, struct dma_device *device)
 {
+	KENTRY_BEGIN(ctx);
 	entry_stack_save(ctx, DMARW_HOOK_DEV_REGISTER);
 	inflight_save(DMARW_HOOK_DEV_REGISTER, NULL, device, 0, 0);
+	KENTRY_END();
 	return 0;
 }
 
@@ -775,7 +839,9 @@ int BPF_PROG(fexit_dma_async_device_unregister, struct dma_device *device)
 SEC("kprobe/dma_async_device_unregister")
 int BPF_KPROBE(kprobe_dma_async_device_unregister, struct dma_device *device)
 {
+	KENTRY_BEGIN(ctx);
 	dev_unregister_enter(ctx, device, true);
+	KENTRY_END();
 	return 0;
 }
 
@@ -820,7 +886,9 @@ int BPF_PROG(fentry_dma_device_release, struct kref *ref)
 SEC("kprobe/dma_device_release")
 int BPF_KPROBE(kprobe_dma_device_release, struct kref *ref)
 {
+	KENTRY_BEGIN(ctx);
 	dev_release_enter(ctx, ref);
+	KENTRY_END();
 	return 0;
 }
 
@@ -838,6 +906,12 @@ static __always_inline void release_channel_enter(void *ctx, struct dma_chan *ch
 		return;
 	ev->client_count_before = BPF_CORE_READ(chan, client_count);
 	ev->kref_before = read_kref(device);
+	/*
+	 * The put that follows brings the caller's stack; this one is only
+	 * worth its cost when the release is unbalanced (client_count != 1).
+	 */
+	if (capture_stack && ev->client_count_before != 1)
+		stack_capture(ctx, ev->stack, &ev->nr_stack, DMARW_HOOK_RELEASE_CHANNEL);
 	event_submit(ev);
 }
 
@@ -851,7 +925,9 @@ int BPF_PROG(fentry_dma_release_channel, struct dma_chan *chan)
 SEC("kprobe/dma_release_channel")
 int BPF_KPROBE(kprobe_dma_release_channel, struct dma_chan *chan)
 {
+	KENTRY_BEGIN(ctx);
 	release_channel_enter(ctx, chan);
+	KENTRY_END();
 	return 0;
 }
 
@@ -903,7 +979,9 @@ int BPF_PROG(fexit_dma_request_chan, struct device *dev, const char *name,
 SEC("kprobe/dma_request_chan")
 int BPF_KPROBE(kprobe_dma_request_chan)
 {
+	KENTRY_BEGIN(ctx);
 	request_enter(ctx, DMARW_HOOK_REQUEST_CHAN);
+	KENTRY_END();
 	return 0;
 }
 
@@ -925,7 +1003,9 @@ int BPF_PROG(fexit___dma_request_channel, const dma_cap_mask_t *mask, void *fn,
 SEC("kprobe/__dma_request_channel")
 int BPF_KPROBE(kprobe___dma_request_channel)
 {
+	KENTRY_BEGIN(ctx);
 	request_enter(ctx, DMARW_HOOK_REQUEST_CHANNEL);
+	KENTRY_END();
 	return 0;
 }
 
@@ -958,7 +1038,9 @@ int BPF_PROG(fentry_dmaengine_get)
 SEC("kprobe/dmaengine_get")
 int BPF_KPROBE(kprobe_dmaengine_get)
 {
+	KENTRY_BEGIN(ctx);
 	dmaengine_user(ctx, DMARW_EV_DMAENGINE_GET, DMARW_HOOK_DMAENGINE_GET);
+	KENTRY_END();
 	return 0;
 }
 
@@ -972,7 +1054,9 @@ int BPF_PROG(fentry_dmaengine_put)
 SEC("kprobe/dmaengine_put")
 int BPF_KPROBE(kprobe_dmaengine_put)
 {
+	KENTRY_BEGIN(ctx);
 	dmaengine_user(ctx, DMARW_EV_DMAENGINE_PUT, DMARW_HOOK_DMAENGINE_PUT);
+	KENTRY_END();
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Guest side (busybox sh, raspi3b, run by tools/vm/arm64/run) of
 # tests/matrix/arm64_bcm2835.sh: the real bcm2835-dma controller and its
-# clients bcm2835-sdhost (MMC, module bcm2835) and spi-bcm2835.  Writes the
+# clients bcm2835-sdhost (MMC, module bcm2835) and spi-bcm2835.
+# Argument: clients (default; the clients' life under tracing) or rebind
+# (the controller alone unbound and bound again).  Writes the
 # reports and the sysfs state of each phase to /out; the host checks them.
 B=dmarefwatch
 D=/sys/bus/platform/drivers
@@ -9,13 +11,21 @@ D=/sys/bus/platform/drivers
 # 3f007000.dma-controller (6.12)
 DMA=$(cd $D/bcm2835-dma && ls -d 3f007000.* | head -n1)
 MMC=3f202000.mmc SPI=3f204000.spi
-state() {	# NAME: in_use of every channel and the debugfs summary
-	{
+summary() {
+	sed -n 's/^ *\(dma[0-9]*chan[0-9]*\) *| */summary \1 /p' /sys/kernel/debug/dmaengine/summary
+}
+state() {	# NAME: in_use of every channel and the debugfs summary; both
+		# take dma_list_mutex, which a task that died in an oops may hold
+		# for good: given up after 3 s
+	(
 		for c in /sys/class/dma/dma*; do
 			[ -e "$c" ] && echo "${c##*/}=$(cat "$c/in_use" 2>/dev/null || echo gone)"
 		done
-		sed -n 's/^ *\(dma[0-9]*chan[0-9]*\) *| */summary \1 /p' /sys/kernel/debug/dmaengine/summary
-	} >/out/state-$1.txt 2>&1
+		summary
+	) >/out/state-$1.txt 2>&1 &
+	i=0
+	while kill -0 $! 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -0 $! 2>/dev/null && echo "blocked (dma_list_mutex held by a dead task?)" >>/out/state-$1.txt
 	echo "# state $1: $(tr '\n' ' ' </out/state-$1.txt)"
 }
 phase() {	# NAME [run options] -- SCRIPT: one `dmarefwatch run`, report in /out
@@ -32,6 +42,29 @@ phase() {	# NAME [run options] -- SCRIPT: one `dmarefwatch run`, report in /out
 
 echo "# kernel $(uname -r) $(uname -m)"
 state boot
+
+if [ "${1:-clients}" = rebind ]; then
+	# The controller unbound and bound again before any client holds a
+	# channel, in a boot of its own: its registration is seen (6.1 arm64
+	# has no dma_device_list in kallsyms, so the startup snapshot cannot
+	# tell), and it has no device_release.
+	phase register -- sh -c "echo $DMA >$D/bcm2835-dma/unbind; sleep 1;
+		echo $DMA >$D/bcm2835-dma/bind; sleep 1"
+	state register
+	# A client probing afterwards: bcm2835-dma's remove never calls
+	# of_dma_controller_free(), so the DT lookup still finds the first,
+	# freed device (docs/kernel-findings.md).  Recorded, not asserted:
+	# what freed memory holds by then is luck.
+	insmod /mods/bcm2835.ko
+	sleep 3
+	state reprobe
+	if dmesg | grep -qE 'Internal error: Oops|Unable to handle kernel'; then
+		echo "# oops after the rebind:"
+		dmesg | grep -E -A24 'Internal error: Oops|Unable to handle kernel' | head -30 | sed 's/^/# oops: /'
+	fi
+	echo "# done"
+	exit 0
+fi
 # hook modes: as the tool chooses them (auto), and forced
 for m in auto fentry kprobe; do
 	$B -v --mode $m run --json-report /out/hooks-$m.json -- true >/out/hooks-$m.txt 2>&1
@@ -63,20 +96,9 @@ state unbind
 #    dma_release_channel() on channels of an unregistered device)
 phase after -- sh -c "echo $SPI >$D/spi-bcm2835/unbind; sleep 1; echo $MMC >$D/sdhost-bcm2835/unbind; sleep 1"
 state after
-oops() { dmesg | grep -qE 'Internal error: Oops|Unable to handle kernel'; }
-if oops; then
-	echo "# oops in phase after: the kernel died under the client removal; no lifecycle phase"
+if dmesg | grep -qE 'Internal error: Oops|Unable to handle kernel'; then
+	echo "# oops in phase after: the kernel died under the client removal"
 	dmesg | grep -E -A30 'Internal error: Oops|Unable to handle kernel' | head -40 | sed 's/^/# oops: /'
-	echo "# done"
-	exit 0
 fi
-
-# 5. the whole life cycle in one run: the controller bound again, both
-#    clients take channels of the new device, the controller is unbound
-#    under them, then the clients are removed on the dead controller
-phase lifecycle -- sh -c "echo $DMA >$D/bcm2835-dma/bind; sleep 1; echo $MMC >$D/sdhost-bcm2835/bind;
-	echo $SPI >$D/spi-bcm2835/bind; sleep 1; echo $DMA >$D/bcm2835-dma/unbind; sleep 1;
-	echo $SPI >$D/spi-bcm2835/unbind; sleep 1; echo $MMC >$D/sdhost-bcm2835/unbind; sleep 1"
-state lifecycle
 dmesg | grep -E -A3 'WARNING:|Unable to handle|Internal error|BUG:|refcount_t|called while|in use' | head -40 | sed 's/^/# dmesg: /'
 echo "# done"
