@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decoder.h"
+#include "finding.h"
 #include "ksyms.h"
 
 #define NR_MISSES	256
+#define NR_SYM_CACHE	1024	/* a power of two */
 
 struct key_slot {
 	uint64_t kptr;
@@ -22,6 +24,18 @@ struct decoder {
 	/* addresses that did not resolve since the module list last changed */
 	uint64_t misses[NR_MISSES];
 	unsigned int nr_misses, next_miss;
+	/*
+	 * The same few call sites come back in every stack: an address seen
+	 * before skips the binary search over ~10^5 symbols (the frontend's
+	 * biggest cost per event under emulation).  Emptied when a kallsyms
+	 * refresh replaced the symbols the slots point to.
+	 */
+	struct sym_slot {
+		uint64_t addr;
+		const struct ksym *sym;
+		int8_t core;	/* finding_frame_is_core(), once per symbol */
+	} cache[NR_SYM_CACHE];
+	uint64_t cache_gen;
 };
 
 struct decoder *decoder__new(struct ksyms *ks)
@@ -114,7 +128,7 @@ static bool missed_before(const struct decoder *d, uint64_t addr)
 	return false;
 }
 
-static const struct ksym *resolve(struct decoder *d, uint64_t addr)
+static const struct ksym *resolve_slow(struct decoder *d, uint64_t addr)
 {
 	const struct ksym *s = ksyms__map_addr(d->ks, addr);
 
@@ -138,6 +152,39 @@ static const struct ksym *resolve(struct decoder *d, uint64_t addr)
 	if (d->nr_misses < NR_MISSES)
 		d->nr_misses++;
 	return NULL;
+}
+
+static void cache_check(struct decoder *d)
+{
+	uint64_t gen = ksyms__generation(d->ks);
+
+	if (gen != d->cache_gen) {
+		memset(d->cache, 0, sizeof(d->cache));
+		d->cache_gen = gen;
+	}
+}
+
+/* The symbol of @addr, and its cache slot (NULL when it did not resolve). */
+static const struct ksym *resolve(struct decoder *d, uint64_t addr, struct sym_slot **slot)
+{
+	struct sym_slot *c = &d->cache[(addr * 0x9e3779b97f4a7c15ull) >> 54 & (NR_SYM_CACHE - 1)];
+	const struct ksym *s;
+
+	*slot = NULL;
+	cache_check(d);
+	if (c->sym && c->addr == addr) {
+		*slot = c;
+		return c->sym;
+	}
+	s = resolve_slow(d, addr);
+	if (s) {
+		cache_check(d);		/* resolve_slow() may have refreshed */
+		c->addr = addr;
+		c->sym = s;
+		c->core = 0;
+		*slot = c;
+	}
+	return s;
 }
 
 int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_event *out)
@@ -173,7 +220,8 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 	n = raw->nr_stack < DMARW_MAX_STACK ? raw->nr_stack : DMARW_MAX_STACK;
 	for (i = 0; i < n; i++) {
 		struct rw_frame *f = &out->frames[out->nr_frames];
-		const struct ksym *s = d->ks ? resolve(d, raw->stack[i]) : NULL;
+		struct sym_slot *slot = NULL;
+		const struct ksym *s = d->ks ? resolve(d, raw->stack[i], &slot) : NULL;
 
 		/*
 		 * Our own frames are no part of the story: the BPF program and
@@ -199,6 +247,9 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 		copy_str(f->func, sizeof(f->func), s->name, strlen(s->name) + 1);
 		copy_str(f->module, sizeof(f->module), s->module, strlen(s->module) + 1);
 		f->offset = (uint32_t)(raw->stack[i] - s->addr);
+		if (!slot->core)
+			slot->core = finding_frame_is_core(f) ? 1 : -1;
+		f->core = slot->core;
 	}
 	return 0;
 }

@@ -168,9 +168,9 @@ static void who_from_event(struct finding_holder *who, const struct rw_event *ev
 	idx = finding_holder_frame(who->frames, nr);
 	if (idx < 0)
 		return;
-	snprintf(who->function, sizeof(who->function), "%s", who->frames[idx].func);
-	snprintf(who->module, sizeof(who->module), "%s",
-		 who->frames[idx].module[0] ? who->frames[idx].module : "vmlinux");
+	/* both NUL-terminated above, and no longer than their destinations */
+	strcpy(who->function, who->frames[idx].func);
+	strcpy(who->module, who->frames[idx].module[0] ? who->frames[idx].module : "vmlinux");
 }
 
 /* "pid 88 (insmod) from client_init [dmarw_client]" */

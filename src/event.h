@@ -19,6 +19,8 @@ struct rw_frame {
 	char func[RW_FUNC_LEN];		/* symbol, "" if unknown */
 	uint32_t offset;		/* offset into func */
 	char module[RW_MODULE_LEN];	/* "" for vmlinux, else module name */
+	int8_t core;			/* dmaengine core or tracer frame: 1 yes,
+					 * -1 no, 0 not known (decided by name) */
 };
 
 struct rw_event {

@@ -119,6 +119,8 @@ bool finding_frame_is_core(const struct rw_frame *frame)
 	const char *dot;
 	size_t i, len;
 
+	if (frame->core)
+		return frame->core > 0;
 	/* BPF programs show up as [bpf] in kallsyms. */
 	if (!strcmp(frame->module, "bpf"))
 		return true;

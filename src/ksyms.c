@@ -30,6 +30,7 @@ struct ksyms {
 	char **strs;		/* every string we own, freed at the end */
 	size_t nr_strs, cap_strs;
 	int restricted;
+	uint64_t generation;	/* bumped whenever syms[] is replaced */
 };
 
 /* Take ownership of an allocated string (freed with the others). */
@@ -383,6 +384,7 @@ int ksyms__refresh(struct ksyms *ks)
 	ks->syms = fresh;
 	ks->nr = nr;
 	ks->cap = cap;
+	ks->generation++;
 	free_strs(old_strs, old_nr_strs);
 	return 0;
 fail:
@@ -442,6 +444,11 @@ void ksyms__free(struct ksyms *ks)
 	free(ks->modules_path);
 	free(ks->path);
 	free(ks);
+}
+
+uint64_t ksyms__generation(const struct ksyms *ks)
+{
+	return ks->generation;
 }
 
 const struct ksym *ksyms__map_addr(const struct ksyms *ks, uint64_t addr)

@@ -30,6 +30,8 @@ int ksyms__refresh(struct ksyms *ks);
 int ksyms__refresh_if_changed(struct ksyms *ks);
 /* Symbol containing addr, NULL if none. */
 const struct ksym *ksyms__map_addr(const struct ksyms *ks, uint64_t addr);
+/* Changes whenever a refresh replaced the symbols: pointers from before are gone. */
+uint64_t ksyms__generation(const struct ksyms *ks);
 const struct ksym *ksyms__get_symbol(const struct ksyms *ks, const char *name);
 /* Address of a data symbol the loader needs (dma_device_list), 0 if absent. */
 uint64_t ksyms__data_addr(const struct ksyms *ks, const char *name);

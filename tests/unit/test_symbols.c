@@ -249,6 +249,54 @@ out:
 	rmdir(dir);
 }
 
+/*
+ * The decoder remembers what each address resolved to: the second decode
+ * must give the same frames, and a refresh that gave the address to
+ * another module must not be hidden by the remembered answer.
+ */
+TEST(decoder_symbol_cache_follows_refresh)
+{
+	char path[] = "/tmp/dmarw-ksyms-XXXXXX";
+	struct dmarw_event raw;
+	struct decoder *d = NULL;
+	struct ksyms *ks = NULL;
+	struct rw_event *ev = calloc(1, sizeof(*ev));
+	int fd = mkstemp(path);
+
+	close(fd);
+	write_file(path, kallsyms_v1);
+	ks = ksyms__load(path);
+	d = decoder__new(ks);
+	CHECK(ks && d && ev, "setup");
+	memset(&raw, 0, sizeof(raw));
+	raw.type = DMARW_EV_CHAN_PUT;
+	raw.hook = DMARW_HOOK_CHAN_PUT;
+	raw.stack[0] = 0xffffffff81cde805ULL;	/* dma_chan_put+0x5 */
+	raw.stack[1] = 0xffffffffc000103dULL;	/* dmarw_client_request_by_mask+0x3d */
+	raw.nr_stack = 2;
+	for (int round = 0; round < 2; round++) {
+		CHECK_INT(decoder__decode(d, &raw, ev), 0);
+		CHECK_INT(ev->nr_frames, 2);
+		CHECK_STR(ev->frames[0].func, "dma_chan_put");
+		CHECK_INT(ev->frames[0].core, 1);
+		CHECK_STR(ev->frames[1].func, "dmarw_client_request_by_mask");
+		CHECK_STR(ev->frames[1].module, "dmarw_client");
+		CHECK_INT(ev->frames[1].core, -1);
+		CHECK_INT(finding_holder_frame(ev->frames, ev->nr_frames), 1);
+	}
+	/* the client's range now belongs to another module */
+	write_file(path, kallsyms_v3);
+	CHECK_INT(ksyms__refresh(ks), 0);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_STR(ev->frames[1].func, "reuse_fn");
+	CHECK_STR(ev->frames[1].module, "reuser");
+out:
+	decoder__free(d);
+	ksyms__free(ks);
+	free(ev);
+	unlink(path);
+}
+
 /* Seen in watch: every refresh kept the previous strings (RSS 10 -> 30 MB). */
 TEST(ksyms_refresh_keeps_memory_flat)
 {
