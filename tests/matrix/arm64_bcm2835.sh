@@ -26,6 +26,7 @@ check_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', want 
 errors() {
 	python3 -c 'import json,sys; f=[x for x in json.load(open(sys.argv[1]))["findings"] if x["severity"]=="error"]; n=int(sys.argv[2]); print(len(f), "errors, want", n, [x["kind"]+"@"+str(x.get("channel")) for x in f]) if len(f)!=n else None; sys.exit(len(f)!=n)' "$O/$1.json" "$2"
 }
+OOPS='Internal error: Oops|Unable to handle kernel'
 check_match() { if printf '%s\n' "$2" | grep -qE -- "$3"; then pass "$1"; else fail "$1" "'$2' does not match /$3/"; fi; }
 [ -x build/arm64/dmarefwatch ] || make -s ARCH=arm64 || { fail build "make ARCH=arm64"; exit 1; }
 
@@ -108,11 +109,11 @@ esac
 
 # 4. after: the clients let go of channels of the dead controller
 check_match after-report "$(cat "$O/after.rc")" '^[0-9]+$'
-if grep -qE 'Internal error: Oops|Unable to handle kernel' "$O/dmesg"; then
+if grep -qE "$OOPS" "$O/dmesg"; then
 	# the kernel itself died under the client's dma_release_channel():
 	# reported in docs/kernel-findings.md; the tool's report is what it saw
 	echo "# $kver: oops in the client removal after the controller unbind:"
-	grep -E -A8 'Internal error: Oops|Unable to handle kernel' "$O/dmesg" | sed 's/^/#   /'
+	grep -E -A8 "$OOPS" "$O/dmesg" | sed 's/^/#   /'
 fi
 # The rebind boot: the controller alone unbound and bound again
 O2=$run-rebind/out
@@ -133,9 +134,9 @@ else
 	fi
 	if out=$(O=$O2 errors register 0); then pass rebind-no-error; else fail rebind-no-error "$out"; fi
 	check_match rebind-text-names-driver "$(cat "$O2/register.txt")" 'missing-release-callback: dma0 .*bcm2835-dma'
-	if grep -qE 'Internal error: Oops|Unable to handle kernel' "$O2/dmesg"; then
+	if grep -qE "$OOPS" "$O2/dmesg"; then
 		echo "# $kver: a client probing after the controller's rebind oopsed (stale of_dma entry):"
-		grep -E -A16 'Internal error: Oops|Unable to handle kernel' "$O2/dmesg" | grep -E 'pc :|lr :' | sed 's/^/#   /'
+		grep -E -A16 "$OOPS" "$O2/dmesg" | grep -E 'pc :|lr :' | sed 's/^/#   /'
 	fi
 fi
 

@@ -28,6 +28,11 @@ state() {	# NAME: in_use of every channel and the debugfs summary; both
 	kill -0 $! 2>/dev/null && echo "blocked (dma_list_mutex held by a dead task?)" >>/out/state-$1.txt
 	echo "# state $1: $(tr '\n' ' ' </out/state-$1.txt)"
 }
+oops() {	# WHAT: the kernel's oops, if one happened, on the output
+	dmesg | grep -qE 'Internal error: Oops|Unable to handle kernel' || return 0
+	echo "# oops $1"
+	dmesg | grep -E -A30 'Internal error: Oops|Unable to handle kernel' | head -40 | sed 's/^/# oops: /'
+}
 phase() {	# NAME [run options] -- SCRIPT: one `dmarefwatch run`, report in /out
 	n=$1
 	shift
@@ -60,10 +65,7 @@ if [ "${1:-clients}" = rebind ]; then
 	insmod /mods/bcm2835.ko &
 	sleep 3
 	state reprobe
-	if dmesg | grep -qE 'Internal error: Oops|Unable to handle kernel'; then
-		echo "# oops after the rebind:"
-		dmesg | grep -E -A24 'Internal error: Oops|Unable to handle kernel' | head -30 | sed 's/^/# oops: /'
-	fi
+	oops "after the rebind:"
 	echo "# done"
 	exit 0
 fi
@@ -98,9 +100,6 @@ state unbind
 #    dma_release_channel() on channels of an unregistered device)
 phase after -- sh -c "echo $SPI >$D/spi-bcm2835/unbind; sleep 1; echo $MMC >$D/sdhost-bcm2835/unbind; sleep 1"
 state after
-if dmesg | grep -qE 'Internal error: Oops|Unable to handle kernel'; then
-	echo "# oops in phase after: the kernel died under the client removal"
-	dmesg | grep -E -A30 'Internal error: Oops|Unable to handle kernel' | head -40 | sed 's/^/# oops: /'
-fi
+oops "in phase after: the kernel died under the client removal"
 dmesg | grep -E -A3 'WARNING:|Unable to handle|Internal error|BUG:|refcount_t|called while|in use' | head -40 | sed 's/^/# dmesg: /'
 echo "# done"
