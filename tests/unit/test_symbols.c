@@ -17,6 +17,36 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/*
+ * A private directory with a kallsyms file and, beside it, the modules file
+ * that ksyms reads (it takes "modules" from kallsyms' directory; absent
+ * unless a test writes it).
+ */
+struct ksyms_dir {
+	char dir[32], kallsyms[64], modules[64];
+};
+
+static bool ksyms_dir_make(struct ksyms_dir *t, const char *kallsyms)
+{
+	snprintf(t->dir, sizeof(t->dir), "/tmp/dmarw-ksyms-XXXXXX");
+	t->kallsyms[0] = t->modules[0] = '\0';
+	if (!mkdtemp(t->dir))
+		return false;
+	snprintf(t->kallsyms, sizeof(t->kallsyms), "%s/kallsyms", t->dir);
+	snprintf(t->modules, sizeof(t->modules), "%s/modules", t->dir);
+	write_file(t->kallsyms, kallsyms);
+	return true;
+}
+
+static void ksyms_dir_remove(struct ksyms_dir *t)
+{
+	if (!t->kallsyms[0])
+		return;
+	unlink(t->kallsyms);
+	unlink(t->modules);
+	rmdir(t->dir);
+}
+
 static const char *kallsyms_v1 =
 	"ffffffff81000000 T _stext\n"
 	"ffffffff81cde670 t dma_chan_get\n"
@@ -44,14 +74,12 @@ static const char *kallsyms_v3 =
 
 TEST(ksyms_maps_text_symbols_and_modules)
 {
-	char path[] = "/tmp/dmarw-ksyms-XXXXXX";
+	struct ksyms_dir kd;
 	struct ksyms *ks = NULL;
 	const struct ksym *s;
-	int fd = mkstemp(path);
 
-	close(fd);
-	write_file(path, kallsyms_v1);
-	ks = ksyms__load(path);
+	CHECK(ksyms_dir_make(&kd, kallsyms_v1), "mkdtemp");
+	ks = ksyms__load(kd.kallsyms);
 	CHECK(ks, "load failed");
 	s = ksyms__map_addr(ks, 0xffffffff81cde675ULL);
 	CHECK(s, "no symbol");
@@ -68,21 +96,19 @@ TEST(ksyms_maps_text_symbols_and_modules)
 	CHECK(!ksyms__restricted(ks), "not restricted");
 out:
 	ksyms__free(ks);
-	unlink(path);
+	ksyms_dir_remove(&kd);
 }
 
 TEST(ksyms_remember_unloaded_modules)
 {
-	char path[] = "/tmp/dmarw-ksyms-XXXXXX";
+	struct ksyms_dir kd;
 	struct ksyms *ks = NULL;
 	const struct ksym *s;
-	int fd = mkstemp(path);
 
-	close(fd);
-	write_file(path, kallsyms_v1);
-	ks = ksyms__load(path);
+	CHECK(ksyms_dir_make(&kd, kallsyms_v1), "mkdtemp");
+	ks = ksyms__load(kd.kallsyms);
 	CHECK(ks, "load failed");
-	write_file(path, kallsyms_v2);
+	write_file(kd.kallsyms, kallsyms_v2);
 	CHECK_INT(ksyms__refresh(ks), 0);
 	s = ksyms__map_addr(ks, 0xffffffffc000103dULL);
 	CHECK(s, "unloaded module forgotten");
@@ -91,31 +117,29 @@ TEST(ksyms_remember_unloaded_modules)
 	s = ksyms__map_addr(ks, 0xffffffffc0005010ULL);
 	CHECK(s && !strcmp(s->module, "other"), "new module not seen");
 	/* once the range is reused, the old names must not stick */
-	write_file(path, kallsyms_v3);
+	write_file(kd.kallsyms, kallsyms_v3);
 	CHECK_INT(ksyms__refresh(ks), 0);
 	s = ksyms__map_addr(ks, 0xffffffffc0001010ULL);
 	CHECK(s, "reused range unresolved");
 	CHECK_STR(s->module, "reuser");
 out:
 	ksyms__free(ks);
-	unlink(path);
+	ksyms_dir_remove(&kd);
 }
 
 TEST(ksyms_restricted_when_all_zero)
 {
-	char path[] = "/tmp/dmarw-ksyms-XXXXXX";
+	struct ksyms_dir kd;
 	struct ksyms *ks = NULL;
-	int fd = mkstemp(path);
 
-	close(fd);
-	write_file(path, "0000000000000000 T _stext\n0000000000000000 t dma_chan_get\n");
-	ks = ksyms__load(path);
+	CHECK(ksyms_dir_make(&kd, "0000000000000000 T _stext\n0000000000000000 t dma_chan_get\n"), "mkdtemp");
+	ks = ksyms__load(kd.kallsyms);
 	CHECK(ks, "load failed");
 	CHECK(ksyms__restricted(ks), "kptr_restrict not detected");
 	CHECK(!ksyms__map_addr(ks, 0), "resolved under kptr_restrict");
 out:
 	ksyms__free(ks);
-	unlink(path);
+	ksyms_dir_remove(&kd);
 }
 
 TEST(ksyms_missing_file_fails)
@@ -129,17 +153,15 @@ out:
 
 TEST(decoder_keys_symbolizes_and_drops_own_frames)
 {
-	char path[] = "/tmp/dmarw-ksyms-XXXXXX";
+	struct ksyms_dir kd;
 	struct dmarw_event raw;
 	struct decoder *d = NULL;
 	struct ksyms *ks = NULL;
 	struct rw_event *ev = calloc(1, sizeof(*ev));
-	int fd = mkstemp(path);
 	uint64_t k1;
 
-	close(fd);
-	write_file(path, kallsyms_v1);
-	ks = ksyms__load(path);
+	CHECK(ksyms_dir_make(&kd, kallsyms_v1), "mkdtemp");
+	ks = ksyms__load(kd.kallsyms);
 	d = decoder__new(ks);
 	CHECK(ks && d && ev, "setup");
 	memset(&raw, 0, sizeof(raw));
@@ -192,7 +214,7 @@ out:
 	decoder__free(d);
 	ksyms__free(ks);
 	free(ev);
-	unlink(path);
+	ksyms_dir_remove(&kd);
 }
 
 TEST(decoder_keys_survive_growth)
@@ -212,16 +234,13 @@ out:
 
 TEST(ksyms_module_bounds_from_proc_modules)
 {
-	char dir[] = "/tmp/dmarw-ksyms-XXXXXX", path[64], mods[64];
+	struct ksyms_dir kd;
 	struct ksyms *ks = NULL;
 	const struct ksym *s;
 
-	CHECK(mkdtemp(dir), "mkdtemp");
-	snprintf(path, sizeof(path), "%s/kallsyms", dir);
-	snprintf(mods, sizeof(mods), "%s/modules", dir);
-	write_file(path, kallsyms_v1);
-	write_file(mods, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n");
-	ks = ksyms__load(path);
+	CHECK(ksyms_dir_make(&kd, kallsyms_v1), "mkdtemp");
+	write_file(kd.modules, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n");
+	ks = ksyms__load(kd.kallsyms);
 	CHECK(ks, "load failed");
 	s = ksyms__map_addr(ks, 0xffffffffc0001210ULL);
 	CHECK(s && !strcmp(s->name, "dmarw_client_cmd"), "in-range symbol");
@@ -232,21 +251,19 @@ TEST(ksyms_module_bounds_from_proc_modules)
 	CHECK(s && !strcmp(s->module, "bpf"), "bpf frame");
 	CHECK_INT(ksyms__refresh_if_changed(ks), 0);
 	/* a new module appears: the list changed, kallsyms is read again */
-	write_file(mods, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n"
+	write_file(kd.modules, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n"
 		   "other 4096 0 - Live 0xffffffffc0005000\n");
-	write_file(path, kallsyms_v1);
+	write_file(kd.kallsyms, kallsyms_v1);
 	CHECK_INT(ksyms__refresh_if_changed(ks), 1);
 	/* the client unloads: its range and names stay for old stacks */
-	write_file(mods, "other 4096 0 - Live 0xffffffffc0005000\n");
-	write_file(path, kallsyms_v2);
+	write_file(kd.modules, "other 4096 0 - Live 0xffffffffc0005000\n");
+	write_file(kd.kallsyms, kallsyms_v2);
 	CHECK_INT(ksyms__refresh_if_changed(ks), 1);
 	s = ksyms__map_addr(ks, 0xffffffffc000103dULL);
 	CHECK(s && !strcmp(s->module, "dmarw_client"), "unloaded module forgotten");
 out:
 	ksyms__free(ks);
-	unlink(path);
-	unlink(mods);
-	rmdir(dir);
+	ksyms_dir_remove(&kd);
 }
 
 /*
@@ -256,16 +273,14 @@ out:
  */
 TEST(decoder_symbol_cache_follows_refresh)
 {
-	char path[] = "/tmp/dmarw-ksyms-XXXXXX";
+	struct ksyms_dir kd;
 	struct dmarw_event raw;
 	struct decoder *d = NULL;
 	struct ksyms *ks = NULL;
 	struct rw_event *ev = calloc(1, sizeof(*ev));
-	int fd = mkstemp(path);
 
-	close(fd);
-	write_file(path, kallsyms_v1);
-	ks = ksyms__load(path);
+	CHECK(ksyms_dir_make(&kd, kallsyms_v1), "mkdtemp");
+	ks = ksyms__load(kd.kallsyms);
 	d = decoder__new(ks);
 	CHECK(ks && d && ev, "setup");
 	memset(&raw, 0, sizeof(raw));
@@ -285,7 +300,7 @@ TEST(decoder_symbol_cache_follows_refresh)
 		CHECK_INT(finding_holder_frame(ev->frames, ev->nr_frames), 1);
 	}
 	/* the client's range now belongs to another module */
-	write_file(path, kallsyms_v3);
+	write_file(kd.kallsyms, kallsyms_v3);
 	CHECK_INT(ksyms__refresh(ks), 0);
 	CHECK_INT(decoder__decode(d, &raw, ev), 0);
 	CHECK_STR(ev->frames[1].func, "reuse_fn");
@@ -294,30 +309,27 @@ out:
 	decoder__free(d);
 	ksyms__free(ks);
 	free(ev);
-	unlink(path);
+	ksyms_dir_remove(&kd);
 }
 
 /* Seen in watch: every refresh kept the previous strings (RSS 10 -> 30 MB). */
 TEST(ksyms_refresh_keeps_memory_flat)
 {
-	char dir[] = "/tmp/dmarw-ksyms-XXXXXX", path[64], mods[64];
+	struct ksyms_dir kd;
 	struct ksyms *ks = NULL;
 	size_t first;
 	int i;
 
-	CHECK(mkdtemp(dir), "mkdtemp");
-	snprintf(path, sizeof(path), "%s/kallsyms", dir);
-	snprintf(mods, sizeof(mods), "%s/modules", dir);
-	write_file(path, kallsyms_v1);
-	write_file(mods, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n");
-	ks = ksyms__load(path);
+	CHECK(ksyms_dir_make(&kd, kallsyms_v1), "mkdtemp");
+	write_file(kd.modules, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n");
+	ks = ksyms__load(kd.kallsyms);
 	CHECK(ks, "load failed");
 	first = ksyms__nr_strings(ks);
 	for (i = 0; i < 50; i++) {
 		/* the client goes and comes back: its old names are kept once */
-		write_file(mods, i % 2 ? "dmarw_client 8192 0 - Live 0xffffffffc0001000\n" :
+		write_file(kd.modules, i % 2 ? "dmarw_client 8192 0 - Live 0xffffffffc0001000\n" :
 			   "other 4096 0 - Live 0xffffffffc0005000\n");
-		write_file(path, i % 2 ? kallsyms_v1 : kallsyms_v2);
+		write_file(kd.kallsyms, i % 2 ? kallsyms_v1 : kallsyms_v2);
 		CHECK_INT(ksyms__refresh(ks), 0);
 	}
 	CHECK(ksyms__nr_strings(ks) <= 2 * first, "%zu strings after 50 refreshes, %zu at first",
@@ -325,9 +337,7 @@ TEST(ksyms_refresh_keeps_memory_flat)
 	CHECK(ksyms__map_addr(ks, 0xffffffffc000103dULL), "client symbol lost");
 out:
 	ksyms__free(ks);
-	unlink(path);
-	unlink(mods);
-	rmdir(dir);
+	ksyms_dir_remove(&kd);
 }
 
 static void frame(struct rw_frame *f, const char *func, const char *module)
