@@ -27,11 +27,6 @@ B=$DMARW_REPO/build/dmarefwatch
 F=$DMARW_TESTS_DIR/findings.py
 R=/tmp/report.json
 L=$DMARW_TESTS_DIR/lib.sh
-expect() {
-	local name=$1 out
-	shift
-	if out=$("$F" "$R" "$@" 2>&1); then pass "$name"; else fail "$name" "$out"; fi
-}
 hooks_of() {	# REPORT REQUESTED
 	python3 - "$1" "$2" "$DMARW_KVER" <<'PY'
 import json, sys

@@ -77,6 +77,17 @@ check_match() {
 	fi
 }
 
+# expect NAME ARGS...: a findings.py assertion on the JSON report $R, as a test
+expect() {
+	local name=$1 out
+	shift
+	if out=$("$DMARW_TESTS_DIR/findings.py" "${R:?no report}" "$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "$out"
+	fi
+}
+
 finish() {
 	echo "# $DMARW_TEST: $DMARW_NPASS passed, $DMARW_NFAIL failed"
 	[ "$DMARW_NFAIL" -eq 0 ]

@@ -16,20 +16,8 @@ if [ -z "${DMARW_IN_VM:-}" ]; then
 fi
 
 B=$DMARW_REPO/build/dmarefwatch
-F=$DMARW_TESTS_DIR/findings.py
 R=/tmp/report.json
 L=$DMARW_TESTS_DIR/lib.sh
-
-# expect NAME ARGS...: findings.py assertion on $R, as a test
-expect() {
-	local name=$1 out
-	shift
-	if out=$("$F" "$R" "$@" 2>&1); then
-		pass "$name"
-	else
-		fail "$name" "$out"
-	fi
-}
 
 # dmarw MODE ARGS... -- SCRIPT: run the tool with a bash script as CMD;
 # sets $rc
