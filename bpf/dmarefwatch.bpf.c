@@ -940,6 +940,31 @@ static __always_inline void request_enter(void *ctx, __u32 hook)
 		entry_stack_save(ctx, hook);
 }
 
+/*
+ * Who asked for @chan: dma_request_chan() sets chan->slave and chan->name
+ * before it returns (5.0+); a mask request leaves them NULL.
+ */
+static __always_inline void request_client(struct dmarw_event *ev, struct dma_chan *chan)
+{
+	struct device *slave;
+
+	ev->client.dev[0] = 0;
+	ev->client.drv[0] = 0;
+	ev->client.req[0] = 0;
+	if (!chan || !bpf_core_field_exists(chan->slave))
+		return;
+	slave = BPF_CORE_READ(chan, slave);
+	if (!slave)
+		return;
+	bpf_probe_read_kernel_str(ev->client.dev, sizeof(ev->client.dev),
+				  BPF_CORE_READ(slave, kobj.name));
+	bpf_probe_read_kernel_str(ev->client.drv, sizeof(ev->client.drv),
+				  BPF_CORE_READ(slave, driver, name));
+	if (bpf_core_field_exists(chan->name))
+		bpf_probe_read_kernel_str(ev->client.req, sizeof(ev->client.req),
+					  BPF_CORE_READ(chan, name));
+}
+
 static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan *chan,
 					 bool kretprobe)
 {
@@ -965,6 +990,7 @@ static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan 
 	if (chan)
 		ev->client_count_after = BPF_CORE_READ(chan, client_count);
 	ev->kref_after = read_kref(device);
+	request_client(ev, chan);
 	event_submit(ev);
 }
 

@@ -62,6 +62,17 @@ enum dmarw_hook {
 #define DMARW_F_UNREGISTERED	(1u << 5) /* SNAP_DEVICE: chancnt is 0 with channels
 					     still listed: unregistered, not released */
 
+/*
+ * The client of a channel handed out by dma_request_chan(): the device that
+ * asked (chan->slave) and the name it asked for (chan->name, "dma:rx-tx").
+ * Request events carry no stack, so it shares the stack's room.
+ */
+struct dmarw_client {
+	char dev[DMARW_NAME_LEN];	/* dev_name(chan->slave): "3f202000.mmc" */
+	char drv[DMARW_NAME_LEN];	/* chan->slave->driver->name, "" unbound */
+	char req[DMARW_NAME_LEN];	/* chan->name: "dma:rx-tx" */
+};
+
 /* Ring buffer record; also the unit of a recorded trace (after decoding). */
 struct dmarw_event {
 	__u64 ts_ns;			/* bpf_ktime_get_ns() */
@@ -87,7 +98,12 @@ struct dmarw_event {
 	char comm[DMARW_COMM_LEN];
 	char dev_name[DMARW_NAME_LEN];	/* dev_name(device->dev): "dmarw-prov.0" */
 	char drv_name[DMARW_NAME_LEN];	/* device->dev->driver->name */
-	__u64 stack[DMARW_MAX_STACK];	/* kernel return addresses, innermost first */
+	union {
+		/* kernel return addresses, innermost first */
+		__u64 stack[DMARW_MAX_STACK];
+		/* DMARW_EV_REQUEST_CHAN of dma_request_chan(): "" when unknown */
+		struct dmarw_client client;
+	};
 };
 
 /* Device state kept by the BPF programs (map "dev_state", key: struct dma_device *). */

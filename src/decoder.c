@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Ring-buffer record to engine event; see decoder.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,24 @@ static const struct ksym *resolve(struct decoder *d, uint64_t addr, struct sym_s
 	return s;
 }
 
+/* "3f202000.mmc:rx-tx" from chan->slave and chan->name ("dma:rx-tx") */
+static void decode_client(struct rw_event *out, const struct dmarw_client *c)
+{
+	size_t dev = strnlen(c->dev, sizeof(c->dev));
+	size_t req = strnlen(c->req, sizeof(c->req));
+	const char *name = c->req;
+
+	if (!dev)
+		return;
+	if (req >= 4 && !memcmp(name, "dma:", 4)) {
+		name += 4;
+		req -= 4;
+	}
+	snprintf(out->client, sizeof(out->client), "%.*s%s%.*s", (int)dev, c->dev,
+		 req ? ":" : "", (int)req, name);
+	copy_str(out->client_drv, sizeof(out->client_drv), c->drv, sizeof(c->drv));
+}
+
 int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_event *out)
 {
 	const struct ksym *prev = NULL;
@@ -217,6 +236,10 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 	out->kref_after = raw->kref_after;
 	out->flags = raw->flags;
 	out->dev_in_use = raw->dev_in_use;
+	if (raw->type == DMARW_EV_REQUEST_CHAN) {
+		decode_client(out, &raw->client);	/* in the stack's room */
+		return 0;
+	}
 	n = raw->nr_stack < DMARW_MAX_STACK ? raw->nr_stack : DMARW_MAX_STACK;
 	for (i = 0; i < n; i++) {
 		struct rw_frame *f = &out->frames[out->nr_frames];

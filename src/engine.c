@@ -181,6 +181,9 @@ static void sb_who(struct sbuf *sb, const struct finding_holder *who)
 		sb_add(sb, " from %s [%s]", who->function, who->module);
 	else if (!who->nr_frames)
 		sb_add(sb, " (no stack)");
+	if (who->client[0])
+		sb_add(sb, " for %s%s%s%s", who->client, who->client_drv[0] ? " (" : "",
+		       who->client_drv, who->client_drv[0] ? ")" : "");
 }
 
 /* ---- devices and channels ---- */
@@ -926,8 +929,38 @@ static void on_chan_put(struct engine *e, const struct rw_event *ev)
 		c->client_count = ev->client_count_before - 1;
 	else if (c->client_count > 0)
 		c->client_count--;
+	if (!c->client_count)
+		c->client_name[0] = '\0';	/* the kernel forgets it too */
 	kref_after_event(e, di, ev, "kref read 0 at exit of dma_chan_put");
 	check_kref(e, di, ev, "at exit of dma_chan_put");
+}
+
+/*
+ * dma_request_chan() returned: name its client on the channel and on the
+ * reference that the request's dma_chan_get() gave the same task just
+ * before (the newest holder of the channel).
+ */
+static void on_request(struct engine *e, const struct rw_event *ev)
+{
+	struct finding_holder *who;
+	size_t di, ci, i;
+
+	if (!ev->client[0] || ev->ret || !event_channel(e, ev, &di, &ci)) {
+		if (ev->device_key || ev->dev_id >= 0)
+			dev_of_event(e, ev);
+		return;
+	}
+	snprintf(e->chans[ci].client_name, sizeof(e->chans[ci].client_name), "%s", ev->client);
+	for (i = e->nr_holders; i-- > 0;) {
+		if (e->holders[i].channel != ci)
+			continue;
+		who = &e->holders[i].who;
+		if (who->pid == ev->pid && !who->client[0]) {
+			memcpy(who->client, ev->client, sizeof(who->client));
+			memcpy(who->client_drv, ev->client_drv, sizeof(who->client_drv));
+		}
+		break;
+	}
 }
 
 static void on_release_channel(struct engine *e, const struct rw_event *ev)
@@ -1143,6 +1176,8 @@ void engine__feed(struct engine *e, const struct rw_event *ev)
 		on_release_channel(e, ev);
 		break;
 	case DMARW_EV_REQUEST_CHAN:
+		on_request(e, ev);
+		break;
 	case DMARW_EV_DMAENGINE_GET:
 	case DMARW_EV_DMAENGINE_PUT:
 		/* intent only: the dma_chan_get/put they cause carry the counts */

@@ -65,7 +65,8 @@ struct engine_channel {
 	int32_t chan_id;
 	char name[FINDING_NAME_LEN];	/* "dma0chan1" */
 	int32_t client_count;		/* last read from the kernel, -1 unknown */
-	char client_name[DMARW_NAME_LEN]; /* from the startup snapshot */
+	/* "3f202000.mmc:rx-tx": from the startup snapshot or dma_request_chan() */
+	char client_name[RW_CLIENT_LEN];
 	uint32_t predating;		/* references no traced get explains */
 	uint32_t held;			/* references attributed to holders */
 	uint64_t gets;

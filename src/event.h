@@ -14,6 +14,7 @@
 
 #define RW_FUNC_LEN	64
 #define RW_MODULE_LEN	56
+#define RW_CLIENT_LEN	(2 * DMARW_NAME_LEN)
 
 struct rw_frame {
 	char func[RW_FUNC_LEN];		/* symbol, "" if unknown */
@@ -47,6 +48,13 @@ struct rw_event {
 	struct rw_frame frames[DMARW_MAX_STACK];
 	/* the device's channels in use, read with kref_after; -1 unknown */
 	int32_t dev_in_use;
+	/*
+	 * DMARW_EV_REQUEST_CHAN of dma_request_chan(): the client device and
+	 * the name it asked for, as the kernel's debugfs prints it
+	 * ("3f202000.mmc:rx-tx"), and its driver; "" unknown
+	 */
+	char client[RW_CLIENT_LEN];
+	char client_drv[DMARW_NAME_LEN];
 };
 
 const char *rw_event_type_name(enum dmarw_event_type type);	/* "chan-get" ... */

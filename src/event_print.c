@@ -64,6 +64,10 @@ void event_print__text(FILE *f, const struct rw_event *ev, uint64_t t0_ns, bool 
 		fputs("-", f);
 	if (ev->dev_name[0])
 		fprintf(f, " (%.*s)", DMARW_NAME_LEN, ev->dev_name);
+	if (ev->client[0])
+		fprintf(f, " for %.*s%s%.*s%s", RW_CLIENT_LEN, ev->client,
+			ev->client_drv[0] ? " (" : "", DMARW_NAME_LEN, ev->client_drv,
+			ev->client_drv[0] ? ")" : "");
 	fputc('\n', f);
 	if (!stack)
 		return;
@@ -120,6 +124,10 @@ void event_print__json_fields(struct json_writer *jw, const struct rw_event *ev)
 	jsonw__int_field(jw, "kref_after", ev->kref_after);
 	jsonw__uint_field(jw, "flags", ev->flags);
 	jsonw__int_field(jw, "dev_in_use", ev->dev_in_use);
+	if (ev->client[0]) {	/* request events of dma_request_chan() */
+		str_field(jw, "client", ev->client, RW_CLIENT_LEN);
+		str_field(jw, "client_driver", ev->client_drv, DMARW_NAME_LEN);
+	}
 	jsonw__name(jw, "stack");
 	event_print__json_frames(jw, ev->frames, ev->nr_frames);
 }

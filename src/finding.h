@@ -44,6 +44,9 @@ struct finding_holder {
 	char module[RW_MODULE_LEN];	/* "vmlinux" for the core kernel */
 	char function[RW_FUNC_LEN];	/* first frame outside dmaengine */
 	uint64_t ts_ns;			/* when it was taken/done */
+	/* the client device that dma_request_chan() named, "" unknown */
+	char client[RW_CLIENT_LEN];	/* "3f202000.mmc:rx-tx" */
+	char client_drv[DMARW_NAME_LEN];	/* its driver: "sdhost-bcm2835" */
 	uint32_t nr_frames;
 	struct rw_frame frames[DMARW_MAX_STACK];
 };

@@ -19,6 +19,8 @@ static void json_holder(struct json_writer *jw, const struct finding_holder *h)
 	jsonw__string_field(jw, "comm", h->comm);
 	jsonw__string_field(jw, "module", h->module);
 	jsonw__string_field(jw, "function", h->function);
+	jsonw__string_field(jw, "client", h->client);
+	jsonw__string_field(jw, "client_driver", h->client_drv);
 	jsonw__uint_field(jw, "ts_ns", h->ts_ns);
 	jsonw__name(jw, "stack");
 	event_print__json_frames(jw, h->frames, h->nr_frames);

@@ -53,6 +53,9 @@ static void print_who(FILE *f, const struct engine *e, const struct finding_hold
 	fprintf(f, "pid %u (%s)", h->pid, h->comm);
 	if (h->function[0])
 		fprintf(f, " in %s [%s]", h->function, h->module);
+	if (h->client[0])
+		fprintf(f, " for %s%s%s%s", h->client, h->client_drv[0] ? " (" : "",
+			h->client_drv, h->client_drv[0] ? ")" : "");
 	fprintf(f, " at +%.3fs", rel_s(e, h->ts_ns));
 }
 

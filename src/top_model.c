@@ -43,7 +43,7 @@ struct view_chan {
 	int32_t client_count;
 	uint32_t held;
 	uint32_t predating;
-	char client_name[DMARW_NAME_LEN];
+	char client_name[RW_CLIENT_LEN];
 	uint64_t oldest_ns;
 };
 

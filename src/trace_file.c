@@ -495,6 +495,12 @@ static int read_event(struct reader *r, const struct json_value *obj, struct rw_
 	ev->dev_in_use = -1;
 	if (json_get(obj, "dev_in_use") && get_s32(r, obj, "dev_in_use", &ev->dev_in_use))
 		return -EINVAL;
+	/* only on request events that named a client: "" when absent */
+	if ((json_get(obj, "client") &&
+	     get_str(r, obj, "client", ev->client, sizeof(ev->client))) ||
+	    (json_get(obj, "client_driver") &&
+	     get_str(r, obj, "client_driver", ev->client_drv, sizeof(ev->client_drv))))
+		return -EINVAL;
 	return read_frames(r, obj, ev);
 }
 

@@ -69,6 +69,11 @@ check_eq probe-exit "$(cat "$O/probe.rc")" 3
 expect probe-mmc-holder probe count leaked-reference 1 channel="$mmc_chan" holder.module=bcm2835
 expect probe-spi-tx-holder probe count leaked-reference 1 channel="$spi_tx" holder.module=spi_bcm2835
 expect probe-spi-rx-holder probe count leaked-reference 1 channel="$spi_rx" holder.module=spi_bcm2835
+# the client devices and drivers, as dma_request_chan() saw them
+expect probe-mmc-client probe count leaked-reference 1 channel="$mmc_chan" \
+	holder.client=3f202000.mmc:rx-tx holder.client_driver=sdhost-bcm2835
+expect probe-spi-tx-client probe count leaked-reference 1 channel="$spi_tx" \
+	holder.client=3f204000.spi:tx holder.client_driver=spi-bcm2835
 if out=$(errors probe 3); then pass probe-only-held; else fail probe-only-held "$out"; fi
 expect probe-leaks probe count leaked-reference 3
 check_match probe-text-names-holders "$(grep -E 'leaked|held|holder' "$O/probe.txt")" 'bcm2835_.*\[bcm2835\]'
@@ -90,6 +95,8 @@ ev=$(python3 -c 'import json,sys; print(" ".join(f["evidence"] for f in json.loa
 check_match unbind-evidence-mmc-client "$ev" "$mmc_chan client_count 1: held by .* from bcm2835_probe \\[bcm2835\\]"
 check_match unbind-evidence-spi-client "$ev" "$spi_tx client_count 1: held by .* from bcm2835_spi_probe \\[spi_bcm2835\\]"
 check_match unbind-evidence-no-release-cb "$ev" 'no device_release callback'
+check_match unbind-evidence-names-sdhost "$ev" "$mmc_chan client_count 1: held by .* for 3f202000\\.mmc:rx-tx \\(sdhost-bcm2835\\)"
+check_match unbind-evidence-names-spi "$ev" "$spi_rx client_count 1: held by .* for 3f204000\\.spi:rx \\(spi-bcm2835\\)"
 # the stacks the tool recorded do show the clients (kernel truth)
 check_match unbind-stack-mmc "$(cat "$O/unbind.txt")" 'bcm2835_probe\+0x[0-9a-f]+ \[bcm2835\]'
 check_match unbind-stack-spi "$(cat "$O/unbind.txt")" 'bcm2835_spi_probe\+0x[0-9a-f]+ \[spi_bcm2835\]'

@@ -372,6 +372,53 @@ out:
 	engine__free(e);
 }
 
+/* dma_request_chan()'s exit names the client of the get just before it. */
+static struct rw_event ev_request(uint64_t ts, int dev, int chan, const char *client,
+				  const char *drv)
+{
+	struct rw_event ev = ev_make(DMARW_EV_REQUEST_CHAN, ts, dev, chan);
+
+	snprintf(ev.client, sizeof(ev.client), "%s", client);
+	snprintf(ev.client_drv, sizeof(ev.client_drv), "%s", drv);
+	return ev;
+}
+
+TEST(request_names_the_client_of_the_holder)
+{
+	struct engine *e = engine__new();
+	const struct finding *f;
+	struct rw_event ev;
+
+	feed(e, ev_register(1 * S, 0, true));
+	feed(e, ev_get(2 * S, 0, 1, 0, 1));
+	feed(e, ev_request(2 * S + 1, 0, 1, "3f202000.mmc:rx-tx", "sdhost-bcm2835"));
+	/* another task's request does not rename the first holder */
+	feed(e, ev_get(2 * S + 2, 0, 2, 0, 1));
+	ev = ev_request(2 * S + 3, 0, 2, "3f204000.spi:tx", "spi-bcm2835");
+	ev_task(&ev, 300, "kworker/0:1");
+	feed(e, ev);
+	CHECK_STR(engine__channel(e, 0)->client_name, "3f202000.mmc:rx-tx");
+	feed(e, ev_unreg_begin(3 * S, 0, 2, 2));
+	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
+	f = find_kind(e, FINDING_UNREGISTER_WITH_USERS);
+	CHECK_STR(f->holder.client, "3f202000.mmc:rx-tx");
+	CHECK_STR(f->holder.client_drv, "sdhost-bcm2835");
+	CHECK(strstr(f->evidence, "from client_probe [dmarw_client] for 3f202000.mmc:rx-tx "
+		     "(sdhost-bcm2835) since"), "evidence: %s", f->evidence);
+	CHECK(!strstr(f->evidence, "3f204000.spi"), "evidence: %s", f->evidence);
+	/* the put that drops the last reference: the kernel forgets the client */
+	feed(e, ev_put(4 * S, 0, 1, 1, 0));
+	CHECK_STR(engine__channel(e, 0)->client_name, "");
+	engine__finish(e, 5 * S, NULL);
+	f = find_kind(e, FINDING_LEAKED_REFERENCE);
+	CHECK(f, "no leaked-reference");
+	CHECK_STR(f->channel, "dma0chan2");
+	CHECK_STR(f->holder.client, "");
+	CHECK_SANE(e);
+out:
+	engine__free(e);
+}
+
 TEST(unregister_with_users_counts_predating)
 {
 	struct engine *e = engine__new();

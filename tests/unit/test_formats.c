@@ -203,6 +203,7 @@ static bool holder_eq(const struct finding_holder *a, const struct finding_holde
 	if (a->valid != b->valid || a->pid != b->pid || a->tgid != b->tgid ||
 	    strcmp(a->comm, b->comm) || strcmp(a->module, b->module) ||
 	    strcmp(a->function, b->function) || a->ts_ns != b->ts_ns ||
+	    strcmp(a->client, b->client) || strcmp(a->client_drv, b->client_drv) ||
 	    a->nr_frames != b->nr_frames)
 		return false;
 	for (i = 0; i < a->nr_frames; i++)
@@ -305,6 +306,10 @@ static void rich_run(struct dual *d)
 	ev = ev_get(3 * S + 1, 1, 0, 0, 1);
 	ev_kref(&ev, 1, 2);
 	dfeed(d, ev);
+	ev = ev_make(DMARW_EV_REQUEST_CHAN, 3 * S + 1, 1, 0);
+	snprintf(ev.client, sizeof(ev.client), "spi0.0:\"tx\"");
+	snprintf(ev.client_drv, sizeof(ev.client_drv), "spi-bcm2835");
+	dfeed(d, ev);
 	ev = ev_get(3 * S + 2, 1, 0, 1, 2);
 	ev_caller(&ev, "other_probe", "other");
 	ev_kref(&ev, 2, 2);
@@ -342,7 +347,7 @@ TEST(trace_replay_equals_live)
 	struct dual d = { 0 };
 	struct engine *r = engine__new();
 	struct trace_info info;
-	size_t i, kinds = 0;
+	size_t i, kinds = 0, clients = 0;
 	bool seen[FINDING_KIND_MAX] = { false };
 	char *text = NULL;
 	size_t len = 0;
@@ -367,7 +372,9 @@ TEST(trace_replay_equals_live)
 		CHECK(!diff, "finding %zu (%s) differs in %s", i,
 		      finding_kind_name(engine__finding(d.e, i)->kind), diff);
 		seen[engine__finding(d.e, i)->kind] = true;
+		clients += !strcmp(engine__finding(r, i)->holder.client, "spi0.0:\"tx\"");
 	}
+	CHECK(clients > 0, "no finding names the client of dma1chan0");
 	for (i = 0; i < FINDING_KIND_MAX; i++)
 		kinds += seen[i];
 	CHECK(kinds >= 8, "rich run produced only %zu finding kinds", kinds);
@@ -894,6 +901,29 @@ TEST(event_print_text_and_json)
 	CHECK_STR(json_get(v, "hook")->string, "dma_chan_get");
 	CHECK_INT(json_get(v, "stack")->len, ev.nr_frames);
 	CHECK(buf[len - 1] == '\n' && !strchr(buf, '\n')[1], "not one line");
+	CHECK(!json_get(v, "client"), "client field on a get");
+	/* a request that named its client */
+	json_free(v);
+	v = NULL;
+	free(buf);
+	buf = NULL;
+	ev = ev_make(DMARW_EV_REQUEST_CHAN, 3 * S, 0, 1);
+	snprintf(ev.client, sizeof(ev.client), "spi0.0:tx");
+	snprintf(ev.client_drv, sizeof(ev.client_drv), "spi-bcm2835");
+	m = open_memstream(&buf, &len);
+	CHECK(m, "memstream");
+	event_print__text(m, &ev, 1 * S, false);
+	jw = jsonw__new(m, false);
+	event_print__json(jw, &ev);
+	jsonw__free(jw);
+	fclose(m);
+	CHECK(strstr(buf, "request-chan") && strstr(buf, " for spi0.0:tx (spi-bcm2835)\n"),
+	      "text line: %s", buf);
+	v = json_parse(strchr(buf, '\n') + 1, len - (size_t)(strchr(buf, '\n') + 1 - buf), NULL,
+		       &err);
+	CHECK(v, "event JSON: %s", err.msg);
+	CHECK_STR(json_get(v, "client")->string, "spi0.0:tx");
+	CHECK_STR(json_get(v, "client_driver")->string, "spi-bcm2835");
 out:
 	json_free(v);
 	free(buf);

@@ -312,6 +312,41 @@ out:
 	ksyms_dir_remove(&kd);
 }
 
+/* A request event carries its client where other events have the stack. */
+TEST(decoder_request_client)
+{
+	struct decoder *d = decoder__new(NULL);
+	struct rw_event *ev = calloc(1, sizeof(*ev));
+	struct dmarw_event raw;
+
+	CHECK(d && ev, "setup");
+	memset(&raw, 0, sizeof(raw));
+	raw.type = DMARW_EV_REQUEST_CHAN;
+	raw.hook = DMARW_HOOK_REQUEST_CHAN;
+	snprintf(raw.client.dev, sizeof(raw.client.dev), "3f202000.mmc");
+	snprintf(raw.client.drv, sizeof(raw.client.drv), "sdhost-bcm2835");
+	snprintf(raw.client.req, sizeof(raw.client.req), "dma:rx-tx");
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_STR(ev->client, "3f202000.mmc:rx-tx");
+	CHECK_STR(ev->client_drv, "sdhost-bcm2835");
+	CHECK_INT(ev->nr_frames, 0);
+	/* names that fill their buffers, no "dma:" prefix */
+	memset(raw.client.dev, 'd', sizeof(raw.client.dev));
+	memset(raw.client.req, 'r', sizeof(raw.client.req));
+	raw.client.drv[0] = 0;
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_INT(strlen(ev->client), sizeof(ev->client) - 1);
+	CHECK(!strncmp(ev->client, "dddddddddddddddddddddddddddddddd:rrr", 36), "%s", ev->client);
+	CHECK_STR(ev->client_drv, "");
+	/* a mask request: no client */
+	raw.client.dev[0] = 0;
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_STR(ev->client, "");
+out:
+	decoder__free(d);
+	free(ev);
+}
+
 /* Seen in watch: every refresh kept the previous strings (RSS 10 -> 30 MB). */
 TEST(ksyms_refresh_keeps_memory_flat)
 {

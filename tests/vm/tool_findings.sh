@@ -87,6 +87,9 @@ expect unbind-name-found count unregister-with-users 1 \
 	holder.function=dmarw_client_request_by_name holder.module=dmarw_client
 expect unbind-name-stack stack unregister-with-users dma_chan_get dma_request_chan \
 	dmarw_client_request_by_name vfs_write
+# dma_request_chan() named its client: the device (bound to no driver) and "tx"
+expect unbind-name-client count unregister-with-users 1 holder.client=dmarw_client:tx \
+	holder.client_driver=
 
 # a channel handed out after the unbind (the provider lets it allocate)
 bind dmarw_prov.0
