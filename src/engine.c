@@ -859,6 +859,51 @@ static void on_chan_get(struct engine *e, const struct rw_event *ev)
 	check_kref(e, di, ev, "at exit of dma_chan_get");
 }
 
+/*
+ * A channel in use on a device that the kernel did not list when tracing
+ * started and whose registration was not seen since: the device had been
+ * unregistered before tracing began (dma_async_device_unregister() takes it
+ * off the list) while the channel was in use.  Judged only where that
+ * absence means something: a startup snapshot was read, the register hook
+ * is attached, no event was lost, and no traced get made the reference (a
+ * device registered between the snapshot and the attach hands out channels).
+ */
+static void unregistered_before_tracing(struct engine *e, size_t di, size_t ci,
+					const struct rw_event *ev, const struct finding_holder *who)
+{
+	struct engine_device *d = &e->devs[di];
+	const char *reg = e->hooks[DMARW_HOOK_DEV_REGISTER].mode;
+	struct finding f;
+	struct sbuf sb;
+	char t[32];
+	size_t i;
+
+	if (!e->stats.snapshot_loaded || d->from_snapshot || d->state != DMARW_DEV_UNKNOWN ||
+	    d->registered_ts_ns || e->stats.lost || d->rep_unregister_users ||
+	    (strcmp(reg, "fentry") && strcmp(reg, "kprobe")) || ev->client_count_before <= 0)
+		return;
+	for (i = 0; i < e->nr_chans; i++)
+		if (e->chans[i].device == di && e->chans[i].gets)
+			return;
+	d->state = DMARW_DEV_UNREGISTERED;
+	d->rep_unregister_users = true;
+	finding_init(e, &f, FINDING_UNREGISTER_WITH_USERS, ev->ts_ns, di, ci);
+	f.holder = *who;
+	f.refs = (uint32_t)ev->client_count_before;
+	sb_init(&sb, f.evidence, sizeof(f.evidence));
+	sb_add(&sb, "%s read client_count %d at entry of %s at %s, called by ",
+	       e->chans[ci].name, ev->client_count_before, rw_hook_name(ev->hook),
+	       rel(e, ev->ts_ns, t, sizeof(t)));
+	sb_who(&sb, who);
+	sb_add(&sb, "; %s was not in the kernel's device list when tracing started "
+	       "(snapshot from %s) and its registration was not seen since: it had been "
+	       "unregistered while this channel was in use", d->name,
+	       e->stats.snapshot_source);
+	if (d->has_release == 0)
+		sb_add(&sb, "; the device has no device_release callback");
+	finding_commit(e, &f);
+}
+
 static void on_chan_put(struct engine *e, const struct rw_event *ev)
 {
 	size_t di, ci;
@@ -872,6 +917,7 @@ static void on_chan_put(struct engine *e, const struct rw_event *ev)
 		return;
 	c = &e->chans[ci];
 	who_from_event(&who, ev);
+	unregistered_before_tracing(e, di, ci, ev, &who);
 
 	/*
 	 * dma_device_release() runs inside the put that drops the last

@@ -116,6 +116,16 @@ esac
 
 # 4. after: the clients let go of channels of the dead controller
 check_match after-report "$(cat "$O/after.rc")" '^[0-9]+$'
+# a new run sees the SPI client release a channel of a controller that the
+# kernel no longer lists: unregistered while in use, said after the fact
+if [ -s "$O/after.json" ]; then
+	expect after-unregistered-before after count unregister-with-users 1 device=dma0 \
+		holder.module=spi_bcm2835
+elif grep -qE "$OOPS" "$O/dmesg"; then
+	echo "# $kver: no report of the phase after: the kernel died under the client removal"
+else
+	fail after-unregistered-before "no report of the phase after, and no oops"
+fi
 if grep -qE "$OOPS" "$O/dmesg"; then
 	# the kernel itself died under the client's dma_release_channel():
 	# reported in docs/kernel-findings.md; the tool's report is what it saw

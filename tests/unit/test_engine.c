@@ -419,6 +419,72 @@ out:
 	engine__free(e);
 }
 
+/*
+ * Seen on arm64 6.1 after the controller unbind: the clients release their
+ * channels of a device that the kernel no longer lists.  @variant breaks
+ * one of the conditions the inference rests on.
+ */
+static size_t unlisted_put_findings(int variant, struct finding *out)
+{
+	struct engine *e = engine__new();
+	struct snapshot *snap = snapshot__new("bpf");
+	struct snapshot_channel c = { .dev_id = 1, .chan_id = 0, .client_count = 0 };
+	struct rw_event ev;
+	size_t n;
+	int h;
+
+	/* the kernel lists another device only */
+	c.chan_key = CHAN_KEY(1, 0);
+	c.device_key = DEV_KEY(1);
+	snapshot__add_channel(snap, &c);
+	if (variant != 1)
+		engine__load_snapshot(e, snap, 1 * S);
+	for (h = 0; h < DMARW_HOOK_MAX; h++)
+		engine__set_hook(e, (enum dmarw_hook)h,
+				 variant == 2 && h == DMARW_HOOK_DEV_REGISTER ? "unavailable" : "kprobe",
+				 0, 0);
+	if (variant == 3)
+		engine__add_lost(e, 1);
+	if (variant == 4) {
+		ev = ev_get(2 * S, 0, 2, 0, 1);
+		feed(e, ev);
+	}
+	ev = ev_put(3 * S, 0, 2, 1, 0);
+	ev_caller(&ev, "spi_remove", "spi_bcm2835");
+	ev.flags |= DMARW_F_RELEASE_FIELD;	/* and no DMARW_F_HAS_RELEASE */
+	feed(e, ev);
+	ev = ev_put(3 * S + 1, 0, 3, 1, 0);
+	feed(e, ev);
+	n = count_kind(e, FINDING_UNREGISTER_WITH_USERS);
+	if (n && out)
+		*out = *find_kind(e, FINDING_UNREGISTER_WITH_USERS);
+	snapshot__free(snap);
+	engine__free(e);
+	return n;
+}
+
+TEST(put_on_device_unregistered_before_tracing)
+{
+	struct finding *f = calloc(1, sizeof(*f));
+
+	CHECK(f, "oom");
+	CHECK_INT(unlisted_put_findings(0, f), 1);
+	CHECK_STR(f->channel, "dma0chan2");
+	CHECK_STR(f->holder.function, "spi_remove");
+	CHECK_STR(f->holder.module, "spi_bcm2835");
+	CHECK(strstr(f->evidence, "dma0chan2 read client_count 1 at entry of dma_chan_put"),
+	      "evidence: %s", f->evidence);
+	CHECK(strstr(f->evidence, "dma0 was not in the kernel's device list when tracing "
+		     "started (snapshot from bpf)"), "evidence: %s", f->evidence);
+	CHECK(strstr(f->evidence, "no device_release callback"), "evidence: %s", f->evidence);
+	CHECK_INT(unlisted_put_findings(1, NULL), 0);	/* no snapshot */
+	CHECK_INT(unlisted_put_findings(2, NULL), 0);	/* registrations not traced */
+	CHECK_INT(unlisted_put_findings(3, NULL), 0);	/* events lost */
+	CHECK_INT(unlisted_put_findings(4, NULL), 0);	/* a traced get on the device */
+out:
+	free(f);
+}
+
 TEST(unregister_with_users_counts_predating)
 {
 	struct engine *e = engine__new();
