@@ -878,14 +878,20 @@ static void unregistered_before_tracing(struct engine *e, size_t di, size_t ci,
 	char t[32];
 	size_t i;
 
-	if (!e->stats.snapshot_loaded || d->from_snapshot || d->state != DMARW_DEV_UNKNOWN ||
-	    d->registered_ts_ns || e->stats.lost || d->rep_unregister_users ||
+	/* the last put releases the device: that event comes before the put's */
+	bool released_here = d->state == DMARW_DEV_RELEASED && d->released_pid == ev->pid &&
+			     ev->kref_before == 1 && ev->client_count_before == 1;
+
+	if (!e->stats.snapshot_loaded || d->from_snapshot || d->registered_ts_ns ||
+	    d->unregister_ts_ns || (d->state != DMARW_DEV_UNKNOWN && !released_here) ||
+	    e->stats.lost || d->rep_unregister_users ||
 	    (strcmp(reg, "fentry") && strcmp(reg, "kprobe")) || ev->client_count_before <= 0)
 		return;
 	for (i = 0; i < e->nr_chans; i++)
 		if (e->chans[i].device == di && e->chans[i].gets)
 			return;
-	d->state = DMARW_DEV_UNREGISTERED;
+	if (!released_here)
+		d->state = DMARW_DEV_UNREGISTERED;
 	d->rep_unregister_users = true;
 	finding_init(e, &f, FINDING_UNREGISTER_WITH_USERS, ev->ts_ns, di, ci);
 	f.holder = *who;

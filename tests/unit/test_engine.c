@@ -449,9 +449,13 @@ static size_t unlisted_put_findings(int variant, struct finding *out)
 		ev = ev_get(2 * S, 0, 2, 0, 1);
 		feed(e, ev);
 	}
+	if (variant == 5)	/* the put releases the device: its event comes first */
+		feed(e, ev_dev_release(3 * S - 1, 0, 0));
 	ev = ev_put(3 * S, 0, 2, 1, 0);
 	ev_caller(&ev, "spi_remove", "spi_bcm2835");
 	ev.flags |= DMARW_F_RELEASE_FIELD;	/* and no DMARW_F_HAS_RELEASE */
+	if (variant == 5)
+		ev_kref(&ev, 1, 0);
 	feed(e, ev);
 	ev = ev_put(3 * S + 1, 0, 3, 1, 0);
 	feed(e, ev);
@@ -477,6 +481,7 @@ TEST(put_on_device_unregistered_before_tracing)
 	CHECK(strstr(f->evidence, "dma0 was not in the kernel's device list when tracing "
 		     "started (snapshot from bpf)"), "evidence: %s", f->evidence);
 	CHECK(strstr(f->evidence, "no device_release callback"), "evidence: %s", f->evidence);
+	CHECK_INT(unlisted_put_findings(5, NULL), 1);	/* the last put */
 	CHECK_INT(unlisted_put_findings(1, NULL), 0);	/* no snapshot */
 	CHECK_INT(unlisted_put_findings(2, NULL), 0);	/* registrations not traced */
 	CHECK_INT(unlisted_put_findings(3, NULL), 0);	/* events lost */
