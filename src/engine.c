@@ -176,14 +176,14 @@ static void who_from_event(struct finding_holder *who, const struct rw_event *ev
 /* "pid 88 (insmod) from client_init [dmarw_client]" */
 static void sb_who(struct sbuf *sb, const struct finding_holder *who)
 {
+	char cl[FINDING_CLIENT_STR_LEN];
+
 	sb_add(sb, "pid %u (%s)", who->pid, who->comm);
 	if (who->function[0])
 		sb_add(sb, " from %s [%s]", who->function, who->module);
 	else if (!who->nr_frames)
 		sb_add(sb, " (no stack)");
-	if (who->client[0])
-		sb_add(sb, " for %s%s%s%s", who->client, who->client_drv[0] ? " (" : "",
-		       who->client_drv, who->client_drv[0] ? ")" : "");
+	sb_add(sb, "%s", finding_client_str(cl, sizeof(cl), who->client, who->client_drv));
 }
 
 /* ---- devices and channels ---- */

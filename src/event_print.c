@@ -39,7 +39,7 @@ static void count_pair(char *buf, size_t len, int32_t a, int32_t b)
 
 void event_print__text(FILE *f, const struct rw_event *ev, uint64_t t0_ns, bool stack)
 {
-	char obj[48], cc[40], kref[40], task[32];
+	char obj[48], cc[40], kref[40], task[32], cl[FINDING_CLIENT_STR_LEN];
 	uint32_t i, nr = ev->nr_frames > DMARW_MAX_STACK ? DMARW_MAX_STACK : ev->nr_frames;
 	int idx;
 	double t = ev->ts_ns >= t0_ns ? (double)(ev->ts_ns - t0_ns) / 1e9 :
@@ -64,10 +64,7 @@ void event_print__text(FILE *f, const struct rw_event *ev, uint64_t t0_ns, bool 
 		fputs("-", f);
 	if (ev->dev_name[0])
 		fprintf(f, " (%.*s)", DMARW_NAME_LEN, ev->dev_name);
-	if (ev->client[0])
-		fprintf(f, " for %.*s%s%.*s%s", RW_CLIENT_LEN, ev->client,
-			ev->client_drv[0] ? " (" : "", DMARW_NAME_LEN, ev->client_drv,
-			ev->client_drv[0] ? ")" : "");
+	fputs(finding_client_str(cl, sizeof(cl), ev->client, ev->client_drv), f);
 	fputc('\n', f);
 	if (!stack)
 		return;

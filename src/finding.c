@@ -3,6 +3,7 @@
  * Finding kinds, severities and the rule that picks the holder frame out
  * of a kernel stack.
  */
+#include <stdio.h>
 #include <string.h>
 #include "finding.h"
 
@@ -170,4 +171,17 @@ int finding_holder_frame(const struct rw_frame *frames, uint32_t nr)
 		if (!finding_frame_is_core(&frames[i]))
 			return (int)i;
 	return -1;
+}
+
+const char *finding_client_str(char *buf, size_t len, const char *client, const char *drv)
+{
+	if (!client[0]) {
+		if (len)
+			buf[0] = '\0';
+	} else if (!drv[0]) {
+		snprintf(buf, len, " for %s", client);
+	} else {
+		snprintf(buf, len, " for %s (%s)", client, drv);
+	}
+	return buf;
 }

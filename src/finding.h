@@ -84,5 +84,11 @@ bool finding__fails(const struct finding *f, enum finding_severity fail_on);
 bool finding_frame_is_core(const struct rw_frame *frame);
 /* Index of the holder frame in @frames, or -1 if every frame is core. */
 int finding_holder_frame(const struct rw_frame *frames, uint32_t nr);
+/*
+ * " for 3f202000.mmc:rx-tx (sdhost-bcm2835)": how reports name a holder's
+ * client; "" when @client is.  Returns @buf.
+ */
+const char *finding_client_str(char *buf, size_t len, const char *client, const char *drv);
+#define FINDING_CLIENT_STR_LEN	(RW_CLIENT_LEN + DMARW_NAME_LEN + 8)
 
 #endif /* __DMARW_FINDING_H */

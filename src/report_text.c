@@ -50,12 +50,12 @@ static void print_stack(FILE *f, const struct finding_holder *h, const char *ind
 
 static void print_who(FILE *f, const struct engine *e, const struct finding_holder *h)
 {
+	char cl[FINDING_CLIENT_STR_LEN];
+
 	fprintf(f, "pid %u (%s)", h->pid, h->comm);
 	if (h->function[0])
 		fprintf(f, " in %s [%s]", h->function, h->module);
-	if (h->client[0])
-		fprintf(f, " for %s%s%s%s", h->client, h->client_drv[0] ? " (" : "",
-			h->client_drv, h->client_drv[0] ? ")" : "");
+	fputs(finding_client_str(cl, sizeof(cl), h->client, h->client_drv), f);
 	fprintf(f, " at +%.3fs", rel_s(e, h->ts_ns));
 }
 
