@@ -860,37 +860,43 @@ static void on_chan_get(struct engine *e, const struct rw_event *ev)
 }
 
 /*
- * A channel in use on a device that the kernel did not list when tracing
- * started and whose registration was not seen since: the device had been
- * unregistered before tracing began (dma_async_device_unregister() takes it
- * off the list) while the channel was in use.  Judged only where that
- * absence means something: a startup snapshot was read, the register hook
- * is attached, no event was lost, and no traced get made the reference (a
- * device registered between the snapshot and the attach hands out channels).
+ * A put on a channel in use of a device that was unregistered before tracing
+ * began, said when the first such put is seen (its task is the client that
+ * held the reference).  The kernel shows it one of two ways at startup:
+ *  - listed as unregistered: dma_async_device_unregister() leaves the device
+ *    on dma_device_list until its release, with chancnt 0 and its channels
+ *    still linked (the BPF walk's DMARW_F_UNREGISTERED);
+ *  - not listed at all (sysfs drops the channels at unregister; or the
+ *    device was listed under no name we could walk): judged only with a
+ *    startup snapshot, the register hook attached, no event lost.
+ * Either way no traced get may have touched the device (one registered
+ * between the snapshot and the attach hands out channels under tracing).
  */
 static void unregistered_before_tracing(struct engine *e, size_t di, size_t ci,
 					const struct rw_event *ev, const struct finding_holder *who)
 {
 	struct engine_device *d = &e->devs[di];
 	const char *reg = e->hooks[DMARW_HOOK_DEV_REGISTER].mode;
+	/* the last put releases the device: that event comes before the put's */
+	bool released_here = d->state == DMARW_DEV_RELEASED && d->released_pid == ev->pid &&
+			     ev->kref_before == 1 && ev->client_count_before == 1;
+	bool listed = d->snap_unregistered &&
+		      (d->state == DMARW_DEV_UNREGISTERED || released_here);
+	bool unlisted = !d->from_snapshot && e->stats.snapshot_loaded && !e->stats.lost &&
+			(d->state == DMARW_DEV_UNKNOWN || released_here) &&
+			(!strcmp(reg, "fentry") || !strcmp(reg, "kprobe"));
 	struct finding f;
 	struct sbuf sb;
 	char t[32];
 	size_t i;
 
-	/* the last put releases the device: that event comes before the put's */
-	bool released_here = d->state == DMARW_DEV_RELEASED && d->released_pid == ev->pid &&
-			     ev->kref_before == 1 && ev->client_count_before == 1;
-
-	if (!e->stats.snapshot_loaded || d->from_snapshot || d->registered_ts_ns ||
-	    d->unregister_ts_ns || (d->state != DMARW_DEV_UNKNOWN && !released_here) ||
-	    e->stats.lost || d->rep_unregister_users ||
-	    (strcmp(reg, "fentry") && strcmp(reg, "kprobe")) || ev->client_count_before <= 0)
+	if ((!listed && !unlisted) || d->registered_ts_ns || d->unregister_ts_ns ||
+	    d->rep_unregister_users || ev->client_count_before <= 0)
 		return;
 	for (i = 0; i < e->nr_chans; i++)
 		if (e->chans[i].device == di && e->chans[i].gets)
 			return;
-	if (!released_here)
+	if (d->state == DMARW_DEV_UNKNOWN)
 		d->state = DMARW_DEV_UNREGISTERED;
 	d->rep_unregister_users = true;
 	finding_init(e, &f, FINDING_UNREGISTER_WITH_USERS, ev->ts_ns, di, ci);
@@ -901,10 +907,15 @@ static void unregistered_before_tracing(struct engine *e, size_t di, size_t ci,
 	       e->chans[ci].name, ev->client_count_before, rw_hook_name(ev->hook),
 	       rel(e, ev->ts_ns, t, sizeof(t)));
 	sb_who(&sb, who);
-	sb_add(&sb, "; %s was not in the kernel's device list when tracing started "
-	       "(snapshot from %s) and its registration was not seen since: it had been "
-	       "unregistered while this channel was in use", d->name,
-	       e->stats.snapshot_source);
+	if (listed)
+		sb_add(&sb, "; the kernel's device list showed %s unregistered when tracing "
+		       "started (snapshot from %s: no channel counted, its channels still "
+		       "linked)", d->name, e->stats.snapshot_source);
+	else
+		sb_add(&sb, "; %s was not in the kernel's device list when tracing started "
+		       "(snapshot from %s) and its registration was not seen since",
+		       d->name, e->stats.snapshot_source);
+	sb_add(&sb, ": it had been unregistered while this channel was in use");
 	if (d->has_release == 0)
 		sb_add(&sb, "; the device has no device_release callback");
 	finding_commit(e, &f);
@@ -1298,6 +1309,7 @@ void engine__load_snapshot(struct engine *e, const struct snapshot *snap, uint64
 			snprintf(d->drv_name, sizeof(d->drv_name), "%.*s",
 				 (int)sizeof(sd->drv_name) - 1, sd->drv_name);
 		d->state = sd->state ? sd->state : DMARW_DEV_REGISTERED;
+		d->snap_unregistered = d->state == DMARW_DEV_UNREGISTERED;
 		if (sd->kref >= 0) {
 			d->kref = sd->kref;
 			d->kref_valid = true;

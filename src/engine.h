@@ -41,6 +41,7 @@ struct engine_device {
 	bool kref_valid;		/* kernel has dma_device.ref */
 	bool private_;			/* DMA_PRIVATE seen */
 	bool from_snapshot;		/* existed before tracing */
+	bool snap_unregistered;		/* ... and was unregistered already */
 	bool channels_complete;		/* every channel is known to us */
 	uint64_t first_ts_ns;
 	uint64_t last_ts_ns;

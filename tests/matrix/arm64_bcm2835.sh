@@ -117,14 +117,17 @@ esac
 # 4. after: the clients let go of channels of the dead controller
 check_match after-report "$(cat "$O/after.rc")" '^[0-9]+$'
 # a new run sees the SPI client release a channel of a controller that the
-# kernel no longer lists: unregistered while in use, said after the fact
-if [ -s "$O/after.json" ]; then
+# kernel no longer lists: unregistered while in use, said after the fact.
+# Unless the kernel died first: the SPI remove calls into the freed
+# controller before its dma_release_channel() (6.1 and 6.12, depending on
+# what the freed memory holds; reported below)
+if grep -qE "$OOPS" "$O/dmesg"; then
+	echo "# $kver: phase after not judged: the kernel died under the client removal;" \
+		"the tool saw $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stats"]["events"])' \
+		"$O/after.json" 2>/dev/null || echo no) events"
+else
 	expect after-unregistered-before after count unregister-with-users 1 device=dma0 \
 		holder.module=spi_bcm2835
-elif grep -qE "$OOPS" "$O/dmesg"; then
-	echo "# $kver: no report of the phase after: the kernel died under the client removal"
-else
-	fail after-unregistered-before "no report of the phase after, and no oops"
 fi
 if grep -qE "$OOPS" "$O/dmesg"; then
 	# the kernel itself died under the client's dma_release_channel():

@@ -437,6 +437,17 @@ static size_t unlisted_put_findings(int variant, struct finding *out)
 	c.chan_key = CHAN_KEY(1, 0);
 	c.device_key = DEV_KEY(1);
 	snapshot__add_channel(snap, &c);
+	if (variant >= 6) {	/* ... and dma0 as unregistered, dma0chan2 in use */
+		struct snapshot_device sd = { .device_key = DEV_KEY(0), .dev_id = 0,
+					      .kref = 2, .has_release = 1,
+					      .state = DMARW_DEV_UNREGISTERED };
+		struct snapshot_channel sc = { .chan_key = CHAN_KEY(0, 2),
+					       .device_key = DEV_KEY(0), .dev_id = 0,
+					       .chan_id = 2, .client_count = 1 };
+
+		snapshot__add_device(snap, &sd);
+		snapshot__add_channel(snap, &sc);
+	}
 	if (variant != 1)
 		engine__load_snapshot(e, snap, 1 * S);
 	for (h = 0; h < DMARW_HOOK_MAX; h++)
@@ -449,12 +460,12 @@ static size_t unlisted_put_findings(int variant, struct finding *out)
 		ev = ev_get(2 * S, 0, 2, 0, 1);
 		feed(e, ev);
 	}
-	if (variant == 5)	/* the put releases the device: its event comes first */
+	if (variant == 5 || variant == 7)	/* the put releases the device: first */
 		feed(e, ev_dev_release(3 * S - 1, 0, 0));
 	ev = ev_put(3 * S, 0, 2, 1, 0);
 	ev_caller(&ev, "spi_remove", "spi_bcm2835");
 	ev.flags |= DMARW_F_RELEASE_FIELD;	/* and no DMARW_F_HAS_RELEASE */
-	if (variant == 5)
+	if (variant == 5 || variant == 7)
 		ev_kref(&ev, 1, 0);
 	feed(e, ev);
 	ev = ev_put(3 * S + 1, 0, 3, 1, 0);
@@ -482,6 +493,11 @@ TEST(put_on_device_unregistered_before_tracing)
 		     "started (snapshot from bpf)"), "evidence: %s", f->evidence);
 	CHECK(strstr(f->evidence, "no device_release callback"), "evidence: %s", f->evidence);
 	CHECK_INT(unlisted_put_findings(5, NULL), 1);	/* the last put */
+	/* the kernel still lists it, unregistered */
+	CHECK_INT(unlisted_put_findings(6, f), 1);
+	CHECK(strstr(f->evidence, "the kernel's device list showed dma0 unregistered when "
+		     "tracing started (snapshot from bpf"), "evidence: %s", f->evidence);
+	CHECK_INT(unlisted_put_findings(7, NULL), 1);	/* listed, the last put */
 	CHECK_INT(unlisted_put_findings(1, NULL), 0);	/* no snapshot */
 	CHECK_INT(unlisted_put_findings(2, NULL), 0);	/* registrations not traced */
 	CHECK_INT(unlisted_put_findings(3, NULL), 0);	/* events lost */
