@@ -1158,9 +1158,13 @@ int snapshot_walk(void *ctx)
 		walk_channels(device, &ev->client_count_after, &ev->chan_id);
 		ev->ret = ev->chan_id;		/* channels in use */
 		ev->chan_id = -1;
-		if (!BPF_CORE_READ(device, chancnt) &&
-		    BPF_CORE_READ(device, channels.next) !=
-		    (void *)device + bpf_core_field_offset(struct dma_device, channels))
+		/*
+		 * Registration fails without channels, unregistration counts
+		 * them down to 0 and leaves the device listed until its
+		 * release; the driver may have unlinked the channels by then
+		 * (bcm2835_dma_free() does).
+		 */
+		if (!BPF_CORE_READ(device, chancnt))
 			ev->flags |= DMARW_F_UNREGISTERED;
 		event_submit(ev);
 		snap_chan = 1;

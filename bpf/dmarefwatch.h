@@ -59,8 +59,8 @@ enum dmarw_hook {
 #define DMARW_F_RELEASE_FIELD	(1u << 3) /* kernel has dma_device.device_release */
 #define DMARW_F_RELEASE_INFERRED (1u << 4) /* DEV_RELEASE deduced from the kref,
 					     dma_device_release() not hooked */
-#define DMARW_F_UNREGISTERED	(1u << 5) /* SNAP_DEVICE: chancnt is 0 with channels
-					     still listed: unregistered, not released */
+#define DMARW_F_UNREGISTERED	(1u << 5) /* SNAP_DEVICE: chancnt is 0 on a listed
+					     device: unregistered, not released */
 
 /*
  * The client of a channel handed out by dma_request_chan(): the device that

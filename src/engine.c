@@ -864,8 +864,8 @@ static void on_chan_get(struct engine *e, const struct rw_event *ev)
  * began, said when the first such put is seen (its task is the client that
  * held the reference).  The kernel shows it one of two ways at startup:
  *  - listed as unregistered: dma_async_device_unregister() leaves the device
- *    on dma_device_list until its release, with chancnt 0 and its channels
- *    still linked (the BPF walk's DMARW_F_UNREGISTERED);
+ *    on dma_device_list until its release, with chancnt 0 (the BPF walk's
+ *    DMARW_F_UNREGISTERED);
  *  - not listed at all (sysfs drops the channels at unregister; or the
  *    device was listed under no name we could walk): judged only with a
  *    startup snapshot, the register hook attached, no event lost.
@@ -909,8 +909,8 @@ static void unregistered_before_tracing(struct engine *e, size_t di, size_t ci,
 	sb_who(&sb, who);
 	if (listed)
 		sb_add(&sb, "; the kernel's device list showed %s unregistered when tracing "
-		       "started (snapshot from %s: no channel counted, its channels still "
-		       "linked)", d->name, e->stats.snapshot_source);
+		       "started (snapshot from %s: chancnt 0, not released)", d->name,
+		       e->stats.snapshot_source);
 	else
 		sb_add(&sb, "; %s was not in the kernel's device list when tracing started "
 		       "(snapshot from %s) and its registration was not seen since",
@@ -1275,9 +1275,9 @@ static void missing_release_at_start(struct engine *e, size_t di, uint64_t ts)
 	if (d->dev_name[0])
 		sb_add(&sb, " (%s%s%s)", d->dev_name, d->drv_name[0] ? ", driver " : "",
 		       d->drv_name);
-	sb_add(&sb, " found registered at startup with device->device_release unset: "
-	       "unbinding the driver while a client holds a channel frees memory still "
-	       "in use");
+	sb_add(&sb, " found %s at startup with device->device_release unset: unbinding "
+	       "the driver while a client holds a channel frees memory still in use",
+	       engine_dev_state_name(d->state));
 	finding_commit(e, &f);
 }
 
