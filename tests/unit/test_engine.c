@@ -893,6 +893,31 @@ out:
 	engine__free(e);
 }
 
+/*
+ * Seen on arm64 6.12: bcm2835-dma unbound with three channels in use, its
+ * channels unlinked by the driver, the device still listed with kref 3.
+ * Not a kref overflow of a registered device.
+ */
+TEST(unregistered_at_startup_no_kref_verdict)
+{
+	struct engine *e = engine__new();
+	struct snapshot *snap = snapshot__new("bpf");
+	struct snapshot_device d = { .device_key = DEV_KEY(0), .dev_id = 0, .kref = 3,
+				     .has_release = 0, .state = DMARW_DEV_UNREGISTERED };
+
+	snapshot__add_device(snap, &d);
+	engine__load_snapshot(e, snap, 1 * S);
+	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 0);
+	CHECK_INT(count_kind(e, FINDING_MISSING_RELEASE_CALLBACK), 1);
+	CHECK(strstr(find_kind(e, FINDING_MISSING_RELEASE_CALLBACK)->evidence,
+		     "found unregistered at startup"), "evidence: %s",
+	      find_kind(e, FINDING_MISSING_RELEASE_CALLBACK)->evidence);
+	CHECK_SANE(e);
+out:
+	snapshot__free(snap);
+	engine__free(e);
+}
+
 TEST(get_failed_info)
 {
 	struct engine *e = engine__new();
