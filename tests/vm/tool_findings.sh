@@ -154,7 +154,8 @@ expect errpath-found count leaked-reference 1 channel=dma0chan1 \
 
 # the leaking module is gone by the end: its name must survive (symbols are
 # learnt when /proc/modules changes, checked every 100 ms: a module has to
-# live that long, plus one kallsyms read, to be named; see docs/limitations)
+# live that long, plus one kallsyms read, to be named; docs/design.md,
+# "Known limits")
 client_unload
 dmarw $mode -- bash -c ". $L; client_load; sleep 3; client request 3 mask;
 	client forget 3; client_unload"
