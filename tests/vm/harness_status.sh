@@ -73,7 +73,16 @@ check timeout-took-${to}s test "$took" -ge $to -a "$took" -le $((to + 15))
 run=$(ls -td build/vm-logs/*/ | head -n1)
 check_fails timeout-qemu-gone pgrep -f "path=${run%/},"
 
-# 4. usage errors
+# 4. a guest that misses --boot-timeout: booted once more, then the failure
+$RUN "${K[@]}" --boot-timeout 1 -- true >"$tmp/out" 2>"$tmp/err"
+check_eq noboot-status "$?" 125
+check_match noboot-retried "$(cat "$tmp/err")" 'did not boot to the command within 1s .*booting once more'
+check_match noboot-message "$(tail -n1 "$tmp/err")" '^vm: error: guest did not boot to the command within 1s'
+run=$(ls -td build/vm-logs/*/ | head -n1)
+check noboot-first-console-kept test -f "${run}console.log.1"
+check_fails noboot-qemu-gone pgrep -f "path=${run%/},"
+
+# 5. usage errors
 $RUN --bogus-option -- true >/dev/null 2>&1
 check_eq usage-status "$?" 120
 $RUN --kernel nosuchsuite -- true >/dev/null 2>&1
