@@ -859,6 +859,26 @@ static void on_chan_get(struct engine *e, const struct rw_event *ev)
 	check_kref(e, di, ev, "at exit of dma_chan_get");
 }
 
+/* A hook the BPF side attached (not "unavailable", not unset). */
+static bool hook_attached(const struct engine *e, enum dmarw_hook hook)
+{
+	const char *m = e->hooks[hook].mode;
+
+	return !strcmp(m, "fentry") || !strcmp(m, "kprobe");
+}
+
+/*
+ * dma_device_release() runs inside the put that drops the last reference,
+ * so its event comes before that put's exit: a put by the releasing task
+ * that found the device alive at entry (kref 1, this channel's last client)
+ * is the release itself.
+ */
+static bool put_released_device(const struct engine_device *d, const struct rw_event *ev)
+{
+	return d->state == DMARW_DEV_RELEASED && d->released_pid == ev->pid &&
+	       ev->kref_before == 1 && ev->client_count_before == 1;
+}
+
 /*
  * A put on a channel in use of a device that was unregistered before tracing
  * began, said when the first such put is seen (its task is the client that
@@ -876,15 +896,12 @@ static void unregistered_before_tracing(struct engine *e, size_t di, size_t ci,
 					const struct rw_event *ev, const struct finding_holder *who)
 {
 	struct engine_device *d = &e->devs[di];
-	const char *reg = e->hooks[DMARW_HOOK_DEV_REGISTER].mode;
-	/* the last put releases the device: that event comes before the put's */
-	bool released_here = d->state == DMARW_DEV_RELEASED && d->released_pid == ev->pid &&
-			     ev->kref_before == 1 && ev->client_count_before == 1;
+	bool released_here = put_released_device(d, ev);
 	bool listed = d->snap_unregistered &&
 		      (d->state == DMARW_DEV_UNREGISTERED || released_here);
 	bool unlisted = !d->from_snapshot && e->stats.snapshot_loaded && !e->stats.lost &&
 			(d->state == DMARW_DEV_UNKNOWN || released_here) &&
-			(!strcmp(reg, "fentry") || !strcmp(reg, "kprobe"));
+			hook_attached(e, DMARW_HOOK_DEV_REGISTER);
 	struct finding f;
 	struct sbuf sb;
 	char t[32];
@@ -936,15 +953,8 @@ static void on_chan_put(struct engine *e, const struct rw_event *ev)
 	who_from_event(&who, ev);
 	unregistered_before_tracing(e, di, ci, ev, &who);
 
-	/*
-	 * dma_device_release() runs inside the put that drops the last
-	 * reference, so its event comes before that put's exit: a put by the
-	 * releasing task that found the device alive at entry (kref 1, this
-	 * channel's last client) is the release itself, not a use after it.
-	 */
-	if (e->devs[di].state == DMARW_DEV_RELEASED &&
-	    !(e->devs[di].released_pid == ev->pid && ev->kref_before == 1 &&
-	      ev->client_count_before == 1))
+	/* a put on a released device, unless it is the one that released it */
+	if (e->devs[di].state == DMARW_DEV_RELEASED && !put_released_device(&e->devs[di], ev))
 		touched_after_release(e, di, ci, ev, "dma_chan_put");
 
 	if (ev->client_count_before == 0) {
@@ -1433,9 +1443,7 @@ static void report_pending(struct engine *e, size_t di, uint64_t now)
 
 static bool release_observable(const struct engine *e, const struct engine_device *d)
 {
-	const char *m = e->hooks[DMARW_HOOK_DEV_RELEASE].mode;
-
-	return d->kref_valid || !strcmp(m, "fentry") || !strcmp(m, "kprobe");
+	return d->kref_valid || hook_attached(e, DMARW_HOOK_DEV_RELEASE);
 }
 
 void engine__scan(struct engine *e, uint64_t now_ns, uint64_t min_age_ns)
