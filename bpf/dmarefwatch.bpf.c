@@ -1191,3 +1191,115 @@ int snapshot_walk(void *ctx)
 	snap_chan++;
 	return 0;
 }
+
+/*
+ * ---- module_load: a new module's text symbols, in band ----
+ *
+ * The tracepoint fires once the module is formed, before its init runs:
+ * every frame it can put on a stack from then on is in its symbol table
+ * (mod->kallsyms, the full table including .init.text until init is done).
+ * Sent in the same ring buffer as the events, so the frontend knows the
+ * names before it decodes the first stack through the module, even if the
+ * module is gone by then.  Records are built in a per-CPU scratch copy and
+ * copied out: no reservation is held across the loop.
+ */
+/*
+ * Symbol table entries walked: with bpf_loop() (5.17+) the callback is
+ * verified once; the unrolled loop of older kernels must stay well under
+ * the verifier's 8192 pending branches.  The rest come from kallsyms.
+ */
+#define MODSYMS_LOOPED	16384
+#define MODSYMS_UNROLLED	512
+#define STT_FUNC	2
+#define SHN_LORESERVE	0xff00
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dmarw_event);
+} modsyms_scratch SEC(".maps");
+
+struct modsyms_walk {
+	struct dmarw_event *ev;
+	Elf64_Sym *symtab;
+	char *strtab;
+};
+
+static __always_inline void modsyms_flush(struct dmarw_event *ev, __u32 last)
+{
+	ev->flags = last;
+	ev->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_output(&events, ev, sizeof(*ev), 0);
+	ev->modsyms.nr = 0;
+}
+
+/* Entry i of the table: 0 to go on, 1 to stop. */
+static __always_inline int modsym_one(__u32 i, struct modsyms_walk *w)
+{
+	struct dmarw_event *ev = w->ev;
+	Elf64_Sym sym;
+	__u32 k;
+
+	if (bpf_probe_read_kernel(&sym, sizeof(sym), &w->symtab[i]))
+		return 1;
+	/* defined functions: not the imports (SHN_UNDEF), not SHN_ABS */
+	if ((sym.st_info & 0xf) != STT_FUNC || !sym.st_shndx ||
+	    sym.st_shndx >= SHN_LORESERVE || !sym.st_value)
+		return 0;
+	k = ev->modsyms.nr;
+	if (k >= DMARW_MODSYMS)
+		return 1;
+	ev->modsyms.sym[k].addr = sym.st_value;
+	ev->modsyms.sym[k].size = sym.st_size;
+	bpf_probe_read_kernel_str(ev->modsyms.sym[k].name, sizeof(ev->modsyms.sym[k].name),
+				  w->strtab + sym.st_name);
+	ev->modsyms.nr = k + 1;
+	if (k + 1 == DMARW_MODSYMS)
+		modsyms_flush(ev, 0);
+	return 0;
+}
+
+static long modsym_cb(__u32 i, void *ctx)
+{
+	return modsym_one(i, ctx);
+}
+
+SEC("raw_tp/module_load")
+int BPF_PROG(module_load, struct module *mod)
+{
+	struct mod_kallsyms *kallsyms;
+	struct modsyms_walk w = {};
+	struct dmarw_event *ev;
+	__u32 zero = 0, i, n, walked;
+
+	ev = bpf_map_lookup_elem(&modsyms_scratch, &zero);
+	if (!ev || !mod)
+		return 0;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = DMARW_EV_MODULE_SYMS;
+	ev->dev_id = -1;
+	ev->chan_id = -1;
+	bpf_probe_read_kernel_str(ev->modsyms.module, sizeof(ev->modsyms.module), mod->name);
+	kallsyms = BPF_CORE_READ(mod, kallsyms);
+	if (!kallsyms)
+		return 0;
+	w.ev = ev;
+	w.symtab = BPF_CORE_READ(kallsyms, symtab);
+	w.strtab = BPF_CORE_READ(kallsyms, strtab);
+	n = BPF_CORE_READ(kallsyms, num_symtab);
+	if (!w.symtab || !w.strtab)
+		return 0;
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
+		walked = n < MODSYMS_LOOPED ? n : MODSYMS_LOOPED;
+		bpf_loop(walked, modsym_cb, &w, 0);
+	} else {
+		walked = n < MODSYMS_UNROLLED ? n : MODSYMS_UNROLLED;
+		for (i = 0; i < MODSYMS_UNROLLED && i < n; i++)
+			if (modsym_one(i, &w))
+				break;
+	}
+	ev->ret = n > walked ? -1 : n;
+	modsyms_flush(ev, DMARW_F_LAST);
+	return 0;
+}

@@ -34,6 +34,13 @@ enum dmarw_event_type {
 	 */
 	DMARW_EV_SNAP_DEVICE = 11,
 	DMARW_EV_SNAP_CHAN = 12,
+	/*
+	 * A module's text symbols, read from its symbol table when it loads
+	 * (tracepoint module_load, before its init runs): a module that takes
+	 * a channel and is gone before we read kallsyms keeps its names.  Not
+	 * an event either: the session hands them to ksyms.
+	 */
+	DMARW_EV_MODULE_SYMS = 13,
 	DMARW_EV_MAX
 };
 
@@ -73,6 +80,28 @@ struct dmarw_client {
 	char req[DMARW_NAME_LEN];	/* chan->name: "dma:rx-tx" */
 };
 
+/*
+ * DMARW_EV_MODULE_SYMS: up to DMARW_MODSYMS symbols of module @module per
+ * record; flags DMARW_F_LAST on the module's last record, whose ret is the
+ * number of entries in its symbol table (-1 when more than the BPF program
+ * walks: the rest come from kallsyms).
+ */
+#define DMARW_MODSYMS		3
+#define DMARW_MODSYM_LEN	52
+#define DMARW_MODNAME_LEN	56	/* MODULE_NAME_LEN on 64-bit */
+#define DMARW_F_LAST		(1u << 6)
+
+struct dmarw_modsyms {
+	char module[DMARW_MODNAME_LEN];
+	__u32 nr;			/* valid entries in sym[] */
+	__u32 __pad;
+	struct {
+		__u64 addr;
+		__u32 size;		/* st_size */
+		char name[DMARW_MODSYM_LEN];
+	} sym[DMARW_MODSYMS];
+};
+
 /* Ring buffer record; also the unit of a recorded trace (after decoding). */
 struct dmarw_event {
 	__u64 ts_ns;			/* bpf_ktime_get_ns() */
@@ -103,6 +132,8 @@ struct dmarw_event {
 		__u64 stack[DMARW_MAX_STACK];
 		/* DMARW_EV_REQUEST_CHAN of dma_request_chan(): "" when unknown */
 		struct dmarw_client client;
+		/* DMARW_EV_MODULE_SYMS */
+		struct dmarw_modsyms modsyms;
 	};
 };
 

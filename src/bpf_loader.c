@@ -95,6 +95,7 @@ struct loader {
 	struct dmarefwatch_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[DMARW_HOOK_MAX][2];
+	struct bpf_link *modlink;	/* module_load: module symbols in band */
 	const char *mode[DMARW_HOOK_MAX];
 	char why[DMARW_HOOK_MAX][160];
 	loader_event_fn fn;
@@ -360,6 +361,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	l->list_addr = ksyms__data_addr(opts->ks, "dma_device_list");
 	l->skel->rodata->dma_device_list_addr = l->list_addr;
 	bpf_program__set_autoload(l->skel->progs.snapshot_walk, l->list_addr != 0);
+	bpf_program__set_autoload(l->skel->progs.module_load, !opts->no_hooks);
 	l->skel->rodata->capture_stack = opts->stacks;
 	l->skel->rodata->kretprobe_tramp = opts->stacks ? kretprobe_trampoline(l, opts->ks) : 0;
 	l->skel->rodata->release_hooked =
@@ -419,6 +421,14 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 			}
 		}
 	}
+	/*
+	 * Optional: without it a module's names come from kallsyms, read when
+	 * /proc/modules changes, and a module gone before that stays unnamed.
+	 */
+	l->modlink = bpf_program__attach(l->skel->progs.module_load);
+	if (!l->modlink && verbose)
+		fprintf(stderr, "dmarefwatch: tracepoint module_load: %s; module names "
+			"come from kallsyms only\n", strerr(-errno));
 	return 0;
 }
 
@@ -429,6 +439,7 @@ void loader__close(struct loader *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
+	bpf_link__destroy(l->modlink);
 	for (h = 0; h < DMARW_HOOK_MAX; h++)
 		for (i = 0; i < 2; i++)
 			bpf_link__destroy(l->links[h][i]);

@@ -37,6 +37,15 @@ struct decoder {
 		int8_t core;	/* finding_frame_is_core(), once per symbol */
 	} cache[NR_SYM_CACHE];
 	uint64_t cache_gen;
+	uint64_t forced_gen;	/* 1 + generation after the last forced read */
+	/* DMARW_EV_MODULE_SYMS records of one module, until its last one */
+	struct pending_sym {
+		uint64_t addr;
+		uint32_t size;
+		char name[DMARW_MODSYM_LEN + 1];
+	} *pend;
+	size_t nr_pend, cap_pend;
+	char pend_mod[DMARW_MODNAME_LEN + 1];
 };
 
 struct decoder *decoder__new(struct ksyms *ks)
@@ -58,6 +67,8 @@ struct decoder *decoder__new(struct ksyms *ks)
 
 void decoder__free(struct decoder *d)
 {
+	if (d)
+		free(d->pend);
 	if (!d)
 		return;
 	free(d->slots);
@@ -129,6 +140,42 @@ static bool missed_before(const struct decoder *d, uint64_t addr)
 	return false;
 }
 
+static void add_miss(struct decoder *d, uint64_t addr)
+{
+	d->misses[d->next_miss] = addr;
+	d->next_miss = (d->next_miss + 1) % NR_MISSES;
+	if (d->nr_misses < NR_MISSES)
+		d->nr_misses++;
+}
+
+/*
+ * Read kallsyms again for an address that did not resolve to what it must
+ * be: 1 if the symbols were replaced.  Reading costs seconds under
+ * emulation, so it happens when the module list changed, or once per
+ * module list when the address lies in a loaded module whose symbols we
+ * lack: a kallsyms read that raced with the module's init (its symbol table
+ * shrinks to the core one then) can miss them while /proc/modules stays
+ * the same afterwards.
+ */
+static int refresh_for(struct decoder *d, uint64_t addr)
+{
+	int ret = ksyms__refresh_if_changed(d->ks);
+
+	if (ret == 1) {
+		d->nr_misses = 0;
+		d->next_miss = 0;
+		return 1;
+	}
+	if (ret == 0 && ksyms__module_at(d->ks, addr) &&
+	    d->forced_gen != ksyms__generation(d->ks) + 1) {
+		if (ksyms__refresh(d->ks))
+			return 0;
+		d->forced_gen = ksyms__generation(d->ks) + 1;
+		return 1;
+	}
+	return 0;
+}
+
 static const struct ksym *resolve_slow(struct decoder *d, uint64_t addr)
 {
 	const struct ksym *s = ksyms__map_addr(d->ks, addr);
@@ -136,22 +183,16 @@ static const struct ksym *resolve_slow(struct decoder *d, uint64_t addr)
 	if (s || missed_before(d, addr))
 		return s;
 	/*
-	 * Not known: a module loaded after we started.  kallsyms is read
-	 * again only when the module list changed (reading it costs seconds
-	 * under emulation); an address that still does not resolve is
-	 * remembered so that it costs nothing next time.
+	 * Not known: a module loaded after we started.  An address that
+	 * still does not resolve is remembered so that it costs nothing
+	 * next time.
 	 */
-	if (ksyms__refresh_if_changed(d->ks) == 1) {
-		d->nr_misses = 0;
-		d->next_miss = 0;
+	if (refresh_for(d, addr)) {
 		s = ksyms__map_addr(d->ks, addr);
 		if (s)
 			return s;
 	}
-	d->misses[d->next_miss] = addr;
-	d->next_miss = (d->next_miss + 1) % NR_MISSES;
-	if (d->nr_misses < NR_MISSES)
-		d->nr_misses++;
+	add_miss(d, addr);
 	return NULL;
 }
 
@@ -188,6 +229,37 @@ static const struct ksym *resolve(struct decoder *d, uint64_t addr, struct sym_s
 	return s;
 }
 
+/*
+ * Our BPF program heads the stack, and a trampoline (one page at most) sits
+ * wherever a hooked function is on the way.  Any other [bpf] frame is an
+ * address kallsyms did not cover when we read it: a module loaded since
+ * lies in the same memory as the BPF images, and the image below it would
+ * otherwise swallow its frames (the holder would then be the module's
+ * caller).
+ */
+static bool own_bpf_frame(const struct ksym *s, uint64_t addr, bool tramp, uint32_t kept)
+{
+	if (tramp)
+		return addr - s->addr < 4096;
+	return kept == 0;
+}
+
+/* The symbol of an address that resolved into a BPF image it cannot be in. */
+static const struct ksym *resolve_not_bpf(struct decoder *d, uint64_t addr,
+					  struct sym_slot **slot)
+{
+	const struct ksym *s = NULL;
+
+	*slot = NULL;
+	if (!missed_before(d, addr) && refresh_for(d, addr))
+		s = resolve(d, addr, slot);
+	if (s && strcmp(s->module, "bpf"))
+		return s;
+	*slot = NULL;
+	add_miss(d, addr);
+	return NULL;
+}
+
 /* "3f202000.mmc:rx-tx" from chan->slave and chan->name ("dma:rx-tx") */
 static void decode_client(struct rw_event *out, const struct dmarw_client *c)
 {
@@ -206,6 +278,60 @@ static void decode_client(struct rw_event *out, const struct dmarw_client *c)
 	copy_str(out->client_drv, sizeof(out->client_drv), c->drv, sizeof(c->drv));
 }
 
+/* Hand a module's symbols to ksyms; addresses that missed may resolve now. */
+static void modsyms_flush(struct decoder *d)
+{
+	struct ksym_def *defs;
+	size_t i;
+
+	if (!d->nr_pend)
+		return;
+	defs = calloc(d->nr_pend, sizeof(*defs));
+	if (defs && d->ks) {
+		for (i = 0; i < d->nr_pend; i++) {
+			defs[i].addr = d->pend[i].addr;
+			defs[i].size = d->pend[i].size;
+			defs[i].name = d->pend[i].name;
+		}
+		ksyms__add_module(d->ks, d->pend_mod, defs, d->nr_pend);
+		d->nr_misses = 0;
+		d->next_miss = 0;
+	}
+	free(defs);
+	d->nr_pend = 0;
+}
+
+static void modsyms_add(struct decoder *d, const struct dmarw_event *raw)
+{
+	const struct dmarw_modsyms *m = &raw->modsyms;
+	char module[DMARW_MODNAME_LEN + 1];
+	uint32_t i, n = m->nr < DMARW_MODSYMS ? m->nr : DMARW_MODSYMS;
+
+	copy_str(module, sizeof(module), m->module, sizeof(m->module));
+	if (d->nr_pend && strcmp(module, d->pend_mod))
+		modsyms_flush(d);	/* the last record of the one before was lost */
+	memcpy(d->pend_mod, module, sizeof(module));
+	for (i = 0; i < n; i++) {
+		struct pending_sym *p;
+
+		if (d->nr_pend == d->cap_pend) {
+			size_t cap = d->cap_pend ? d->cap_pend * 2 : 64;
+			struct pending_sym *np = realloc(d->pend, cap * sizeof(*np));
+
+			if (!np)
+				break;
+			d->pend = np;
+			d->cap_pend = cap;
+		}
+		p = &d->pend[d->nr_pend++];
+		p->addr = m->sym[i].addr;
+		p->size = m->sym[i].size;
+		copy_str(p->name, sizeof(p->name), m->sym[i].name, sizeof(m->sym[i].name));
+	}
+	if (raw->flags & DMARW_F_LAST)
+		modsyms_flush(d);
+}
+
 int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_event *out)
 {
 	const struct ksym *prev = NULL;
@@ -215,6 +341,11 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 	if (raw->type < DMARW_EV_CHAN_GET || raw->type >= DMARW_EV_MAX ||
 	    raw->hook >= DMARW_HOOK_MAX)
 		return -EINVAL;
+	if (raw->type == DMARW_EV_MODULE_SYMS) {
+		modsyms_add(d, raw);
+		return 1;
+	}
+	modsyms_flush(d);
 	memset(out, 0, sizeof(*out));
 	out->type = raw->type;
 	out->hook = raw->hook;
@@ -254,8 +385,13 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 		 * trampoline returns to.  The second one goes.
 		 */
 		if (s && !strcmp(s->module, "bpf")) {
-			skip_entry = !strncmp(s->name, "bpf_trampoline_", 15);
-			continue;
+			bool tramp = !strncmp(s->name, "bpf_trampoline_", 15);
+
+			if (own_bpf_frame(s, raw->stack[i], tramp, out->nr_frames)) {
+				skip_entry = tramp;
+				continue;
+			}
+			s = resolve_not_bpf(d, raw->stack[i], &slot);
 		}
 		if (skip_entry && s && prev && raw->stack[i] - s->addr <= 16 &&
 		    !strcmp(s->name, prev->name)) {

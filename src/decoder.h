@@ -15,7 +15,10 @@ struct ksyms;
 /* ks may be NULL: stacks are then left unsymbolized. */
 struct decoder *decoder__new(struct ksyms *ks);
 void decoder__free(struct decoder *d);
-/* 0, or -EINVAL for a record that is not ours (bad type). */
+/*
+ * 0; 1 for a record that is no event (a module's symbols, which go to
+ * ksyms); -EINVAL for a record that is not ours (bad type).
+ */
 int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_event *out);
 /* Opaque key for a kernel pointer (0 stays 0); the same pointer, the same key. */
 uint64_t decoder__key(struct decoder *d, uint64_t kptr);

@@ -1259,7 +1259,8 @@ void engine__feed(struct engine *e, const struct rw_event *ev)
 		break;
 	case DMARW_EV_SNAP_DEVICE:
 	case DMARW_EV_SNAP_CHAN:
-		/* startup walk records: the session turns them into a snapshot */
+	case DMARW_EV_MODULE_SYMS:
+		/* startup walk records, a module's symbols: not events */
 		break;
 	default:
 		e->stats.bad_events++;

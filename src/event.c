@@ -19,6 +19,7 @@ static const char *const event_type_names[DMARW_EV_MAX] = {
 	[DMARW_EV_DMAENGINE_PUT]	= "dmaengine-put",
 	[DMARW_EV_SNAP_DEVICE]		= "snap-device",
 	[DMARW_EV_SNAP_CHAN]		= "snap-chan",
+	[DMARW_EV_MODULE_SYMS]		= "module-syms",
 };
 
 static const char *const hook_names[DMARW_HOOK_MAX] = {

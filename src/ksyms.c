@@ -16,6 +16,7 @@ struct mod_range {
 	const char *name;	/* owned by strs */
 	uint64_t base;
 	uint64_t size;
+	bool live;		/* in the last /proc/modules read; else gone */
 };
 
 struct ksyms {
@@ -90,6 +91,9 @@ static int cmp_addr(const void *a, const void *b)
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
+	/* a symbol with a known size wins the lookup (it sorts last) */
+	if (!x->size != !y->size)
+		return x->size ? 1 : -1;
 	return strcmp(x->name, y->name);
 }
 
@@ -152,6 +156,7 @@ static int read_file(struct ksyms *ks, struct ksym **out, size_t *out_nr, size_t
 		if (addr)
 			nonzero++;
 		s.addr = addr;
+		s.size = 0;
 		s.name = own_str(ks, name);
 		s.module = module_str(ks, mod, &last_mod);
 		if (!s.name || !s.module) {
@@ -264,6 +269,7 @@ static int parse_modules(struct ksyms *ks, const char *text)
 				goto nomem;
 			fresh[nr].base = base;
 			fresh[nr].size = size;
+			fresh[nr].live = true;
 			nr++;
 		}
 		line = strchr(line, '\n');
@@ -289,6 +295,7 @@ static int parse_modules(struct ksyms *ks, const char *text)
 			fresh = n;
 		}
 		fresh[nr] = *old;
+		fresh[nr].live = false;
 		fresh[nr].name = own_str(ks, old->name);	/* old strings go away */
 		if (!fresh[nr].name)
 			goto nomem;
@@ -316,6 +323,22 @@ static void free_strs(char **strs, size_t nr)
 	for (size_t i = 0; i < nr; i++)
 		free(strs[i]);
 	free(strs);
+}
+
+/* Does a symbol of the sorted syms[0..n) start in [lo, hi)? */
+static bool any_sym_in(const struct ksym *syms, size_t n, uint64_t lo, uint64_t hi)
+{
+	size_t a = 0, b = n;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (syms[mid].addr < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < n && syms[a].addr < hi;
 }
 
 /*
@@ -358,14 +381,27 @@ int ksyms__refresh(struct ksyms *ks)
 		const struct ksym *old = &ks->syms[i], *now;
 		struct ksym copy;
 
-		if (!old->module[0] || name_in(mods, nr_mods, old->module) ||
-		    (ks->modules_text && !mod_range_of(ks, old->module)))
+		/*
+		 * A symbol from the module's own table (it has a size) stays
+		 * until kallsyms has another one there: its .init.text ones
+		 * never show in kallsyms once init is done.
+		 */
+		if (!old->module[0] ||
+		    (!old->size && name_in(mods, nr_mods, old->module)) ||
+		    (!old->size && ks->modules_text && !mod_range_of(ks, old->module)))
 			continue;	/* loaded, or its range was taken over */
 		view.syms = fresh;	/* add_sym may move it */
 		now = ksyms__map_addr(&view, old->addr);
-		if (now && now->module[0])
+		if (old->size) {
+			/* a BPF image below stretches over anything: not that */
+			if ((now && now->module[0] && strcmp(now->module, "bpf")) ||
+			    any_sym_in(fresh, view.nr, old->addr, old->addr + old->size))
+				continue;
+		} else if (now && now->module[0]) {
 			continue;
+		}
 		copy.addr = old->addr;
+		copy.size = old->size;
 		copy.name = own_str(ks, old->name);
 		copy.module = module_str(ks, old->module, &last_mod);
 		if (!copy.name || !copy.module) {
@@ -466,6 +502,9 @@ const struct ksym *ksyms__map_addr(const struct ksyms *ks, uint64_t addr)
 		else
 			hi = mid;
 	}
+	/* a symbol from a module's own table knows where it ends */
+	if (ks->syms[lo].size)
+		return addr - ks->syms[lo].addr < ks->syms[lo].size ? &ks->syms[lo] : NULL;
 	/* do not stretch the last symbol of a region over the unknown */
 	if (addr - ks->syms[lo].addr > (1u << 20))
 		return NULL;
@@ -479,6 +518,45 @@ const struct ksym *ksyms__map_addr(const struct ksyms *ks, uint64_t addr)
 			return NULL;
 	}
 	return &ks->syms[lo];
+}
+
+int ksyms__add_module(struct ksyms *ks, const char *module,
+		      const struct ksym_def *defs, size_t nr)
+{
+	const char *last_mod = NULL;
+	size_t i, n = 0;
+	int err = 0;
+
+	if (!nr || !module[0])
+		return 0;
+	/* a module of that name loaded before is gone: forget its table */
+	for (i = 0; i < ks->nr; i++)
+		if (!(ks->syms[i].size && !strcmp(ks->syms[i].module, module)))
+			ks->syms[n++] = ks->syms[i];
+	ks->nr = n;
+	for (i = 0; i < nr && !err; i++) {
+		struct ksym s = { .addr = defs[i].addr, .size = defs[i].size };
+
+		if (!defs[i].name[0])
+			continue;
+		s.name = own_str(ks, defs[i].name);
+		s.module = module_str(ks, module, &last_mod);
+		err = s.name && s.module ? add_sym(&ks->syms, &ks->nr, &ks->cap, &s) : -ENOMEM;
+	}
+	qsort(ks->syms, ks->nr, sizeof(*ks->syms), cmp_addr);
+	ks->generation++;
+	return err;
+}
+
+const char *ksyms__module_at(const struct ksyms *ks, uint64_t addr)
+{
+	for (size_t i = 0; i < ks->nr_mods; i++) {
+		const struct mod_range *m = &ks->mods[i];
+
+		if (m->live && addr >= m->base && addr - m->base < m->size)
+			return m->name;
+	}
+	return NULL;
 }
 
 const struct ksym *ksyms__get_symbol(const struct ksyms *ks, const char *name)

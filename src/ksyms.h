@@ -16,6 +16,15 @@ struct ksym {
 	uint64_t addr;
 	const char *name;
 	const char *module;	/* "" for vmlinux */
+	uint32_t size;		/* from the module's symbol table; 0 unknown
+				   (kallsyms has no sizes) */
+};
+
+/* A symbol to add: see ksyms__add_module(). */
+struct ksym_def {
+	uint64_t addr;
+	uint32_t size;
+	const char *name;
 };
 
 /* path: NULL for /proc/kallsyms.  Returns NULL with errno set. */
@@ -30,6 +39,19 @@ int ksyms__refresh(struct ksyms *ks);
 int ksyms__refresh_if_changed(struct ksyms *ks);
 /* Symbol containing addr, NULL if none. */
 const struct ksym *ksyms__map_addr(const struct ksyms *ks, uint64_t addr);
+/*
+ * Symbols of @module read from its own symbol table when it loaded (they
+ * come with sizes, and include .init.text); they replace what an earlier
+ * module of that name left, and stay after it unloads until kallsyms shows
+ * something else at their addresses.  0 or -ENOMEM.
+ */
+int ksyms__add_module(struct ksyms *ks, const char *module,
+		      const struct ksym_def *defs, size_t nr);
+/*
+ * The loaded module whose /proc/modules range (base, and the size of all
+ * its memory: an upper bound) holds addr, as of the last read; NULL if none.
+ */
+const char *ksyms__module_at(const struct ksyms *ks, uint64_t addr);
 /* Changes whenever a refresh replaced the symbols: pointers from before are gone. */
 uint64_t ksyms__generation(const struct ksyms *ks);
 const struct ksym *ksyms__get_symbol(const struct ksyms *ks, const char *name);

@@ -24,6 +24,10 @@
  *
  * On unload every held slot is released (forgotten ones are not) and
  * outstanding get's are balanced with put's.
+ *
+ * Parameter leak_at_init=1: the module's init requests a channel by mask
+ * and forgets it, from a function in .init.text (gone, and gone from
+ * kallsyms, once init is done).
  */
 #include <linux/module.h>
 #include <linux/platform_device.h>
@@ -487,6 +491,19 @@ static const struct file_operations slots_fops = {
 	.llseek = default_llseek,
 };
 
+static bool leak_at_init;
+module_param(leak_at_init, bool, 0444);
+MODULE_PARM_DESC(leak_at_init, "request a channel in init and never release it");
+
+static noinline int __init dmarw_client_init_leak(void)
+{
+	int ret = dmarw_client_request_by_mask(NSLOTS - 1, NULL);
+
+	if (!ret)
+		slots[NSLOTS - 1].chan = NULL;	/* forgotten: leaked */
+	return ret;
+}
+
 static int __init dmarw_client_init(void)
 {
 	client_pdev = platform_device_register_simple(DRV_NAME, -1, NULL, 0);
@@ -496,6 +513,8 @@ static int __init dmarw_client_init(void)
 	debugfs_create_file("ctl", 0200, client_dir, NULL, &ctl_fops);
 	debugfs_create_file("result", 0444, client_dir, NULL, &result_fops);
 	debugfs_create_file("slots", 0444, client_dir, NULL, &slots_fops);
+	if (leak_at_init && dmarw_client_init_leak())
+		pr_warn(DRV_NAME ": leak_at_init: no channel\n");
 	return 0;
 }
 

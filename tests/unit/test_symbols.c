@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* kallsyms symbolization and the decoder: module memory, our own frames. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,220 @@ TEST(decoder_symbol_cache_follows_refresh)
 	CHECK_INT(decoder__decode(d, &raw, ev), 0);
 	CHECK_STR(ev->frames[1].func, "reuse_fn");
 	CHECK_STR(ev->frames[1].module, "reuser");
+out:
+	decoder__free(d);
+	ksyms__free(ks);
+	free(ev);
+	ksyms_dir_remove(&kd);
+}
+
+/* kallsyms_v1 before the client loaded (or a read that missed it) */
+static const char *kallsyms_v0 =
+	"ffffffff81000000 T _stext\n"
+	"ffffffff81cde670 t dma_chan_get\n"
+	"ffffffff81cdec00 T __dma_request_channel\n"
+	"ffffffffc0100000 t bpf_prog_1234_fexit_dma_chan_get\t[bpf]\n"
+	"ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n";
+
+/* a get from a client module at @client: our frames, the core, the client */
+static void get_from(struct dmarw_event *raw, uint64_t client)
+{
+	memset(raw, 0, sizeof(*raw));
+	raw->type = DMARW_EV_CHAN_GET;
+	raw->hook = DMARW_HOOK_CHAN_GET;
+	raw->stack[0] = 0xffffffffc0100387ULL;	/* bpf_prog */
+	raw->stack[1] = 0xffffffffc02000a1ULL;	/* bpf_trampoline */
+	raw->stack[2] = 0xffffffff81cde675ULL;	/* dma_chan_get+0x5 */
+	raw->stack[3] = 0xffffffff81cdec91ULL;	/* __dma_request_channel+0x91 */
+	raw->stack[4] = client;
+	raw->stack[5] = 0xffffffff81000100ULL;	/* _stext+0x100: its caller */
+	raw->nr_stack = 6;
+}
+
+/*
+ * Module memory and BPF images share one area: a module loaded after our
+ * last kallsyms read can sit just above a BPF image, and its frames must
+ * not be taken for ours (dropped, which made the module's caller the
+ * holder: "full_proxy_write [vmlinux]", seen on 5.10 in CI).  The list
+ * changed, so kallsyms is read again; without the symbols the frame stays,
+ * unnamed, and is the holder.
+ */
+TEST(decoder_module_above_a_bpf_image)
+{
+	struct ksyms_dir kd;
+	struct dmarw_event raw;
+	struct decoder *d = NULL;
+	struct ksyms *ks = NULL;
+	struct rw_event *ev = calloc(1, sizeof(*ev));
+
+	CHECK(ksyms_dir_make(&kd, kallsyms_v0), "mkdtemp");
+	write_file(kd.modules, "");
+	ks = ksyms__load(kd.kallsyms);
+	d = decoder__new(ks);
+	CHECK(ks && d && ev, "setup");
+	get_from(&raw, 0xffffffffc010803dULL);	/* 32 KiB above our program */
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_INT(ev->nr_frames, 4);
+	CHECK_STR(ev->frames[2].func, "");
+	CHECK_INT(finding_holder_frame(ev->frames, ev->nr_frames), 2);
+	/* the client shows up in both files: the next new address reads them */
+	write_file(kd.modules, "dmarw_client 8192 0 - Live 0xffffffffc0108000\n");
+	write_file(kd.kallsyms, "ffffffff81000000 T _stext\n"
+		   "ffffffff81cde670 t dma_chan_get\n"
+		   "ffffffff81cdec00 T __dma_request_channel\n"
+		   "ffffffffc0100000 t bpf_prog_1234_fexit_dma_chan_get\t[bpf]\n"
+		   "ffffffffc0108000 t dmarw_client_request_by_mask\t[dmarw_client]\n"
+		   "ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n");
+	get_from(&raw, 0xffffffffc0108040ULL);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_INT(ev->nr_frames, 4);
+	CHECK_STR(ev->frames[2].func, "dmarw_client_request_by_mask");
+	CHECK_STR(ev->frames[2].module, "dmarw_client");
+	CHECK_INT(finding_holder_frame(ev->frames, ev->nr_frames), 2);
+	/* a trampoline frame past its one page is no trampoline either */
+	get_from(&raw, 0xffffffffc0201000ULL);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_INT(ev->nr_frames, 4);
+	CHECK_STR(ev->frames[2].func, "");
+out:
+	decoder__free(d);
+	ksyms__free(ks);
+	free(ev);
+	ksyms_dir_remove(&kd);
+}
+
+/*
+ * A kallsyms read that raced with a module's init can miss its symbols
+ * while /proc/modules does not change afterwards: an address inside a
+ * loaded module's range reads kallsyms again, once per module list.
+ */
+TEST(decoder_rereads_kallsyms_for_a_loaded_module)
+{
+	struct ksyms_dir kd;
+	struct dmarw_event raw;
+	struct decoder *d = NULL;
+	struct ksyms *ks = NULL;
+	struct rw_event *ev = calloc(1, sizeof(*ev));
+	uint64_t gen;
+
+	CHECK(ksyms_dir_make(&kd, kallsyms_v0), "mkdtemp");
+	write_file(kd.modules, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n"
+		   "other 4096 0 - Live 0xffffffffc0005000\n");
+	ks = ksyms__load(kd.kallsyms);
+	d = decoder__new(ks);
+	CHECK(ks && d && ev, "setup");
+	CHECK_STR(ksyms__module_at(ks, 0xffffffffc0001fffULL), "dmarw_client");
+	CHECK(!ksyms__module_at(ks, 0xffffffffc0003000ULL), "past the module");
+	write_file(kd.kallsyms, kallsyms_v1);
+	get_from(&raw, 0xffffffffc000103dULL);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_STR(ev->frames[2].func, "dmarw_client_request_by_mask");
+	/* "other" has no symbols in that read: no second read for the same list */
+	gen = ksyms__generation(ks);
+	get_from(&raw, 0xffffffffc0005010ULL);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_STR(ev->frames[2].func, "");
+	CHECK_INT(ksyms__generation(ks), gen);
+out:
+	decoder__free(d);
+	ksyms__free(ks);
+	free(ev);
+	ksyms_dir_remove(&kd);
+}
+
+/* one DMARW_EV_MODULE_SYMS record */
+static void modsyms_rec(struct dmarw_event *raw, const char *module, bool last,
+			uint32_t nr, const uint64_t *addr, const char *const *name)
+{
+	memset(raw, 0, sizeof(*raw));
+	raw->type = DMARW_EV_MODULE_SYMS;
+	raw->flags = last ? DMARW_F_LAST : 0;
+	snprintf(raw->modsyms.module, sizeof(raw->modsyms.module), "%s", module);
+	raw->modsyms.nr = nr;
+	for (uint32_t i = 0; i < nr; i++) {
+		raw->modsyms.sym[i].addr = addr[i];
+		raw->modsyms.sym[i].size = 0x80;
+		snprintf(raw->modsyms.sym[i].name, sizeof(raw->modsyms.sym[i].name),
+			 "%s", name[i]);
+	}
+}
+
+/*
+ * A module's own symbol table, sent by the BPF program when it loads:
+ * the names hold without any kallsyms read, .init.text included, bounded
+ * by their sizes, and survive the module's unload and later reads.
+ */
+TEST(decoder_module_symbols_in_band)
+{
+	static const uint64_t a1[] = { 0xffffffffc0108000ULL, 0xffffffffc0108100ULL,
+				       0xffffffffc0108200ULL };
+	static const char *const n1[] = { "shortlived_request", "shortlived_ctl",
+					  "shortlived_write" };
+	static const uint64_t a2[] = { 0xffffffffc0400000ULL };
+	static const char *const n2[] = { "shortlived_init" };
+	struct ksyms_dir kd;
+	struct dmarw_event raw;
+	struct decoder *d = NULL;
+	struct ksyms *ks = NULL;
+	struct rw_event *ev = calloc(1, sizeof(*ev));
+	uint64_t gen;
+
+	CHECK(ksyms_dir_make(&kd, kallsyms_v0), "mkdtemp");
+	write_file(kd.modules, "");
+	ks = ksyms__load(kd.kallsyms);
+	d = decoder__new(ks);
+	CHECK(ks && d && ev, "setup");
+	gen = ksyms__generation(ks);
+	modsyms_rec(&raw, "shortlived", false, 3, a1, n1);
+	CHECK_INT(decoder__decode(d, &raw, ev), 1);
+	modsyms_rec(&raw, "shortlived", true, 1, a2, n2);
+	CHECK_INT(decoder__decode(d, &raw, ev), 1);
+	CHECK_INT(ksyms__generation(ks), gen + 1);
+	get_from(&raw, 0xffffffffc0108010ULL);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_INT(ev->nr_frames, 4);
+	CHECK_STR(ev->frames[2].func, "shortlived_request");
+	CHECK_STR(ev->frames[2].module, "shortlived");
+	CHECK_INT(ev->frames[2].offset, 0x10);
+	CHECK_INT(finding_holder_frame(ev->frames, ev->nr_frames), 2);
+	get_from(&raw, 0xffffffffc040007fULL);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_STR(ev->frames[2].func, "shortlived_init");
+	/* past its size: not stretched */
+	get_from(&raw, 0xffffffffc0400080ULL);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_STR(ev->frames[2].func, "");
+	/* kallsyms read again (another module came, ours went): names stay */
+	write_file(kd.modules, "other 4096 0 - Live 0xffffffffc0005000\n");
+	write_file(kd.kallsyms, "ffffffff81000000 T _stext\n"
+		   "ffffffff81cde670 t dma_chan_get\n"
+		   "ffffffff81cdec00 T __dma_request_channel\n"
+		   "ffffffffc0005000 t other_fn\t[other]\n"
+		   "ffffffffc0100000 t bpf_prog_1234_fexit_dma_chan_get\t[bpf]\n"
+		   "ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n");
+	CHECK_INT(ksyms__refresh_if_changed(ks), 1);
+	get_from(&raw, 0xffffffffc0108210ULL);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_STR(ev->frames[2].func, "shortlived_write");
+	/* its memory taken by a module kallsyms knows: that one wins */
+	write_file(kd.modules, "reuser 8192 0 - Live 0xffffffffc0108000\n");
+	write_file(kd.kallsyms, "ffffffff81000000 T _stext\n"
+		   "ffffffff81cde670 t dma_chan_get\n"
+		   "ffffffff81cdec00 T __dma_request_channel\n"
+		   "ffffffffc0100000 t bpf_prog_1234_fexit_dma_chan_get\t[bpf]\n"
+		   "ffffffffc0108000 t reuse_fn\t[reuser]\n"
+		   "ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n");
+	CHECK_INT(ksyms__refresh_if_changed(ks), 1);
+	get_from(&raw, 0xffffffffc0108210ULL);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_STR(ev->frames[2].func, "reuse_fn");
+	/* the same module loaded again replaces its old table */
+	modsyms_rec(&raw, "reuser", true, 1, a2, n1);
+	CHECK_INT(decoder__decode(d, &raw, ev), 1);
+	get_from(&raw, 0xffffffffc0400010ULL);
+	CHECK_INT(decoder__decode(d, &raw, ev), 0);
+	CHECK_STR(ev->frames[2].func, "shortlived_request");
+	CHECK_STR(ev->frames[2].module, "reuser");
 out:
 	decoder__free(d);
 	ksyms__free(ks);
