@@ -1265,13 +1265,12 @@ static long modsym_cb(__u32 i, void *ctx)
 	return modsym_one(i, ctx);
 }
 
-SEC("raw_tp/module_load")
-int BPF_PROG(module_load, struct module *mod)
+/* The first record's header; 0 when the module has no table to walk. */
+static __always_inline __u32 modsyms_begin(struct module *mod, struct modsyms_walk *w)
 {
 	struct mod_kallsyms *kallsyms;
-	struct modsyms_walk w = {};
 	struct dmarw_event *ev;
-	__u32 zero = 0, i, n, walked;
+	__u32 zero = 0;
 
 	ev = bpf_map_lookup_elem(&modsyms_scratch, &zero);
 	if (!ev || !mod)
@@ -1284,22 +1283,51 @@ int BPF_PROG(module_load, struct module *mod)
 	kallsyms = BPF_CORE_READ(mod, kallsyms);
 	if (!kallsyms)
 		return 0;
-	w.ev = ev;
-	w.symtab = BPF_CORE_READ(kallsyms, symtab);
-	w.strtab = BPF_CORE_READ(kallsyms, strtab);
-	n = BPF_CORE_READ(kallsyms, num_symtab);
-	if (!w.symtab || !w.strtab)
+	w->ev = ev;
+	w->symtab = BPF_CORE_READ(kallsyms, symtab);
+	w->strtab = BPF_CORE_READ(kallsyms, strtab);
+	if (!w->symtab || !w->strtab)
 		return 0;
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
-		walked = n < MODSYMS_LOOPED ? n : MODSYMS_LOOPED;
-		bpf_loop(walked, modsym_cb, &w, 0);
-	} else {
-		walked = n < MODSYMS_UNROLLED ? n : MODSYMS_UNROLLED;
-		for (i = 0; i < MODSYMS_UNROLLED && i < n; i++)
-			if (modsym_one(i, &w))
-				break;
-	}
-	ev->ret = n > walked ? -1 : n;
-	modsyms_flush(ev, DMARW_F_LAST);
+	return BPF_CORE_READ(kallsyms, num_symtab);
+}
+
+static __always_inline void modsyms_end(struct modsyms_walk *w, __u32 n, __u32 walked)
+{
+	w->ev->ret = n > walked ? -1 : n;
+	modsyms_flush(w->ev, DMARW_F_LAST);
+}
+
+/*
+ * Two programs, the loader loads one: a bpf_loop() callback cannot even be
+ * loaded by a kernel that predates it (no BPF_PSEUDO_FUNC before 5.13).
+ */
+SEC("raw_tp/module_load")
+int BPF_PROG(module_load, struct module *mod)
+{
+	struct modsyms_walk w = {};
+	__u32 n, walked;
+
+	n = modsyms_begin(mod, &w);
+	if (!w.ev || !n)
+		return 0;
+	walked = n < MODSYMS_LOOPED ? n : MODSYMS_LOOPED;
+	bpf_loop(walked, modsym_cb, &w, 0);
+	modsyms_end(&w, n, walked);
+	return 0;
+}
+
+SEC("raw_tp/module_load")
+int BPF_PROG(module_load_unrolled, struct module *mod)
+{
+	struct modsyms_walk w = {};
+	__u32 n, i;
+
+	n = modsyms_begin(mod, &w);
+	if (!w.ev || !n)
+		return 0;
+	for (i = 0; i < MODSYMS_UNROLLED && i < n; i++)
+		if (modsym_one(i, &w))
+			break;
+	modsyms_end(&w, n, n < MODSYMS_UNROLLED ? n : MODSYMS_UNROLLED);
 	return 0;
 }

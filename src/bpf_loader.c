@@ -95,7 +95,8 @@ struct loader {
 	struct dmarefwatch_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[DMARW_HOOK_MAX][2];
-	struct bpf_link *modlink;	/* module_load: module symbols in band */
+	struct bpf_program *modprog;	/* module_load(_unrolled): module */
+	struct bpf_link *modlink;	/* symbols in band */
 	const char *mode[DMARW_HOOK_MAX];
 	char why[DMARW_HOOK_MAX][160];
 	loader_event_fn fn;
@@ -270,14 +271,61 @@ static int on_event(void *ctx, void *data, size_t size)
 	return l->fn(l->ctx, data);
 }
 
+/* Open the object, load the programs of the chosen modes (l->mode[]). */
+static int skel_load(struct loader *l, const struct loader_opts *opts, bool modsyms,
+		     char *err, size_t errlen)
+{
+	struct bpf_program *p;
+	int h, i, ret;
+
+	dmarefwatch_bpf__destroy(l->skel);
+	l->modprog = NULL;
+	l->skel = dmarefwatch_bpf__open();
+	if (!l->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerr(ret));
+		return ret;
+	}
+	bpf_object__for_each_program(p, l->skel->obj)
+		bpf_program__set_autoload(p, false);
+	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+		const char *const *progs;
+
+		if (!strcmp(l->mode[h], "unavailable"))
+			continue;
+		progs = !strcmp(l->mode[h], "fentry") ? hooks[h].fentry : hooks[h].kprobe;
+		for (i = 0; i < 2; i++) {
+			p = prog_by_name(l, progs[i]);
+			if (p)
+				bpf_program__set_autoload(p, true);
+		}
+	}
+	l->skel->rodata->dma_device_list_addr = l->list_addr;
+	bpf_program__set_autoload(l->skel->progs.snapshot_walk, l->list_addr != 0);
+	if (modsyms) {
+		l->modprog = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+						     BPF_FUNC_loop, NULL) == 1 ?
+			     l->skel->progs.module_load : l->skel->progs.module_load_unrolled;
+		bpf_program__set_autoload(l->modprog, true);
+	}
+	l->skel->rodata->capture_stack = opts->stacks;
+	l->skel->rodata->kretprobe_tramp = opts->stacks ? kretprobe_trampoline(l, opts->ks) : 0;
+	l->skel->rodata->release_hooked =
+		strcmp(l->mode[DMARW_HOOK_DEV_RELEASE], "unavailable") != 0;
+	ret = dmarefwatch_bpf__load(l->skel);
+	if (ret)
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerr(ret),
+			 opts->verbose ? "" : " (run with -v for the verifier log)");
+	return ret;
+}
+
 int loader__open(struct loader **out, const struct loader_opts *opts,
 		 loader_event_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct btf *vmlinux = NULL;
-	struct bpf_program *p;
 	struct loader *l;
 	bool kprobes, any = false;
-	int h, i, ret;
+	int h, ret;
 	int nr_missing = 0, first = 0;
 	bool same = true;
 	size_t off = 0;
@@ -306,14 +354,6 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	l->nr_cpus = libbpf_num_possible_cpus();
 	vmlinux = btf__load_vmlinux_btf();
 	kprobes = kprobes_supported();
-	l->skel = dmarefwatch_bpf__open();
-	if (!l->skel) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerr(ret));
-		goto fail;
-	}
-	bpf_object__for_each_program(p, l->skel->obj)
-		bpf_program__set_autoload(p, false);
 	for (h = 0; h < DMARW_HOOK_MAX && opts->no_hooks; h++) {
 		l->mode[h] = "unavailable";
 		snprintf(l->why[h], sizeof(l->why[h]), "not asked for");
@@ -321,18 +361,10 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	for (h = 0; h < DMARW_HOOK_MAX && !opts->no_hooks; h++) {
 		const char *m = choose(l, vmlinux, opts->ks, h, opts->mode, kprobes,
 				       l->why[h], sizeof(l->why[h]));
-		const char *const *progs;
 
 		l->mode[h] = m ? m : "unavailable";
-		if (!m)
-			continue;
-		progs = !strcmp(m, "fentry") ? hooks[h].fentry : hooks[h].kprobe;
-		for (i = 0; i < 2; i++) {
-			p = prog_by_name(l, progs[i]);
-			if (p)
-				bpf_program__set_autoload(p, true);
-		}
-		any = true;
+		if (m)
+			any = true;
 	}
 	btf__free(vmlinux);
 	vmlinux = NULL;
@@ -359,19 +391,16 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 		goto fail;
 	}
 	l->list_addr = ksyms__data_addr(opts->ks, "dma_device_list");
-	l->skel->rodata->dma_device_list_addr = l->list_addr;
-	bpf_program__set_autoload(l->skel->progs.snapshot_walk, l->list_addr != 0);
-	bpf_program__set_autoload(l->skel->progs.module_load, !opts->no_hooks);
-	l->skel->rodata->capture_stack = opts->stacks;
-	l->skel->rodata->kretprobe_tramp = opts->stacks ? kretprobe_trampoline(l, opts->ks) : 0;
-	l->skel->rodata->release_hooked =
-		strcmp(l->mode[DMARW_HOOK_DEV_RELEASE], "unavailable") != 0;
-	ret = dmarefwatch_bpf__load(l->skel);
-	if (ret) {
-		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerr(ret),
-			 opts->verbose ? "" : " (run with -v for the verifier log)");
-		goto fail;
+	ret = skel_load(l, opts, !opts->no_hooks, err, errlen);
+	if (ret && !opts->no_hooks) {
+		/* the optional program may be what this kernel refuses */
+		if (verbose)
+			fprintf(stderr, "dmarefwatch: loading again without the module_load "
+				"program: module names come from kallsyms only\n");
+		ret = skel_load(l, opts, false, err, errlen);
 	}
+	if (ret)
+		goto fail;
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, l, NULL);
 	if (!l->rb) {
 		ret = -errno;
@@ -425,8 +454,8 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 	 * Optional: without it a module's names come from kallsyms, read when
 	 * /proc/modules changes, and a module gone before that stays unnamed.
 	 */
-	l->modlink = bpf_program__attach(l->skel->progs.module_load);
-	if (!l->modlink && verbose)
+	l->modlink = l->modprog ? bpf_program__attach(l->modprog) : NULL;
+	if (l->modprog && !l->modlink && verbose)
 		fprintf(stderr, "dmarefwatch: tracepoint module_load: %s; module names "
 			"come from kallsyms only\n", strerr(-errno));
 	return 0;
