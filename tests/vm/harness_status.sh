@@ -82,6 +82,18 @@ run=$(ls -td build/vm-logs/*/ | head -n1)
 check noboot-first-console-kept test -f "${run}console.log.1"
 check_fails noboot-qemu-gone pgrep -f "path=${run%/},"
 
+# 4b. the same on the arm64 harness (raspi3b): 2 s is too short to boot
+A64=tools/vm/arm64/run
+a64=build/tmp/harness-a64.$$
+printf 'echo never\n' >"$tmp/a64.sh"
+$A64 --boot-timeout 2 --out "$a64" "$tmp/a64.sh" >"$tmp/out" 2>"$tmp/err"
+check_eq a64-noboot-status "$?" 125
+check_match a64-noboot-retried "$(cat "$tmp/err")" 'did not boot within 2s .*booting once more'
+check_match a64-noboot-message "$(tail -n1 "$tmp/err")" '^vm: error: guest did not boot'
+check a64-noboot-first-console-kept test -f "$a64/console.log.1"
+check_fails a64-noboot-qemu-gone pgrep -f "file=$a64/sd.img"
+rm -rf "$a64"
+
 # 5. usage errors
 $RUN --bogus-option -- true >/dev/null 2>&1
 check_eq usage-status "$?" 120
