@@ -1205,20 +1205,43 @@ int snapshot_walk(void *ctx)
  */
 /*
  * Symbol table entries walked: with bpf_loop() (5.17+) the callback is
- * verified once; the unrolled loop of older kernels must stay well under
- * the verifier's 8192 pending branches.  The rest come from kallsyms.
+ * verified once.  Before, a chain of tail calls of one program walks
+ * MODSYMS_CHUNK entries per run: an unrolled loop over the whole table
+ * costs the verifier its length (512 entries: 4 s more per start on 5.10
+ * under TCG) and hits its 8192 pending branches at 2048.  The rest come
+ * from kallsyms.
  */
 #define MODSYMS_LOOPED	16384
-#define MODSYMS_UNROLLED	512
+#define MODSYMS_CHUNK	64
+#define MODSYMS_CHAINED	(MODSYMS_CHUNK * 32)	/* tail calls: 33 runs at most */
 #define STT_FUNC	2
 #define SHN_LORESERVE	0xff00
+
+/* One module's walk on this CPU: the record being filled and the cursor. */
+struct modsyms_state {
+	struct dmarw_event ev;
+	__u64 symtab;
+	__u64 strtab;
+	__u32 n;			/* entries in the table */
+	__u32 i;			/* next entry (chained walk) */
+	__u32 active;			/* a chained walk is under way */
+	__u32 __pad;
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct dmarw_event);
+	__type(value, struct modsyms_state);
 } modsyms_scratch SEC(".maps");
+
+/* module_load_chained itself, set by the loader */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} modsyms_next SEC(".maps");
 
 struct modsyms_walk {
 	struct dmarw_event *ev;
@@ -1265,36 +1288,47 @@ static long modsym_cb(__u32 i, void *ctx)
 	return modsym_one(i, ctx);
 }
 
-/* The first record's header; 0 when the module has no table to walk. */
-static __always_inline __u32 modsyms_begin(struct module *mod, struct modsyms_walk *w)
+/* Start a module's walk: the first record's header; 0 if there is no table. */
+static __always_inline __u32 modsyms_begin(struct module *mod, struct modsyms_state *st)
 {
 	struct mod_kallsyms *kallsyms;
-	struct dmarw_event *ev;
-	__u32 zero = 0;
 
-	ev = bpf_map_lookup_elem(&modsyms_scratch, &zero);
-	if (!ev || !mod)
-		return 0;
-	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->type = DMARW_EV_MODULE_SYMS;
-	ev->dev_id = -1;
-	ev->chan_id = -1;
-	bpf_probe_read_kernel_str(ev->modsyms.module, sizeof(ev->modsyms.module), mod->name);
+	__builtin_memset(&st->ev, 0, sizeof(st->ev));
+	st->ev.type = DMARW_EV_MODULE_SYMS;
+	st->ev.dev_id = -1;
+	st->ev.chan_id = -1;
+	st->i = 0;
+	st->n = 0;
+	bpf_probe_read_kernel_str(st->ev.modsyms.module, sizeof(st->ev.modsyms.module),
+				  mod->name);
 	kallsyms = BPF_CORE_READ(mod, kallsyms);
 	if (!kallsyms)
 		return 0;
-	w->ev = ev;
-	w->symtab = BPF_CORE_READ(kallsyms, symtab);
-	w->strtab = BPF_CORE_READ(kallsyms, strtab);
-	if (!w->symtab || !w->strtab)
+	st->symtab = (__u64)BPF_CORE_READ(kallsyms, symtab);
+	st->strtab = (__u64)BPF_CORE_READ(kallsyms, strtab);
+	if (!st->symtab || !st->strtab)
 		return 0;
-	return BPF_CORE_READ(kallsyms, num_symtab);
+	st->n = BPF_CORE_READ(kallsyms, num_symtab);
+	return st->n;
 }
 
-static __always_inline void modsyms_end(struct modsyms_walk *w, __u32 n, __u32 walked)
+static __always_inline void modsyms_end(struct modsyms_state *st, __u32 walked)
 {
-	w->ev->ret = n > walked ? -1 : n;
-	modsyms_flush(w->ev, DMARW_F_LAST);
+	st->ev.ret = st->n > walked ? -1 : st->n;
+	modsyms_flush(&st->ev, DMARW_F_LAST);
+}
+
+static __always_inline struct modsyms_state *modsyms_state(struct modsyms_walk *w)
+{
+	__u32 zero = 0;
+	struct modsyms_state *st = bpf_map_lookup_elem(&modsyms_scratch, &zero);
+
+	if (st) {
+		w->ev = &st->ev;
+		w->symtab = (void *)st->symtab;
+		w->strtab = (void *)st->strtab;
+	}
+	return st;
 }
 
 /*
@@ -1304,30 +1338,52 @@ static __always_inline void modsyms_end(struct modsyms_walk *w, __u32 n, __u32 w
 SEC("raw_tp/module_load")
 int BPF_PROG(module_load, struct module *mod)
 {
-	struct modsyms_walk w = {};
-	__u32 n, walked;
+	struct modsyms_walk w;
+	struct modsyms_state *st;
+	__u32 walked;
 
-	n = modsyms_begin(mod, &w);
-	if (!w.ev || !n)
+	st = modsyms_state(&w);
+	if (!st || !mod || !modsyms_begin(mod, st))
 		return 0;
-	walked = n < MODSYMS_LOOPED ? n : MODSYMS_LOOPED;
+	w.symtab = (void *)st->symtab;
+	w.strtab = (void *)st->strtab;
+	walked = st->n < MODSYMS_LOOPED ? st->n : MODSYMS_LOOPED;
 	bpf_loop(walked, modsym_cb, &w, 0);
-	modsyms_end(&w, n, walked);
+	modsyms_end(st, walked);
 	return 0;
 }
 
 SEC("raw_tp/module_load")
-int BPF_PROG(module_load_unrolled, struct module *mod)
+int BPF_PROG(module_load_chained, struct module *mod)
 {
-	struct modsyms_walk w = {};
-	__u32 n, i;
+	struct modsyms_walk w;
+	struct modsyms_state *st;
+	__u32 k, i, stop = 0;
 
-	n = modsyms_begin(mod, &w);
-	if (!w.ev || !n)
+	st = modsyms_state(&w);
+	if (!st || !mod)
 		return 0;
-	for (i = 0; i < MODSYMS_UNROLLED && i < n; i++)
-		if (modsym_one(i, &w))
+	if (!st->active) {
+		if (!modsyms_begin(mod, st))
+			return 0;
+		w.symtab = (void *)st->symtab;
+		w.strtab = (void *)st->strtab;
+		st->active = 1;
+	}
+	for (k = 0; k < MODSYMS_CHUNK; k++) {
+		i = st->i;
+		if (i >= st->n || i >= MODSYMS_CHAINED)
 			break;
-	modsyms_end(&w, n, n < MODSYMS_UNROLLED ? n : MODSYMS_UNROLLED);
+		st->i = i + 1;
+		if (modsym_one(i, &w)) {
+			stop = 1;
+			break;
+		}
+	}
+	if (!stop && st->i < st->n && st->i < MODSYMS_CHAINED)
+		bpf_tail_call(ctx, &modsyms_next, 0);
+	/* done, stopped, or out of tail calls */
+	st->active = 0;
+	modsyms_end(st, st->i);
 	return 0;
 }

@@ -305,7 +305,7 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 	if (modsyms) {
 		l->modprog = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
 						     BPF_FUNC_loop, NULL) == 1 ?
-			     l->skel->progs.module_load : l->skel->progs.module_load_unrolled;
+			     l->skel->progs.module_load : l->skel->progs.module_load_chained;
 		bpf_program__set_autoload(l->modprog, true);
 	}
 	l->skel->rodata->capture_stack = opts->stacks;
@@ -313,9 +313,21 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 	l->skel->rodata->release_hooked =
 		strcmp(l->mode[DMARW_HOOK_DEV_RELEASE], "unavailable") != 0;
 	ret = dmarefwatch_bpf__load(l->skel);
-	if (ret)
+	if (ret) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerr(ret),
 			 opts->verbose ? "" : " (run with -v for the verifier log)");
+		return ret;
+	}
+	if (l->modprog == l->skel->progs.module_load_chained) {
+		/* the chained walk's next run is itself */
+		int zero = 0, fd = bpf_program__fd(l->modprog);
+
+		ret = bpf_map__update_elem(l->skel->maps.modsyms_next, &zero, sizeof(zero),
+					   &fd, sizeof(fd), BPF_ANY);
+		if (ret)
+			snprintf(err, errlen, "cannot set up the module symbol walk: %s",
+				 strerr(ret));
+	}
 	return ret;
 }
 

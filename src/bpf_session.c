@@ -56,8 +56,16 @@ static int on_raw_event(void *ctx, const struct dmarw_event *raw)
 {
 	struct session *s = ctx;
 
-	if (decoder__decode(s->dec, raw, &s->ev))
+	if (decoder__decode(s->dec, raw, &s->ev)) {
+		if (raw->type == DMARW_EV_MODULE_SYMS && (raw->flags & DMARW_F_LAST) &&
+		    env.verbose)
+			fprintf(stderr, "dmarefwatch: module %.*s loaded: %zu functions from its "
+				"symbol table (%s)\n", (int)sizeof(raw->modsyms.module),
+				raw->modsyms.module, decoder__module_syms(s->dec),
+				raw->ret < 0 ? "longer than walked: the rest from kallsyms" :
+				"whole table");
 		return 0;
+	}
 	if (s->ev.type == DMARW_EV_SNAP_DEVICE || s->ev.type == DMARW_EV_SNAP_CHAN) {
 		snapshot_record(s, &s->ev);
 		return 0;

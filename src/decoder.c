@@ -46,6 +46,7 @@ struct decoder {
 	} *pend;
 	size_t nr_pend, cap_pend;
 	char pend_mod[DMARW_MODNAME_LEN + 1];
+	size_t module_syms;	/* symbols the last flush handed over */
 };
 
 struct decoder *decoder__new(struct ksyms *ks)
@@ -103,6 +104,11 @@ static int grow(struct decoder *d)
 	d->slots = n;
 	d->cap = cap;
 	return 0;
+}
+
+size_t decoder__module_syms(const struct decoder *d)
+{
+	return d->module_syms;
 }
 
 uint64_t decoder__key(struct decoder *d, uint64_t kptr)
@@ -294,6 +300,7 @@ static void modsyms_flush(struct decoder *d)
 			defs[i].name = d->pend[i].name;
 		}
 		ksyms__add_module(d->ks, d->pend_mod, defs, d->nr_pend);
+		d->module_syms = d->nr_pend;
 		d->nr_misses = 0;
 		d->next_miss = 0;
 	}

@@ -20,6 +20,8 @@ void decoder__free(struct decoder *d);
  * ksyms); -EINVAL for a record that is not ours (bad type).
  */
 int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_event *out);
+/* Symbols of the module whose table was handed to ksyms last. */
+size_t decoder__module_syms(const struct decoder *d);
 /* Opaque key for a kernel pointer (0 stays 0); the same pointer, the same key. */
 uint64_t decoder__key(struct decoder *d, uint64_t kptr);
 

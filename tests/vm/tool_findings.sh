@@ -166,8 +166,14 @@ expect unloaded-names-module count leaked-reference 1 channel=dma0chan2 \
 
 # a leak from the module's init: .init.text is never in kallsyms after
 # init, so only the in-band table can name the caller
-dmarw $mode -- bash -c ". $L; client_load leak_at_init=1; client_unload"
+dmarw $mode -v -- bash -c ". $L; client_load leak_at_init=1; client_unload"
 check_eq init-leak-exit "$rc" 3
+# every defined function of the .ko's symbol table came in band (the walk
+# without bpf_loop() takes 64 entries per tail call: this table has ~140)
+nfunc=$(readelf -sW "$(kmod dmarw_client)" | awk '$4 == "FUNC" && $7 != "UND"' | wc -l)
+check_match init-leak-table-read "$(grep 'module dmarw_client loaded' /tmp/run.out)" \
+	"dmarw_client loaded: $nfunc functions from its symbol table \\(whole table\\)"
+
 expect init-leak-names-module count leaked-reference 1 channel=dma0chan3 \
 	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
 expect init-leak-init-frame stack leaked-reference dma_chan_get \
