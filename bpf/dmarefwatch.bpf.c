@@ -1288,8 +1288,12 @@ static long modsym_cb(__u32 i, void *ctx)
 	return modsym_one(i, ctx);
 }
 
-/* Start a module's walk: the first record's header; 0 if there is no table. */
-static __always_inline __u32 modsyms_begin(struct module *mod, struct modsyms_state *st)
+/*
+ * Start a module's walk: the first record's header, the table's place in
+ * @st and @w; 0 if there is no table.
+ */
+static __always_inline __u32 modsyms_begin(struct module *mod, struct modsyms_state *st,
+					   struct modsyms_walk *w)
 {
 	struct mod_kallsyms *kallsyms;
 
@@ -1308,6 +1312,8 @@ static __always_inline __u32 modsyms_begin(struct module *mod, struct modsyms_st
 	st->strtab = (__u64)BPF_CORE_READ(kallsyms, strtab);
 	if (!st->symtab || !st->strtab)
 		return 0;
+	w->symtab = (void *)st->symtab;
+	w->strtab = (void *)st->strtab;
 	st->n = BPF_CORE_READ(kallsyms, num_symtab);
 	return st->n;
 }
@@ -1343,10 +1349,8 @@ int BPF_PROG(module_load, struct module *mod)
 	__u32 walked;
 
 	st = modsyms_state(&w);
-	if (!st || !mod || !modsyms_begin(mod, st))
+	if (!st || !mod || !modsyms_begin(mod, st, &w))
 		return 0;
-	w.symtab = (void *)st->symtab;
-	w.strtab = (void *)st->strtab;
 	walked = st->n < MODSYMS_LOOPED ? st->n : MODSYMS_LOOPED;
 	bpf_loop(walked, modsym_cb, &w, 0);
 	modsyms_end(st, walked);
@@ -1364,10 +1368,8 @@ int BPF_PROG(module_load_chained, struct module *mod)
 	if (!st || !mod)
 		return 0;
 	if (!st->active) {
-		if (!modsyms_begin(mod, st))
+		if (!modsyms_begin(mod, st, &w))
 			return 0;
-		w.symtab = (void *)st->symtab;
-		w.strtab = (void *)st->strtab;
 		st->active = 1;
 	}
 	for (k = 0; k < MODSYMS_CHUNK; k++) {

@@ -68,10 +68,9 @@ struct decoder *decoder__new(struct ksyms *ks)
 
 void decoder__free(struct decoder *d)
 {
-	if (d)
-		free(d->pend);
 	if (!d)
 		return;
+	free(d->pend);
 	free(d->slots);
 	free(d);
 }
