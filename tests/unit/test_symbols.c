@@ -48,6 +48,36 @@ static void ksyms_dir_remove(struct ksyms_dir *t)
 	rmdir(t->dir);
 }
 
+/* A decoder over a private kallsyms (and modules file, unless NULL). */
+struct dec_fix {
+	struct ksyms_dir kd;
+	struct ksyms *ks;
+	struct decoder *d;
+	struct rw_event *ev;
+};
+
+static bool dec_fix_make(struct dec_fix *f, const char *kallsyms, const char *modules)
+{
+	f->ks = NULL;
+	f->d = NULL;
+	f->ev = calloc(1, sizeof(*f->ev));
+	if (!ksyms_dir_make(&f->kd, kallsyms))
+		return false;
+	if (modules)
+		write_file(f->kd.modules, modules);
+	f->ks = ksyms__load(f->kd.kallsyms);
+	f->d = f->ks ? decoder__new(f->ks) : NULL;
+	return f->ev && f->d;
+}
+
+static void dec_fix_free(struct dec_fix *f)
+{
+	decoder__free(f->d);
+	ksyms__free(f->ks);
+	free(f->ev);
+	ksyms_dir_remove(&f->kd);
+}
+
 static const char *kallsyms_v1 =
 	"ffffffff81000000 T _stext\n"
 	"ffffffff81cde670 t dma_chan_get\n"
@@ -154,17 +184,11 @@ out:
 
 TEST(decoder_keys_symbolizes_and_drops_own_frames)
 {
-	struct ksyms_dir kd;
+	struct dec_fix f;
 	struct dmarw_event raw;
-	struct decoder *d = NULL;
-	struct ksyms *ks = NULL;
-	struct rw_event *ev = calloc(1, sizeof(*ev));
 	uint64_t k1;
 
-	CHECK(ksyms_dir_make(&kd, kallsyms_v1), "mkdtemp");
-	ks = ksyms__load(kd.kallsyms);
-	d = decoder__new(ks);
-	CHECK(ks && d && ev, "setup");
+	CHECK(dec_fix_make(&f, kallsyms_v1, NULL), "setup");
 	memset(&raw, 0, sizeof(raw));
 	raw.type = DMARW_EV_CHAN_GET;
 	raw.hook = DMARW_HOOK_CHAN_GET;
@@ -189,33 +213,30 @@ TEST(decoder_keys_symbolizes_and_drops_own_frames)
 	raw.stack[7] = 0xffffffffc000103dULL;	/* the client */
 	raw.stack[8] = 0x0000000000001234ULL;	/* unknown */
 	raw.nr_stack = 9;
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK(ev->device_key && ev->chan_key && ev->device_key != ev->chan_key,
-	      "keys %llu %llu", (unsigned long long)ev->device_key,
-	      (unsigned long long)ev->chan_key);
-	CHECK(ev->device_key < 1000 && ev->chan_key < 1000, "keys look like pointers");
-	k1 = ev->chan_key;
-	CHECK_INT(ev->nr_frames, 5);
-	CHECK_STR(ev->frames[0].func, "dma_chan_get");
-	CHECK_INT(ev->frames[0].offset, 5);
-	CHECK_STR(ev->frames[1].func, "find_candidate");
-	CHECK_STR(ev->frames[2].func, "__dma_request_channel");
-	CHECK_INT(ev->frames[2].offset, 0x91);
-	CHECK_STR(ev->frames[3].func, "dmarw_client_request_by_mask");
-	CHECK_STR(ev->frames[3].module, "dmarw_client");
-	CHECK_INT(ev->frames[3].offset, 0x3d);
-	CHECK_STR(ev->frames[4].func, "");	/* unknown: no address printed */
-	CHECK_STR(ev->comm, "insmod");
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK(f.ev->device_key && f.ev->chan_key && f.ev->device_key != f.ev->chan_key,
+	      "keys %llu %llu", (unsigned long long)f.ev->device_key,
+	      (unsigned long long)f.ev->chan_key);
+	CHECK(f.ev->device_key < 1000 && f.ev->chan_key < 1000, "keys look like pointers");
+	k1 = f.ev->chan_key;
+	CHECK_INT(f.ev->nr_frames, 5);
+	CHECK_STR(f.ev->frames[0].func, "dma_chan_get");
+	CHECK_INT(f.ev->frames[0].offset, 5);
+	CHECK_STR(f.ev->frames[1].func, "find_candidate");
+	CHECK_STR(f.ev->frames[2].func, "__dma_request_channel");
+	CHECK_INT(f.ev->frames[2].offset, 0x91);
+	CHECK_STR(f.ev->frames[3].func, "dmarw_client_request_by_mask");
+	CHECK_STR(f.ev->frames[3].module, "dmarw_client");
+	CHECK_INT(f.ev->frames[3].offset, 0x3d);
+	CHECK_STR(f.ev->frames[4].func, "");	/* unknown: no address printed */
+	CHECK_STR(f.ev->comm, "insmod");
 	/* the same pointer gives the same key; a bad type is refused */
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_INT(ev->chan_key, k1);
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(f.ev->chan_key, k1);
 	raw.type = 999;
-	CHECK(decoder__decode(d, &raw, ev) < 0, "bad type accepted");
+	CHECK(decoder__decode(f.d, &raw, f.ev) < 0, "bad type accepted");
 out:
-	decoder__free(d);
-	ksyms__free(ks);
-	free(ev);
-	ksyms_dir_remove(&kd);
+	dec_fix_free(&f);
 }
 
 TEST(decoder_keys_survive_growth)
@@ -274,16 +295,10 @@ out:
  */
 TEST(decoder_symbol_cache_follows_refresh)
 {
-	struct ksyms_dir kd;
+	struct dec_fix f;
 	struct dmarw_event raw;
-	struct decoder *d = NULL;
-	struct ksyms *ks = NULL;
-	struct rw_event *ev = calloc(1, sizeof(*ev));
 
-	CHECK(ksyms_dir_make(&kd, kallsyms_v1), "mkdtemp");
-	ks = ksyms__load(kd.kallsyms);
-	d = decoder__new(ks);
-	CHECK(ks && d && ev, "setup");
+	CHECK(dec_fix_make(&f, kallsyms_v1, NULL), "setup");
 	memset(&raw, 0, sizeof(raw));
 	raw.type = DMARW_EV_CHAN_PUT;
 	raw.hook = DMARW_HOOK_CHAN_PUT;
@@ -291,26 +306,23 @@ TEST(decoder_symbol_cache_follows_refresh)
 	raw.stack[1] = 0xffffffffc000103dULL;	/* dmarw_client_request_by_mask+0x3d */
 	raw.nr_stack = 2;
 	for (int round = 0; round < 2; round++) {
-		CHECK_INT(decoder__decode(d, &raw, ev), 0);
-		CHECK_INT(ev->nr_frames, 2);
-		CHECK_STR(ev->frames[0].func, "dma_chan_put");
-		CHECK_INT(ev->frames[0].core, 1);
-		CHECK_STR(ev->frames[1].func, "dmarw_client_request_by_mask");
-		CHECK_STR(ev->frames[1].module, "dmarw_client");
-		CHECK_INT(ev->frames[1].core, -1);
-		CHECK_INT(finding_holder_frame(ev->frames, ev->nr_frames), 1);
+		CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+		CHECK_INT(f.ev->nr_frames, 2);
+		CHECK_STR(f.ev->frames[0].func, "dma_chan_put");
+		CHECK_INT(f.ev->frames[0].core, 1);
+		CHECK_STR(f.ev->frames[1].func, "dmarw_client_request_by_mask");
+		CHECK_STR(f.ev->frames[1].module, "dmarw_client");
+		CHECK_INT(f.ev->frames[1].core, -1);
+		CHECK_INT(finding_holder_frame(f.ev->frames, f.ev->nr_frames), 1);
 	}
 	/* the client's range now belongs to another module */
-	write_file(kd.kallsyms, kallsyms_v3);
-	CHECK_INT(ksyms__refresh(ks), 0);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_STR(ev->frames[1].func, "reuse_fn");
-	CHECK_STR(ev->frames[1].module, "reuser");
+	write_file(f.kd.kallsyms, kallsyms_v3);
+	CHECK_INT(ksyms__refresh(f.ks), 0);
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_STR(f.ev->frames[1].func, "reuse_fn");
+	CHECK_STR(f.ev->frames[1].module, "reuser");
 out:
-	decoder__free(d);
-	ksyms__free(ks);
-	free(ev);
-	ksyms_dir_remove(&kd);
+	dec_fix_free(&f);
 }
 
 /* kallsyms_v1 before the client loaded (or a read that missed it) */
@@ -346,46 +358,36 @@ static void get_from(struct dmarw_event *raw, uint64_t client)
  */
 TEST(decoder_module_above_a_bpf_image)
 {
-	struct ksyms_dir kd;
+	struct dec_fix f;
 	struct dmarw_event raw;
-	struct decoder *d = NULL;
-	struct ksyms *ks = NULL;
-	struct rw_event *ev = calloc(1, sizeof(*ev));
 
-	CHECK(ksyms_dir_make(&kd, kallsyms_v0), "mkdtemp");
-	write_file(kd.modules, "");
-	ks = ksyms__load(kd.kallsyms);
-	d = decoder__new(ks);
-	CHECK(ks && d && ev, "setup");
+	CHECK(dec_fix_make(&f, kallsyms_v0, ""), "setup");
 	get_from(&raw, 0xffffffffc010803dULL);	/* 32 KiB above our program */
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_INT(ev->nr_frames, 4);
-	CHECK_STR(ev->frames[2].func, "");
-	CHECK_INT(finding_holder_frame(ev->frames, ev->nr_frames), 2);
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(f.ev->nr_frames, 4);
+	CHECK_STR(f.ev->frames[2].func, "");
+	CHECK_INT(finding_holder_frame(f.ev->frames, f.ev->nr_frames), 2);
 	/* the client shows up in both files: the next new address reads them */
-	write_file(kd.modules, "dmarw_client 8192 0 - Live 0xffffffffc0108000\n");
-	write_file(kd.kallsyms, "ffffffff81000000 T _stext\n"
+	write_file(f.kd.modules, "dmarw_client 8192 0 - Live 0xffffffffc0108000\n");
+	write_file(f.kd.kallsyms, "ffffffff81000000 T _stext\n"
 		   "ffffffff81cde670 t dma_chan_get\n"
 		   "ffffffff81cdec00 T __dma_request_channel\n"
 		   "ffffffffc0100000 t bpf_prog_1234_fexit_dma_chan_get\t[bpf]\n"
 		   "ffffffffc0108000 t dmarw_client_request_by_mask\t[dmarw_client]\n"
 		   "ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n");
 	get_from(&raw, 0xffffffffc0108040ULL);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_INT(ev->nr_frames, 4);
-	CHECK_STR(ev->frames[2].func, "dmarw_client_request_by_mask");
-	CHECK_STR(ev->frames[2].module, "dmarw_client");
-	CHECK_INT(finding_holder_frame(ev->frames, ev->nr_frames), 2);
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(f.ev->nr_frames, 4);
+	CHECK_STR(f.ev->frames[2].func, "dmarw_client_request_by_mask");
+	CHECK_STR(f.ev->frames[2].module, "dmarw_client");
+	CHECK_INT(finding_holder_frame(f.ev->frames, f.ev->nr_frames), 2);
 	/* a trampoline frame past its one page is no trampoline either */
 	get_from(&raw, 0xffffffffc0201000ULL);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_INT(ev->nr_frames, 4);
-	CHECK_STR(ev->frames[2].func, "");
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(f.ev->nr_frames, 4);
+	CHECK_STR(f.ev->frames[2].func, "");
 out:
-	decoder__free(d);
-	ksyms__free(ks);
-	free(ev);
-	ksyms_dir_remove(&kd);
+	dec_fix_free(&f);
 }
 
 /*
@@ -395,36 +397,26 @@ out:
  */
 TEST(decoder_rereads_kallsyms_for_a_loaded_module)
 {
-	struct ksyms_dir kd;
+	struct dec_fix f;
 	struct dmarw_event raw;
-	struct decoder *d = NULL;
-	struct ksyms *ks = NULL;
-	struct rw_event *ev = calloc(1, sizeof(*ev));
 	uint64_t gen;
 
-	CHECK(ksyms_dir_make(&kd, kallsyms_v0), "mkdtemp");
-	write_file(kd.modules, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n"
-		   "other 4096 0 - Live 0xffffffffc0005000\n");
-	ks = ksyms__load(kd.kallsyms);
-	d = decoder__new(ks);
-	CHECK(ks && d && ev, "setup");
-	CHECK_STR(ksyms__module_at(ks, 0xffffffffc0001fffULL), "dmarw_client");
-	CHECK(!ksyms__module_at(ks, 0xffffffffc0003000ULL), "past the module");
-	write_file(kd.kallsyms, kallsyms_v1);
+	CHECK(dec_fix_make(&f, kallsyms_v0, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n"
+		   "other 4096 0 - Live 0xffffffffc0005000\n"), "setup");
+	CHECK_STR(ksyms__module_at(f.ks, 0xffffffffc0001fffULL), "dmarw_client");
+	CHECK(!ksyms__module_at(f.ks, 0xffffffffc0003000ULL), "past the module");
+	write_file(f.kd.kallsyms, kallsyms_v1);
 	get_from(&raw, 0xffffffffc000103dULL);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_STR(ev->frames[2].func, "dmarw_client_request_by_mask");
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_STR(f.ev->frames[2].func, "dmarw_client_request_by_mask");
 	/* "other" has no symbols in that read: no second read for the same list */
-	gen = ksyms__generation(ks);
+	gen = ksyms__generation(f.ks);
 	get_from(&raw, 0xffffffffc0005010ULL);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_STR(ev->frames[2].func, "");
-	CHECK_INT(ksyms__generation(ks), gen);
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_STR(f.ev->frames[2].func, "");
+	CHECK_INT(ksyms__generation(f.ks), gen);
 out:
-	decoder__free(d);
-	ksyms__free(ks);
-	free(ev);
-	ksyms_dir_remove(&kd);
+	dec_fix_free(&f);
 }
 
 /* one DMARW_EV_MODULE_SYMS record */
@@ -457,74 +449,64 @@ TEST(decoder_module_symbols_in_band)
 					  "shortlived_write" };
 	static const uint64_t a2[] = { 0xffffffffc0400000ULL };
 	static const char *const n2[] = { "shortlived_init" };
-	struct ksyms_dir kd;
+	struct dec_fix f;
 	struct dmarw_event raw;
-	struct decoder *d = NULL;
-	struct ksyms *ks = NULL;
-	struct rw_event *ev = calloc(1, sizeof(*ev));
 	uint64_t gen;
 
-	CHECK(ksyms_dir_make(&kd, kallsyms_v0), "mkdtemp");
-	write_file(kd.modules, "");
-	ks = ksyms__load(kd.kallsyms);
-	d = decoder__new(ks);
-	CHECK(ks && d && ev, "setup");
-	gen = ksyms__generation(ks);
+	CHECK(dec_fix_make(&f, kallsyms_v0, ""), "setup");
+	gen = ksyms__generation(f.ks);
 	modsyms_rec(&raw, "shortlived", false, 3, a1, n1);
-	CHECK_INT(decoder__decode(d, &raw, ev), 1);
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 1);
 	modsyms_rec(&raw, "shortlived", true, 1, a2, n2);
-	CHECK_INT(decoder__decode(d, &raw, ev), 1);
-	CHECK_INT(ksyms__generation(ks), gen + 1);
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 1);
+	CHECK_INT(ksyms__generation(f.ks), gen + 1);
 	get_from(&raw, 0xffffffffc0108010ULL);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_INT(ev->nr_frames, 4);
-	CHECK_STR(ev->frames[2].func, "shortlived_request");
-	CHECK_STR(ev->frames[2].module, "shortlived");
-	CHECK_INT(ev->frames[2].offset, 0x10);
-	CHECK_INT(finding_holder_frame(ev->frames, ev->nr_frames), 2);
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(f.ev->nr_frames, 4);
+	CHECK_STR(f.ev->frames[2].func, "shortlived_request");
+	CHECK_STR(f.ev->frames[2].module, "shortlived");
+	CHECK_INT(f.ev->frames[2].offset, 0x10);
+	CHECK_INT(finding_holder_frame(f.ev->frames, f.ev->nr_frames), 2);
 	get_from(&raw, 0xffffffffc040007fULL);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_STR(ev->frames[2].func, "shortlived_init");
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_STR(f.ev->frames[2].func, "shortlived_init");
 	/* past its size: not stretched */
 	get_from(&raw, 0xffffffffc0400080ULL);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_STR(ev->frames[2].func, "");
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_STR(f.ev->frames[2].func, "");
 	/* kallsyms read again (another module came, ours went): names stay */
-	write_file(kd.modules, "other 4096 0 - Live 0xffffffffc0005000\n");
-	write_file(kd.kallsyms, "ffffffff81000000 T _stext\n"
+	write_file(f.kd.modules, "other 4096 0 - Live 0xffffffffc0005000\n");
+	write_file(f.kd.kallsyms, "ffffffff81000000 T _stext\n"
 		   "ffffffff81cde670 t dma_chan_get\n"
 		   "ffffffff81cdec00 T __dma_request_channel\n"
 		   "ffffffffc0005000 t other_fn\t[other]\n"
 		   "ffffffffc0100000 t bpf_prog_1234_fexit_dma_chan_get\t[bpf]\n"
 		   "ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n");
-	CHECK_INT(ksyms__refresh_if_changed(ks), 1);
+	CHECK_INT(ksyms__refresh_if_changed(f.ks), 1);
 	get_from(&raw, 0xffffffffc0108210ULL);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_STR(ev->frames[2].func, "shortlived_write");
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_STR(f.ev->frames[2].func, "shortlived_write");
 	/* its memory taken by a module kallsyms knows: that one wins */
-	write_file(kd.modules, "reuser 8192 0 - Live 0xffffffffc0108000\n");
-	write_file(kd.kallsyms, "ffffffff81000000 T _stext\n"
+	write_file(f.kd.modules, "reuser 8192 0 - Live 0xffffffffc0108000\n");
+	write_file(f.kd.kallsyms, "ffffffff81000000 T _stext\n"
 		   "ffffffff81cde670 t dma_chan_get\n"
 		   "ffffffff81cdec00 T __dma_request_channel\n"
 		   "ffffffffc0100000 t bpf_prog_1234_fexit_dma_chan_get\t[bpf]\n"
 		   "ffffffffc0108000 t reuse_fn\t[reuser]\n"
 		   "ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n");
-	CHECK_INT(ksyms__refresh_if_changed(ks), 1);
+	CHECK_INT(ksyms__refresh_if_changed(f.ks), 1);
 	get_from(&raw, 0xffffffffc0108210ULL);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_STR(ev->frames[2].func, "reuse_fn");
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_STR(f.ev->frames[2].func, "reuse_fn");
 	/* the same module loaded again replaces its old table */
 	modsyms_rec(&raw, "reuser", true, 1, a2, n1);
-	CHECK_INT(decoder__decode(d, &raw, ev), 1);
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 1);
 	get_from(&raw, 0xffffffffc0400010ULL);
-	CHECK_INT(decoder__decode(d, &raw, ev), 0);
-	CHECK_STR(ev->frames[2].func, "shortlived_request");
-	CHECK_STR(ev->frames[2].module, "reuser");
+	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_STR(f.ev->frames[2].func, "shortlived_request");
+	CHECK_STR(f.ev->frames[2].module, "reuser");
 out:
-	decoder__free(d);
-	ksyms__free(ks);
-	free(ev);
-	ksyms_dir_remove(&kd);
+	dec_fix_free(&f);
 }
 
 /* A request event carries its client where other events have the stack. */
