@@ -348,6 +348,15 @@ static void get_from(struct dmarw_event *raw, uint64_t client)
 	raw->nr_stack = 6;
 }
 
+/* Decode a get from a client module at @client into f->ev. */
+static int decode_get_from(struct dec_fix *f, uint64_t client)
+{
+	struct dmarw_event raw;
+
+	get_from(&raw, client);
+	return decoder__decode(f->d, &raw, f->ev);
+}
+
 /*
  * Module memory and BPF images share one area: a module loaded after our
  * last kallsyms read can sit just above a BPF image, and its frames must
@@ -359,11 +368,9 @@ static void get_from(struct dmarw_event *raw, uint64_t client)
 TEST(decoder_module_above_a_bpf_image)
 {
 	struct dec_fix f;
-	struct dmarw_event raw;
 
 	CHECK(dec_fix_make(&f, kallsyms_v0, ""), "setup");
-	get_from(&raw, 0xffffffffc010803dULL);	/* 32 KiB above our program */
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc010803dULL), 0);	/* 32 KiB above our program */
 	CHECK_INT(f.ev->nr_frames, 4);
 	CHECK_STR(f.ev->frames[2].func, "");
 	CHECK_INT(finding_holder_frame(f.ev->frames, f.ev->nr_frames), 2);
@@ -375,15 +382,13 @@ TEST(decoder_module_above_a_bpf_image)
 		   "ffffffffc0100000 t bpf_prog_1234_fexit_dma_chan_get\t[bpf]\n"
 		   "ffffffffc0108000 t dmarw_client_request_by_mask\t[dmarw_client]\n"
 		   "ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n");
-	get_from(&raw, 0xffffffffc0108040ULL);
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc0108040ULL), 0);
 	CHECK_INT(f.ev->nr_frames, 4);
 	CHECK_STR(f.ev->frames[2].func, "dmarw_client_request_by_mask");
 	CHECK_STR(f.ev->frames[2].module, "dmarw_client");
 	CHECK_INT(finding_holder_frame(f.ev->frames, f.ev->nr_frames), 2);
 	/* a trampoline frame past its one page is no trampoline either */
-	get_from(&raw, 0xffffffffc0201000ULL);
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc0201000ULL), 0);
 	CHECK_INT(f.ev->nr_frames, 4);
 	CHECK_STR(f.ev->frames[2].func, "");
 out:
@@ -398,7 +403,6 @@ out:
 TEST(decoder_rereads_kallsyms_for_a_loaded_module)
 {
 	struct dec_fix f;
-	struct dmarw_event raw;
 	uint64_t gen;
 
 	CHECK(dec_fix_make(&f, kallsyms_v0, "dmarw_client 8192 0 - Live 0xffffffffc0001000\n"
@@ -406,13 +410,11 @@ TEST(decoder_rereads_kallsyms_for_a_loaded_module)
 	CHECK_STR(ksyms__module_at(f.ks, 0xffffffffc0001fffULL), "dmarw_client");
 	CHECK(!ksyms__module_at(f.ks, 0xffffffffc0003000ULL), "past the module");
 	write_file(f.kd.kallsyms, kallsyms_v1);
-	get_from(&raw, 0xffffffffc000103dULL);
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc000103dULL), 0);
 	CHECK_STR(f.ev->frames[2].func, "dmarw_client_request_by_mask");
 	/* "other" has no symbols in that read: no second read for the same list */
 	gen = ksyms__generation(f.ks);
-	get_from(&raw, 0xffffffffc0005010ULL);
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc0005010ULL), 0);
 	CHECK_STR(f.ev->frames[2].func, "");
 	CHECK_INT(ksyms__generation(f.ks), gen);
 out:
@@ -460,19 +462,16 @@ TEST(decoder_module_symbols_in_band)
 	modsyms_rec(&raw, "shortlived", true, 1, a2, n2);
 	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 1);
 	CHECK_INT(ksyms__generation(f.ks), gen + 1);
-	get_from(&raw, 0xffffffffc0108010ULL);
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc0108010ULL), 0);
 	CHECK_INT(f.ev->nr_frames, 4);
 	CHECK_STR(f.ev->frames[2].func, "shortlived_request");
 	CHECK_STR(f.ev->frames[2].module, "shortlived");
 	CHECK_INT(f.ev->frames[2].offset, 0x10);
 	CHECK_INT(finding_holder_frame(f.ev->frames, f.ev->nr_frames), 2);
-	get_from(&raw, 0xffffffffc040007fULL);
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc040007fULL), 0);
 	CHECK_STR(f.ev->frames[2].func, "shortlived_init");
 	/* past its size: not stretched */
-	get_from(&raw, 0xffffffffc0400080ULL);
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc0400080ULL), 0);
 	CHECK_STR(f.ev->frames[2].func, "");
 	/* kallsyms read again (another module came, ours went): names stay */
 	write_file(f.kd.modules, "other 4096 0 - Live 0xffffffffc0005000\n");
@@ -483,8 +482,7 @@ TEST(decoder_module_symbols_in_band)
 		   "ffffffffc0100000 t bpf_prog_1234_fexit_dma_chan_get\t[bpf]\n"
 		   "ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n");
 	CHECK_INT(ksyms__refresh_if_changed(f.ks), 1);
-	get_from(&raw, 0xffffffffc0108210ULL);
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc0108210ULL), 0);
 	CHECK_STR(f.ev->frames[2].func, "shortlived_write");
 	/* its memory taken by a module kallsyms knows: that one wins */
 	write_file(f.kd.modules, "reuser 8192 0 - Live 0xffffffffc0108000\n");
@@ -495,14 +493,12 @@ TEST(decoder_module_symbols_in_band)
 		   "ffffffffc0108000 t reuse_fn\t[reuser]\n"
 		   "ffffffffc0200000 t bpf_trampoline_6442486108\t[bpf]\n");
 	CHECK_INT(ksyms__refresh_if_changed(f.ks), 1);
-	get_from(&raw, 0xffffffffc0108210ULL);
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc0108210ULL), 0);
 	CHECK_STR(f.ev->frames[2].func, "reuse_fn");
 	/* the same module loaded again replaces its old table */
 	modsyms_rec(&raw, "reuser", true, 1, a2, n1);
 	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 1);
-	get_from(&raw, 0xffffffffc0400010ULL);
-	CHECK_INT(decoder__decode(f.d, &raw, f.ev), 0);
+	CHECK_INT(decode_get_from(&f, 0xffffffffc0400010ULL), 0);
 	CHECK_STR(f.ev->frames[2].func, "shortlived_request");
 	CHECK_STR(f.ev->frames[2].module, "reuser");
 out:
