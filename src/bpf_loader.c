@@ -95,8 +95,8 @@ struct loader {
 	struct dmarefwatch_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[DMARW_HOOK_MAX][2];
-	struct bpf_program *modprog;	/* module_load(_unrolled): module */
-	struct bpf_link *modlink;	/* symbols in band */
+	struct bpf_program *modprog;	/* module_load or module_load_chained: */
+	struct bpf_link *modlink;	/* module symbols in band */
 	const char *mode[DMARW_HOOK_MAX];
 	char why[DMARW_HOOK_MAX][160];
 	loader_event_fn fn;
