@@ -951,11 +951,13 @@ static __always_inline void request_client(struct dmarw_event *ev, struct dma_ch
 	ev->client.dev[0] = 0;
 	ev->client.drv[0] = 0;
 	ev->client.req[0] = 0;
+	ev->client.device = 0;
 	if (!chan || !bpf_core_field_exists(chan->slave))
 		return;
 	slave = BPF_CORE_READ(chan, slave);
 	if (!slave)
 		return;
+	ev->client.device = (__u64)slave;
 	bpf_probe_read_kernel_str(ev->client.dev, sizeof(ev->client.dev),
 				  BPF_CORE_READ(slave, kobj.name));
 	bpf_probe_read_kernel_str(ev->client.drv, sizeof(ev->client.drv),
@@ -1039,6 +1041,104 @@ SEC("kretprobe/__dma_request_channel")
 int BPF_KRETPROBE(kretprobe___dma_request_channel, struct dma_chan *ret)
 {
 	request_exit(ctx, DMARW_HOOK_REQUEST_CHANNEL, ret, true);
+	return 0;
+}
+
+/*
+ * ---- device_release_driver_internal(): a device loses its driver ----
+ *
+ * The entry notes the device and its driver's name (the driver pointer is
+ * gone at the exit: __device_release_driver() clears dev->driver); the exit,
+ * after the driver's remove() and its devres release ran, sends the event.
+ * A channel its client still holds then has no holder left.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);			/* pid_tgid */
+	__type(value, struct dmarw_client);
+} unbinding SEC(".maps");
+
+static __always_inline void unbind_enter(struct device *dev)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dmarw_client c = { .device = (__u64)dev };
+	struct device_driver *drv;
+
+	hook_hit(DMARW_HOOK_DRIVER_UNBIND);
+	if (!dev)
+		return;
+	drv = BPF_CORE_READ(dev, driver);
+	if (!drv)
+		return;		/* not bound: nothing is released */
+	bpf_probe_read_kernel_str(c.dev, sizeof(c.dev), BPF_CORE_READ(dev, kobj.name));
+	bpf_probe_read_kernel_str(c.drv, sizeof(c.drv), BPF_CORE_READ(drv, name));
+	bpf_map_update_elem(&unbinding, &id, &c, BPF_ANY);
+}
+
+static __always_inline void unbind_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dmarw_client *c = bpf_map_lookup_elem(&unbinding, &id);
+	__u32 hook = DMARW_HOOK_DRIVER_UNBIND;
+	struct dmarw_hook_stats *st;
+	struct dmarw_event *ev;
+
+	if (!c)
+		return;
+	/* counted as a hit at the entry */
+	st = bpf_map_lookup_elem(&hook_stats, &hook);
+	ev = event_begin(ctx, DMARW_EV_CLIENT_UNBIND, DMARW_HOOK_DRIVER_UNBIND, NULL, NULL, st);
+	if (ev) {
+		ev->client = *c;
+		event_submit(ev);
+	}
+	bpf_map_delete_elem(&unbinding, &id);
+}
+
+SEC("fentry/device_release_driver_internal")
+int BPF_PROG(fentry_device_release_driver_internal, struct device *dev)
+{
+	unbind_enter(dev);
+	return 0;
+}
+
+SEC("fexit/device_release_driver_internal")
+int BPF_PROG(fexit_device_release_driver_internal, struct device *dev)
+{
+	unbind_exit(ctx);
+	return 0;
+}
+
+SEC("kprobe/device_release_driver_internal")
+int BPF_KPROBE(kprobe_device_release_driver_internal, struct device *dev)
+{
+	unbind_enter(dev);
+	return 0;
+}
+
+SEC("kretprobe/device_release_driver_internal")
+int BPF_KRETPROBE(kretprobe_device_release_driver_internal)
+{
+	unbind_exit(ctx);
+	return 0;
+}
+
+/* ---- tracepoint module_free: a module is freed, its exit() has run ---- */
+
+SEC("raw_tp/module_free")
+int BPF_PROG(module_free, struct module *mod)
+{
+	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_MODULE_FREE);
+	struct dmarw_event *ev;
+
+	if (!mod)
+		return 0;
+	ev = event_begin(ctx, DMARW_EV_MODULE_UNLOAD, DMARW_HOOK_MODULE_FREE, NULL, NULL, st);
+	if (!ev)
+		return 0;
+	bpf_probe_read_kernel_str(ev->module.name, sizeof(ev->module.name), mod->name);
+	event_submit(ev);
 	return 0;
 }
 

@@ -41,6 +41,14 @@ enum dmarw_event_type {
 	 * an event either: the session hands them to ksyms.
 	 */
 	DMARW_EV_MODULE_SYMS = 13,
+	/*
+	 * Holders that die: a module is freed (tracepoint module_free, after
+	 * its exit ran; the name in module.name), and a device loses its driver
+	 * (device_release_driver_internal() returned, after the driver's
+	 * remove() and its devres ran; the device in client).
+	 */
+	DMARW_EV_MODULE_UNLOAD = 14,
+	DMARW_EV_CLIENT_UNBIND = 15,
 	DMARW_EV_MAX
 };
 
@@ -56,6 +64,8 @@ enum dmarw_hook {
 	DMARW_HOOK_REQUEST_CHANNEL,	/* __dma_request_channel */
 	DMARW_HOOK_DMAENGINE_GET,	/* dmaengine_get */
 	DMARW_HOOK_DMAENGINE_PUT,	/* dmaengine_put */
+	DMARW_HOOK_DRIVER_UNBIND,	/* device_release_driver_internal */
+	DMARW_HOOK_MODULE_FREE,		/* tracepoint module_free */
 	DMARW_HOOK_MAX
 };
 
@@ -72,12 +82,14 @@ enum dmarw_hook {
 /*
  * The client of a channel handed out by dma_request_chan(): the device that
  * asked (chan->slave) and the name it asked for (chan->name, "dma:rx-tx").
- * Request events carry no stack, so it shares the stack's room.
+ * Request events carry no stack, so it shares the stack's room.  Also the
+ * device of DMARW_EV_CLIENT_UNBIND (req "").
  */
 struct dmarw_client {
 	char dev[DMARW_NAME_LEN];	/* dev_name(chan->slave): "3f202000.mmc" */
 	char drv[DMARW_NAME_LEN];	/* chan->slave->driver->name, "" unbound */
 	char req[DMARW_NAME_LEN];	/* chan->name: "dma:rx-tx" */
+	__u64 device;			/* struct device * (chan->slave): identity only */
 };
 
 /*
@@ -100,6 +112,11 @@ struct dmarw_modsyms {
 		__u32 size;		/* st_size */
 		char name[DMARW_MODSYM_LEN];
 	} sym[DMARW_MODSYMS];
+};
+
+/* DMARW_EV_MODULE_UNLOAD: the module being freed. */
+struct dmarw_module_gone {
+	char name[DMARW_MODNAME_LEN];	/* mod->name */
 };
 
 /* Ring buffer record; also the unit of a recorded trace (after decoding). */
@@ -130,8 +147,13 @@ struct dmarw_event {
 	union {
 		/* kernel return addresses, innermost first */
 		__u64 stack[DMARW_MAX_STACK];
-		/* DMARW_EV_REQUEST_CHAN of dma_request_chan(): "" when unknown */
+		/*
+		 * DMARW_EV_REQUEST_CHAN of dma_request_chan(): "" when unknown;
+		 * DMARW_EV_CLIENT_UNBIND: the device unbound
+		 */
 		struct dmarw_client client;
+		/* DMARW_EV_MODULE_UNLOAD */
+		struct dmarw_module_gone module;
 		/* DMARW_EV_MODULE_SYMS */
 		struct dmarw_modsyms modsyms;
 	};

@@ -33,6 +33,25 @@ void live_signals_init(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/*
+ * A holder died (module unloaded, client unbound): read the kernel's
+ * client_count now, from the channel map the get and put programs keep
+ * (updated on every get and put, lost events included), and judge.
+ */
+static void live_verify(struct session *s, struct engine *e, struct trace_writer *tw)
+{
+	struct snapshot *state;
+	uint64_t now;
+
+	session__poll(s, 0);	/* the puts that came before it */
+	state = session__kernel_state(s);
+	now = now_mono_ns();
+	engine__verify(e, now, state);
+	if (tw && state)
+		trace_writer__verify(tw, state, now);
+	snapshot__free(state);
+}
+
 int live_loop(struct session *s, struct engine *e, struct trace_writer *tw,
 	      long long duration_ns, int (*tick)(void *ctx, uint64_t now_ns), void *ctx)
 {
@@ -48,6 +67,8 @@ int live_loop(struct session *s, struct engine *e, struct trace_writer *tw,
 			return err;
 		}
 		now = now_mono_ns();
+		if (engine__verify_wanted(e))
+			live_verify(s, e, tw);
 		if (now - last_sync >= 1000000000ULL) {
 			live_sync(s, e, tw);
 			last_sync = now;

@@ -22,6 +22,7 @@ struct hook_def {
 	const char *kprobe[2];		/* their kprobe/kretprobe twins */
 	bool kretprobe[2];
 	const char *cost;		/* what is lost when unavailable */
+	bool tracepoint;		/* a raw tracepoint: fentry[0], mode "tracepoint" */
 };
 
 static const struct hook_def hooks[DMARW_HOOK_MAX] = {
@@ -88,6 +89,20 @@ static const struct hook_def hooks[DMARW_HOOK_MAX] = {
 		{ "fentry_dmaengine_put" },
 		{ "kprobe_dmaengine_put" }, { false },
 		"naming dmaengine_put() users in the trace",
+	},
+	[DMARW_HOOK_DRIVER_UNBIND] = {
+		"device_release_driver_internal", false,
+		{ "fentry_device_release_driver_internal", "fexit_device_release_driver_internal" },
+		{ "kprobe_device_release_driver_internal",
+		  "kretprobe_device_release_driver_internal" }, { false, true },
+		"leaked-reference the moment a client device is unbound holding a channel "
+		"(else at the end of a run only)",
+	},
+	[DMARW_HOOK_MODULE_FREE] = {
+		"module_free", false,
+		{ "module_free" }, { "module_free" }, { false },
+		"leaked-reference the moment a module holding a channel is unloaded "
+		"(else at the end of a run only)", true,
 	},
 };
 
@@ -201,6 +216,8 @@ static const char *choose(struct loader *l, const struct btf *vmlinux,
 	bool exact;
 	int err;
 
+	if (hooks[h].tracepoint)
+		return "tracepoint";	/* whether it attaches is seen at attach */
 	if (mode != MODE_KPROBE) {
 		if (!vmlinux || btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) < 0) {
 			err = -ENOENT;
@@ -437,6 +454,17 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 
 		if (!strcmp(l->mode[h], "unavailable"))
 			continue;
+		if (hooks[h].tracepoint) {
+			/* optional, and its absence is only a later verdict */
+			p = prog_by_name(l, hooks[h].fentry[0]);
+			l->links[h][0] = p ? bpf_program__attach(p) : NULL;
+			if (!l->links[h][0]) {
+				snprintf(l->why[h], sizeof(l->why[h]), "tracepoint does not "
+					 "attach: %s", p ? strerr(-errno) : "no program");
+				l->mode[h] = "unavailable";
+			}
+			continue;
+		}
 		/*
 		 * The exit first: a function's kprobe handlers run newest first,
 		 * so the entry program sees the stack before the kretprobe

@@ -10,10 +10,13 @@
 #include "event_print.h"
 #include "json_writer.h"
 #include "live.h"
+#include "report.h"
 
 struct trace_ctx {
 	FILE *out;
 	struct json_writer *jw;
+	struct engine *e;
+	size_t findings_seen;
 	uint64_t t0_ns;
 	bool stack;
 };
@@ -24,7 +27,9 @@ static void trace_usage(FILE *f)
 		"Usage: dmarefwatch [GLOBAL OPTIONS] trace [--duration SEC] [--stack]\n"
 		"\n"
 		"Print one line per dmaengine reference event (JSON lines with --json)\n"
-		"until Ctrl-C, SIGTERM or --duration.\n"
+		"until Ctrl-C, SIGTERM or --duration, and a leaked-reference the moment\n"
+		"its holder is gone (a module unloaded, a client device unbound, with\n"
+		"the channel still held: a {\"finding\": ...} line with --json).\n"
 		"  --duration SEC  stop after SEC seconds (500ms, 2m also work)\n"
 		"  --stack         print the kernel stack under each text line\n"
 		"Exit status: 0, or 2 when tracing is not possible or on bad arguments.\n");
@@ -40,6 +45,31 @@ static void on_event(void *ctx, const struct rw_event *ev)
 		event_print__text(t->out, ev, t->t0_ns, t->stack);
 	}
 	fflush(t->out);
+}
+
+/* A holder died with its reference held: say so at once. */
+static int trace_tick(void *ctx, uint64_t now_ns)
+{
+	struct trace_ctx *t = ctx;
+	size_t n = engine__nr_findings(t->e);
+
+	(void)now_ns;
+	for (; t->findings_seen < n; t->findings_seen++) {
+		const struct finding *fd = engine__finding(t->e, t->findings_seen);
+
+		if (fd->kind != FINDING_LEAKED_REFERENCE)
+			continue;
+		if (t->jw) {
+			jsonw__start_object(t->jw);
+			jsonw__name(t->jw, "finding");
+			report__json_finding(t->jw, fd, SEVERITY_ERROR);
+			jsonw__end_object(t->jw);
+		} else {
+			report__text_finding(t->out, t->e, fd, false);
+		}
+		fflush(t->out);
+	}
+	return 0;
 }
 
 int cmd_trace(int argc, char **argv)
@@ -89,7 +119,8 @@ int cmd_trace(int argc, char **argv)
 	if (!t.jw)
 		event_print__header(t.out);
 	fflush(t.out);
-	ret = live_loop(s, e, NULL, duration, NULL, NULL);
+	t.e = e;
+	ret = live_loop(s, e, NULL, duration, trace_tick, &t);
 	if (!ret) {
 		live_sync(s, e, NULL);
 		live_print_lost(e);

@@ -47,10 +47,12 @@ static void watch_usage(FILE *f)
 		"Trace until SIGTERM, SIGINT or --duration: print each new finding as it\n"
 		"happens and a leak report every interval (text, or JSON lines with\n"
 		"--json) on stdout or -o FILE (appended to; SIGHUP reopens it). A channel\n"
-		"reference held longer than --min-age is a leaked-reference. SIGTERM and\n"
-		"SIGINT print a final report and exit 0.\n"
+		"reference whose holder is gone (its module unloaded, its client device\n"
+		"unbound) is a leaked-reference at the next report; one held longer than\n"
+		"--min-age by a live holder is a long-held-reference (info, not an error).\n"
+		"SIGTERM and SIGINT print a final report and exit 0.\n"
 		"  --interval SEC      leak scan, report and metrics period (default 60)\n"
-		"  --min-age SEC       how long a reference may be held (default 300)\n"
+		"  --min-age SEC       age that makes a long-held-reference (default 300)\n"
 		"  --prometheus FILE   write metrics there every interval, atomically, in\n"
 		"                      the text format (node_exporter textfile collector;\n"
 		"                      docs/metrics.md)\n"
@@ -198,10 +200,41 @@ static const char *chan_device_name(const struct engine *e, const struct engine_
 	return c->device < engine__nr_devices(e) ? engine__device(e, c->device)->name : "";
 }
 
-static bool holder_leaked(const struct watch *w, const struct engine_holder *h, uint64_t now)
+/* Reported leaked-reference: its holder is gone (or the run ended). */
+static bool holder_leaked(const struct engine_holder *h)
 {
-	return h->reported || (now >= h->who.ts_ns &&
-			       now - h->who.ts_ns >= (uint64_t)w->min_age_ns);
+	return h->reported;
+}
+
+/* Alive and held longer than --min-age: information, not an error. */
+static bool holder_long_held(const struct watch *w, const struct engine_holder *h, uint64_t now)
+{
+	return !h->reported && (h->long_held || (now >= h->who.ts_ns &&
+				now - h->who.ts_ns >= (uint64_t)w->min_age_ns));
+}
+
+static void json_holder(struct json_writer *jw, const struct engine *e,
+			const struct engine_holder *h, uint64_t now)
+{
+	const struct engine_channel *c = engine__channel(e, h->channel);
+
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "channel", c->name);
+	jsonw__string_field(jw, "device", chan_device_name(e, c));
+	jsonw__int_field(jw, "client_count", c->client_count);
+	jsonw__uint_field(jw, "references", h->refs);
+	jsonw__double_field(jw, "age_s", now > h->who.ts_ns ?
+			    (double)(now - h->who.ts_ns) / 1e9 : 0);
+	jsonw__uint_field(jw, "pid", h->who.pid);
+	jsonw__string_field(jw, "comm", h->who.comm);
+	jsonw__string_field(jw, "function", h->who.function);
+	jsonw__string_field(jw, "module", h->who.module);
+	jsonw__string_field(jw, "client", h->who.client);
+	jsonw__string_field(jw, "holder_state", h->state == HOLDER_MODULE_UNLOADED ?
+			    "module-unloaded" : h->state == HOLDER_CLIENT_UNBOUND ?
+			    "client-unbound" : "alive");
+	jsonw__uint_field(jw, "since_ns", h->who.ts_ns);
+	jsonw__end_object(jw);
 }
 
 static void report_json(struct watch *w, uint64_t now, bool final)
@@ -218,26 +251,15 @@ static void report_json(struct watch *w, uint64_t now, bool final)
 	jsonw__double_field(jw, "min_age_s", (double)w->min_age_ns / 1e9);
 	jsonw__name(jw, "leaks");
 	jsonw__start_array(jw);
-	for (i = 0; i < engine__nr_holders(e); i++) {
-		const struct engine_holder *h = engine__holder(e, i);
-		const struct engine_channel *c = engine__channel(e, h->channel);
-
-		if (!holder_leaked(w, h, now))
-			continue;
-		jsonw__start_object(jw);
-		jsonw__string_field(jw, "channel", c->name);
-		jsonw__string_field(jw, "device", chan_device_name(e, c));
-		jsonw__int_field(jw, "client_count", c->client_count);
-		jsonw__uint_field(jw, "references", h->refs);
-		jsonw__double_field(jw, "age_s", now > h->who.ts_ns ?
-				    (double)(now - h->who.ts_ns) / 1e9 : 0);
-		jsonw__uint_field(jw, "pid", h->who.pid);
-		jsonw__string_field(jw, "comm", h->who.comm);
-		jsonw__string_field(jw, "function", h->who.function);
-		jsonw__string_field(jw, "module", h->who.module);
-		jsonw__uint_field(jw, "since_ns", h->who.ts_ns);
-		jsonw__end_object(jw);
-	}
+	for (i = 0; i < engine__nr_holders(e); i++)
+		if (holder_leaked(engine__holder(e, i)))
+			json_holder(jw, e, engine__holder(e, i), now);
+	jsonw__end_array(jw);
+	jsonw__name(jw, "long_held");
+	jsonw__start_array(jw);
+	for (i = 0; i < engine__nr_holders(e); i++)
+		if (holder_long_held(w, engine__holder(e, i), now))
+			json_holder(jw, e, engine__holder(e, i), now);
 	jsonw__end_array(jw);
 	jsonw__name(jw, "channels_in_use");
 	jsonw__start_array(jw);
@@ -264,17 +286,20 @@ static void report_text(struct watch *w, uint64_t now, bool final)
 {
 	const struct engine *e = w->e;
 	const struct engine_stats *st = engine__stats(e);
-	size_t i, leaks = 0, in_use = 0;
+	size_t i, leaks = 0, longheld = 0, in_use = 0;
 	char t[32];
 
-	for (i = 0; i < engine__nr_holders(e); i++)
-		leaks += holder_leaked(w, engine__holder(e, i), now);
+	for (i = 0; i < engine__nr_holders(e); i++) {
+		leaks += holder_leaked(engine__holder(e, i));
+		longheld += holder_long_held(w, engine__holder(e, i), now);
+	}
 	for (i = 0; i < engine__nr_channels(e); i++)
 		in_use += engine__channel(e, i)->client_count > 0;
-	fprintf(w->out, "%s %sreport: %zu leaked reference%s (held over %.3fs), "
-		"%zu channel%s in use, %zu finding%s (%zu failing); %llu events, %llu lost\n",
-		wall_str(t, sizeof(t)), final ? "final " : "", leaks, leaks == 1 ? "" : "s",
-		(double)w->min_age_ns / 1e9, in_use, in_use == 1 ? "" : "s",
+	fprintf(w->out, "%s %sreport: %zu leaked reference%s (holder gone), %zu held over "
+		"%.3fs, %zu channel%s in use, %zu finding%s (%zu failing); %llu events, "
+		"%llu lost\n", wall_str(t, sizeof(t)), final ? "final " : "", leaks,
+		leaks == 1 ? "" : "s", longheld, (double)w->min_age_ns / 1e9, in_use,
+		in_use == 1 ? "" : "s",
 		engine__nr_findings(e), engine__nr_findings(e) == 1 ? "" : "s",
 		engine__nr_failing(e, SEVERITY_ERROR), (unsigned long long)st->events,
 		(unsigned long long)st->lost);
@@ -282,10 +307,11 @@ static void report_text(struct watch *w, uint64_t now, bool final)
 		const struct engine_holder *h = engine__holder(e, i);
 		const struct engine_channel *c = engine__channel(e, h->channel);
 
-		if (!holder_leaked(w, h, now))
+		if (!holder_leaked(h) && !holder_long_held(w, h, now))
 			continue;
-		fprintf(w->out, "  leaked: %s client_count %d: pid %u (%s) in %s [%s], "
-			"age %.3fs%s\n", c->name, c->client_count, h->who.pid, h->who.comm,
+		fprintf(w->out, "  %s: %s client_count %d: pid %u (%s) in %s [%s], "
+			"age %.3fs%s\n", holder_leaked(h) ? "leaked" : "long-held", c->name,
+			c->client_count, h->who.pid, h->who.comm,
 			h->who.function[0] ? h->who.function : "?", h->who.module,
 			now > h->who.ts_ns ? (double)(now - h->who.ts_ns) / 1e9 : 0.0,
 			h->refs > 1 ? ", several references" : "");

@@ -373,8 +373,14 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 	out->kref_after = raw->kref_after;
 	out->flags = raw->flags;
 	out->dev_in_use = raw->dev_in_use;
-	if (raw->type == DMARW_EV_REQUEST_CHAN) {
+	if (raw->type == DMARW_EV_REQUEST_CHAN || raw->type == DMARW_EV_CLIENT_UNBIND) {
 		decode_client(out, &raw->client);	/* in the stack's room */
+		out->client_key = decoder__key(d, raw->client.device);
+		return 0;
+	}
+	if (raw->type == DMARW_EV_MODULE_UNLOAD) {
+		copy_str(out->module, sizeof(out->module), raw->module.name,
+			 sizeof(raw->module.name));
 		return 0;
 	}
 	n = raw->nr_stack < DMARW_MAX_STACK ? raw->nr_stack : DMARW_MAX_STACK;

@@ -27,6 +27,7 @@ struct engine {
 	uint64_t next_holder_id;
 	bool have_t0;
 	bool oom;
+	bool verify_wanted;		/* a holder died since the last verify */
 	struct suppressions *supp;
 };
 
@@ -864,7 +865,7 @@ static bool hook_attached(const struct engine *e, enum dmarw_hook hook)
 {
 	const char *m = e->hooks[hook].mode;
 
-	return !strcmp(m, "fentry") || !strcmp(m, "kprobe");
+	return !strcmp(m, "fentry") || !strcmp(m, "kprobe") || !strcmp(m, "tracepoint");
 }
 
 /*
@@ -1031,6 +1032,7 @@ static void on_request(struct engine *e, const struct rw_event *ev)
 		if (who->pid == ev->pid && !who->client[0]) {
 			memcpy(who->client, ev->client, sizeof(who->client));
 			memcpy(who->client_drv, ev->client_drv, sizeof(who->client_drv));
+			e->holders[i].client_key = ev->client_key;
 		}
 		break;
 	}
@@ -1219,6 +1221,78 @@ static void on_dev_release(struct engine *e, const struct rw_event *ev)
 			"kref read 0, release inferred" : "dma_device_release entered");
 }
 
+/* ---- holders that die: module unload, client unbind ---- */
+
+/*
+ * Was @h's reference taken from @module's code: its holder frame, or, when
+ * that is a kernel helper, the first module frame above it.
+ */
+static bool holder_in_module(const struct engine_holder *h, const char *module)
+{
+	const struct finding_holder *w = &h->who;
+	int idx = finding_holder_frame(w->frames, w->nr_frames);
+	uint32_t i;
+
+	if (!module[0])
+		return false;
+	if (!strcmp(w->module, module))
+		return true;
+	if (idx < 0)
+		return false;
+	for (i = (uint32_t)idx; i < w->nr_frames; i++)
+		if (w->frames[i].module[0])
+			return !strcmp(w->frames[i].module, module);
+	return false;
+}
+
+/* Is @h's client the device "@dev" of @ev (key, or its name when unkeyed)? */
+static bool holder_of_client(const struct engine_holder *h, const struct rw_event *ev)
+{
+	size_t n = strnlen(ev->client, sizeof(ev->client));
+
+	if (h->client_key && ev->client_key)
+		return h->client_key == ev->client_key;
+	return n && !strncmp(h->who.client, ev->client, n) &&
+	       (h->who.client[n] == ':' || !h->who.client[n]);
+}
+
+static void holder_gone(struct engine *e, struct engine_holder *h,
+			enum engine_holder_state state, uint64_t ts, const char *what)
+{
+	h->state = state;
+	h->gone_ts_ns = ts;
+	snprintf(h->gone_what, sizeof(h->gone_what), "%s", what);
+	e->stats.holders_gone++;
+	e->verify_wanted = true;
+}
+
+static void on_module_unload(struct engine *e, const struct rw_event *ev)
+{
+	size_t i;
+
+	for (i = 0; i < e->nr_holders; i++) {
+		struct engine_holder *h = &e->holders[i];
+
+		if (h->state == HOLDER_ALIVE && !h->reported && holder_in_module(h, ev->module))
+			holder_gone(e, h, HOLDER_MODULE_UNLOADED, ev->ts_ns, ev->module);
+	}
+}
+
+static void on_client_unbind(struct engine *e, const struct rw_event *ev)
+{
+	char what[sizeof(((struct engine_holder *)0)->gone_what)];
+	size_t i;
+
+	snprintf(what, sizeof(what), "%s%s%s%s", ev->client, ev->client_drv[0] ? " (" : "",
+		 ev->client_drv, ev->client_drv[0] ? ")" : "");
+	for (i = 0; i < e->nr_holders; i++) {
+		struct engine_holder *h = &e->holders[i];
+
+		if (h->state == HOLDER_ALIVE && !h->reported && holder_of_client(h, ev))
+			holder_gone(e, h, HOLDER_CLIENT_UNBOUND, ev->ts_ns, what);
+	}
+}
+
 void engine__feed(struct engine *e, const struct rw_event *ev)
 {
 	note_time(e, ev->ts_ns);
@@ -1256,6 +1330,12 @@ void engine__feed(struct engine *e, const struct rw_event *ev)
 		/* intent only: the dma_chan_get/put they cause carry the counts */
 		if (ev->device_key || ev->dev_id >= 0)
 			dev_of_event(e, ev);
+		break;
+	case DMARW_EV_MODULE_UNLOAD:
+		on_module_unload(e, ev);
+		break;
+	case DMARW_EV_CLIENT_UNBIND:
+		on_client_unbind(e, ev);
 		break;
 	case DMARW_EV_SNAP_DEVICE:
 	case DMARW_EV_SNAP_CHAN:
@@ -1372,14 +1452,58 @@ void engine__add_lost(struct engine *e, uint64_t n)
 	e->stats.lost += n;
 }
 
-static void report_leak(struct engine *e, size_t hi, uint64_t now, bool final_truth,
-			uint64_t min_age)
+/* "taken by dma_chan_get at +1.2s by pid 88 (insmod) from f [m]" and the rest */
+static void sb_taken(struct engine *e, struct sbuf *sb, const struct engine_holder *h)
+{
+	char t[32];
+
+	sb_add(sb, "%s taken by dma_chan_get at %s by ", h->refs > 1 ? "references" :
+	       "reference", rel(e, h->who.ts_ns, t, sizeof(t)));
+	sb_who(sb, &h->who);
+	if (h->refs > 1)
+		sb_add(sb, " (%u references in one get: balance_ref_count)", h->refs);
+}
+
+/* What the tool saw of the holder's life: only what hooks could show. */
+static void sb_alive(struct engine *e, struct sbuf *sb, const struct engine_holder *h)
+{
+	bool mod = hook_attached(e, DMARW_HOOK_MODULE_FREE) && h->who.module[0] &&
+		   strcmp(h->who.module, "vmlinux");
+	bool cl = hook_attached(e, DMARW_HOOK_DRIVER_UNBIND) && h->who.client[0];
+
+	if (mod && cl)
+		sb_add(sb, "; the holder is alive: module %s not unloaded and client %s not "
+		       "unbound while traced", h->who.module, h->who.client);
+	else if (mod)
+		sb_add(sb, "; the holder is alive: module %s not unloaded while traced",
+		       h->who.module);
+	else if (cl)
+		sb_add(sb, "; the holder is alive: client %s not unbound while traced",
+		       h->who.client);
+}
+
+static void sb_gone(struct engine *e, struct sbuf *sb, const struct engine_holder *h)
+{
+	char t[32];
+
+	if (h->state == HOLDER_MODULE_UNLOADED)
+		sb_add(sb, "; module %s was unloaded at %s (tracepoint module_free, after its "
+		       "exit) with no matching put: the holder is gone", h->gone_what,
+		       rel(e, h->gone_ts_ns, t, sizeof(t)));
+	else if (h->state == HOLDER_CLIENT_UNBOUND)
+		sb_add(sb, "; client device %s was unbound from its driver at %s "
+		       "(device_release_driver_internal returned, remove() and devres done) "
+		       "with no matching put: the holder is gone", h->gone_what,
+		       rel(e, h->gone_ts_ns, t, sizeof(t)));
+}
+
+/* @count_how: where c->client_count comes from ("read from the kernel at the end") */
+static void report_leak(struct engine *e, size_t hi, uint64_t now, const char *count_how)
 {
 	struct engine_holder *h = &e->holders[hi];
 	const struct engine_channel *c = &e->chans[h->channel];
 	struct finding f;
 	struct sbuf sb;
-	char t[32];
 
 	h->reported = true;
 	finding_init(e, &f, FINDING_LEAKED_REFERENCE, now, c->device, h->channel);
@@ -1387,22 +1511,40 @@ static void report_leak(struct engine *e, size_t hi, uint64_t now, bool final_tr
 	f.refs = h->refs;
 	f.age_ns = now > h->who.ts_ns ? now - h->who.ts_ns : 0;
 	sb_init(&sb, f.evidence, sizeof(f.evidence));
-	sb_add(&sb, "%s client_count %d %s; %s taken by dma_chan_get at %s by ", c->name,
-	       c->client_count, final_truth ? "read from the kernel at the end" :
-	       "per the traced events", h->refs > 1 ? "references" : "reference",
-	       rel(e, h->who.ts_ns, t, sizeof(t)));
-	sb_who(&sb, &h->who);
-	if (h->refs > 1)
-		sb_add(&sb, " (%u references in one get: balance_ref_count)", h->refs);
-	if (e->stats.finished || !min_age)
+	sb_add(&sb, "%s client_count %d %s; ", c->name, c->client_count, count_how);
+	sb_taken(e, &sb, h);
+	if (h->state != HOLDER_ALIVE) {
+		sb_gone(e, &sb, h);
+	} else {
 		sb_add(&sb, ", no matching put after %.3fs", (double)f.age_ns / 1e9);
-	else
-		sb_add(&sb, ", still held after %.3fs (--min-age %.3fs)",
-		       (double)f.age_ns / 1e9, (double)min_age / 1e9);
+		sb_alive(e, &sb, h);
+	}
 	if (c->predating)
 		sb_add(&sb, "; %u more reference%s predate%s tracing (not judged)",
 		       c->predating, c->predating == 1 ? "" : "s",
 		       c->predating == 1 ? "s" : "");
+	finding_commit(e, &f);
+}
+
+static void report_long_held(struct engine *e, size_t hi, uint64_t now, uint64_t min_age)
+{
+	struct engine_holder *h = &e->holders[hi];
+	const struct engine_channel *c = &e->chans[h->channel];
+	struct finding f;
+	struct sbuf sb;
+
+	h->long_held = true;
+	finding_init(e, &f, FINDING_LONG_HELD_REFERENCE, now, c->device, h->channel);
+	f.holder = h->who;
+	f.refs = h->refs;
+	f.age_ns = now > h->who.ts_ns ? now - h->who.ts_ns : 0;
+	sb_init(&sb, f.evidence, sizeof(f.evidence));
+	sb_add(&sb, "%s client_count %d per the traced events; ", c->name, c->client_count);
+	sb_taken(e, &sb, h);
+	sb_add(&sb, ", held for %.3fs (--min-age %.3fs)", (double)f.age_ns / 1e9,
+	       (double)min_age / 1e9);
+	sb_alive(e, &sb, h);
+	sb_add(&sb, "; age alone is no leak");
 	finding_commit(e, &f);
 }
 
@@ -1453,10 +1595,12 @@ void engine__scan(struct engine *e, uint64_t now_ns, uint64_t min_age_ns)
 
 	note_time(e, now_ns);
 	for (i = 0; i < e->nr_holders; i++) {
-		if (e->holders[i].reported || now_ns < e->holders[i].who.ts_ns ||
-		    now_ns - e->holders[i].who.ts_ns < min_age_ns)
+		const struct engine_holder *h = &e->holders[i];
+
+		if (h->reported || h->long_held || h->state != HOLDER_ALIVE ||
+		    now_ns < h->who.ts_ns || now_ns - h->who.ts_ns < min_age_ns)
 			continue;
-		report_leak(e, i, now_ns, false, min_age_ns);
+		report_long_held(e, i, now_ns, min_age_ns);
 	}
 	for (i = 0; i < e->nr_devs; i++) {
 		struct engine_device *d = &e->devs[i];
@@ -1466,6 +1610,90 @@ void engine__scan(struct engine *e, uint64_t now_ns, uint64_t min_age_ns)
 		    now_ns < d->unregister_ts_ns || now_ns - d->unregister_ts_ns < min_age_ns)
 			continue;
 		report_pending(e, i, now_ns);
+	}
+}
+
+bool engine__verify_wanted(const struct engine *e)
+{
+	return e->verify_wanted;
+}
+
+/* @state's client_count of channel @ci, -1 when it has none */
+static int32_t state_count(const struct engine *e, size_t ci, const struct snapshot *state)
+{
+	const struct engine_channel *c = &e->chans[ci];
+	size_t i;
+
+	for (i = 0; state && i < state->nr_channels; i++) {
+		const struct snapshot_channel *sc = &state->channels[i];
+
+		if (c->key && sc->chan_key ? sc->chan_key == c->key :
+		    sc->dev_id == c->dev_id && sc->chan_id == c->chan_id)
+			return sc->client_count;
+	}
+	return -1;
+}
+
+/*
+ * Judge the dead holders of channel @ci against the kernel's count @cc: the
+ * references of the living (and of those already reported) explain part of
+ * it; each dead holder's reference the rest still covers is leaked, one the
+ * kernel no longer counts was put while its event was lost.
+ */
+static void verify_channel(struct engine *e, size_t ci, int32_t cc, const char *count_how,
+			   uint64_t now)
+{
+	int64_t left = cc;
+	size_t i;
+
+	for (i = 0; i < e->nr_holders; i++) {
+		const struct engine_holder *h = &e->holders[i];
+
+		if (h->channel == ci && (h->state == HOLDER_ALIVE || h->reported))
+			left -= h->refs;
+	}
+	for (i = 0; i < e->nr_holders; i++) {
+		struct engine_holder *h = &e->holders[i];
+
+		if (h->channel != ci || h->state == HOLDER_ALIVE || h->reported)
+			continue;
+		if (left >= h->refs) {
+			left -= h->refs;
+			report_leak(e, i, now, count_how);
+			continue;
+		}
+		/* the kernel does not count it: a put whose event was lost */
+		e->stats.unattributed_drops += h->refs;
+		e->chans[ci].held -= h->refs < e->chans[ci].held ? h->refs : e->chans[ci].held;
+		holder_remove(e, i--);
+	}
+}
+
+void engine__verify(struct engine *e, uint64_t now_ns, const struct snapshot *state)
+{
+	size_t ci, i;
+
+	note_time(e, now_ns);
+	e->verify_wanted = false;
+	for (ci = 0; ci < e->nr_chans; ci++) {
+		int32_t cc = state_count(e, ci, state);
+
+		for (i = 0; i < e->nr_holders; i++)
+			if (e->holders[i].channel == ci && e->holders[i].state != HOLDER_ALIVE &&
+			    !e->holders[i].reported)
+				break;
+		if (i == e->nr_holders)
+			continue;
+		if (cc >= 0) {
+			e->chans[ci].client_count = cc;
+			verify_channel(e, ci, cc, "in the kernel after it (the channel map "
+				       "that every get and put updates)", now_ns);
+			chan_sync(e, ci, cc);
+		} else {
+			verify_channel(e, ci, e->chans[ci].client_count,
+				       "per the traced events (not in the kernel state read)",
+				       now_ns);
+		}
 	}
 }
 
@@ -1502,9 +1730,12 @@ void engine__finish(struct engine *e, uint64_t now_ns, const struct snapshot *fi
 	e->stats.finished = true;
 	e->stats.finish_ts_ns = now_ns;
 
+	if (e->verify_wanted)
+		engine__verify(e, now_ns, final);
 	for (i = 0; i < e->nr_holders; i++)
 		if (!e->holders[i].reported)
-			report_leak(e, i, now_ns, final != NULL, 0);
+			report_leak(e, i, now_ns, final ? "read from the kernel at the end" :
+				    "per the traced events");
 	for (i = 0; i < e->nr_devs; i++) {
 		struct engine_device *d = &e->devs[i];
 

@@ -83,11 +83,24 @@ struct engine_channel {
 	uint32_t release_pid;
 };
 
+/* Whether the code or device that holds a reference still exists. */
+enum engine_holder_state {
+	HOLDER_ALIVE,			/* no unload or unbind of it seen */
+	HOLDER_MODULE_UNLOADED,		/* its module was freed (module_free) */
+	HOLDER_CLIENT_UNBOUND,		/* its client device lost its driver */
+};
+
 struct engine_holder {
 	uint64_t id;			/* 1, 2, ... in order of the gets */
 	size_t channel;			/* index for engine__channel() */
 	uint32_t refs;			/* client_count taken by this get */
 	bool reported;			/* leaked-reference already emitted */
+	bool long_held;			/* long-held-reference already emitted */
+	uint64_t client_key;		/* its client device (chan->slave), 0 unknown */
+	enum engine_holder_state state;
+	uint64_t gone_ts_ns;		/* when the unload or unbind was seen */
+	/* the module freed, or the client device unbound and its driver */
+	char gone_what[RW_CLIENT_LEN + DMARW_NAME_LEN + 4];
 	struct finding_holder who;	/* pid, comm, function, module, stack */
 };
 
@@ -103,6 +116,7 @@ struct engine_stats {
 	uint64_t lost;			/* events lost (ring buffer) */
 	uint64_t predating;		/* references found predating tracing */
 	uint64_t unattributed_drops;	/* references gone without a traced put */
+	uint64_t holders_gone;		/* holders whose module or client died */
 	uint64_t bad_events;		/* events with an unknown type */
 	uint64_t first_ts_ns;		/* time origin for relative times */
 	uint64_t last_ts_ns;
@@ -124,9 +138,20 @@ void engine__feed(struct engine *e, const struct rw_event *ev);
 void engine__set_hook(struct engine *e, enum dmarw_hook hook, const char *mode,
 		      uint64_t hits, uint64_t lost);
 void engine__add_lost(struct engine *e, uint64_t n);
-/* Periodic: holders older than @min_age_ns become leaked-reference once;
- * devices unregistered longer than that and not released, release-pending. */
+/*
+ * Periodic: holders still alive and older than @min_age_ns become
+ * long-held-reference (info) once; devices unregistered longer than that and
+ * not released, release-pending.  Age alone never makes a leak.
+ */
 void engine__scan(struct engine *e, uint64_t now_ns, uint64_t min_age_ns);
+/*
+ * A holder died (module unloaded, client unbound) since the last verify:
+ * the caller reads the kernel's client_count now and hands it to
+ * engine__verify(), which reports each dead holder's reference the kernel
+ * still counts as leaked-reference (and forgets the ones it no longer does).
+ */
+bool engine__verify_wanted(const struct engine *e);
+void engine__verify(struct engine *e, uint64_t now_ns, const struct snapshot *state);
 /* End of a run after the grace period; @final is the kernel truth or NULL. */
 void engine__finish(struct engine *e, uint64_t now_ns, const struct snapshot *final);
 

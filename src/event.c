@@ -20,6 +20,8 @@ static const char *const event_type_names[DMARW_EV_MAX] = {
 	[DMARW_EV_SNAP_DEVICE]		= "snap-device",
 	[DMARW_EV_SNAP_CHAN]		= "snap-chan",
 	[DMARW_EV_MODULE_SYMS]		= "module-syms",
+	[DMARW_EV_MODULE_UNLOAD]	= "module-unload",
+	[DMARW_EV_CLIENT_UNBIND]	= "client-unbind",
 };
 
 static const char *const hook_names[DMARW_HOOK_MAX] = {
@@ -33,6 +35,8 @@ static const char *const hook_names[DMARW_HOOK_MAX] = {
 	[DMARW_HOOK_REQUEST_CHANNEL]	= "__dma_request_channel",
 	[DMARW_HOOK_DMAENGINE_GET]	= "dmaengine_get",
 	[DMARW_HOOK_DMAENGINE_PUT]	= "dmaengine_put",
+	[DMARW_HOOK_DRIVER_UNBIND]	= "device_release_driver_internal",
+	[DMARW_HOOK_MODULE_FREE]	= "module_free",
 };
 
 const char *rw_event_type_name(enum dmarw_event_type type)

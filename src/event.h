@@ -55,6 +55,13 @@ struct rw_event {
 	 */
 	char client[RW_CLIENT_LEN];
 	char client_drv[DMARW_NAME_LEN];
+	/*
+	 * The client device (chan->slave) of a request, or the device of
+	 * DMARW_EV_CLIENT_UNBIND: opaque, stable within one trace; 0 none
+	 */
+	uint64_t client_key;
+	/* DMARW_EV_MODULE_UNLOAD: the module freed */
+	char module[RW_MODULE_LEN];
 };
 
 const char *rw_event_type_name(enum dmarw_event_type type);	/* "chan-get" ... */

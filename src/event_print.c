@@ -64,6 +64,8 @@ void event_print__text(FILE *f, const struct rw_event *ev, uint64_t t0_ns, bool 
 		fputs("-", f);
 	if (ev->dev_name[0])
 		fprintf(f, " (%.*s)", DMARW_NAME_LEN, ev->dev_name);
+	if (ev->module[0])
+		fprintf(f, " module %.*s", RW_MODULE_LEN, ev->module);
 	fputs(finding_client_str(cl, sizeof(cl), ev->client, ev->client_drv), f);
 	fputc('\n', f);
 	if (!stack)
@@ -121,10 +123,14 @@ void event_print__json_fields(struct json_writer *jw, const struct rw_event *ev)
 	jsonw__int_field(jw, "kref_after", ev->kref_after);
 	jsonw__uint_field(jw, "flags", ev->flags);
 	jsonw__int_field(jw, "dev_in_use", ev->dev_in_use);
-	if (ev->client[0]) {	/* request events of dma_request_chan() */
+	if (ev->client[0]) {	/* dma_request_chan() and client-unbind events */
 		str_field(jw, "client", ev->client, RW_CLIENT_LEN);
 		str_field(jw, "client_driver", ev->client_drv, DMARW_NAME_LEN);
 	}
+	if (ev->client_key)
+		jsonw__uint_field(jw, "client_device", ev->client_key);
+	if (ev->module[0])	/* module-unload events */
+		str_field(jw, "module", ev->module, RW_MODULE_LEN);
 	jsonw__name(jw, "stack");
 	event_print__json_frames(jw, ev->frames, ev->nr_frames);
 }

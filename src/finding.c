@@ -20,6 +20,7 @@ static const struct {
 	[FINDING_RELEASE_PENDING]	  = { "release-pending", SEVERITY_WARNING },
 	[FINDING_MISSING_RELEASE_CALLBACK] = { "missing-release-callback", SEVERITY_WARNING },
 	[FINDING_GET_FAILED]		  = { "get-failed", SEVERITY_INFO },
+	[FINDING_LONG_HELD_REFERENCE]	  = { "long-held-reference", SEVERITY_INFO },
 };
 
 static const char *const severity_names[] = {

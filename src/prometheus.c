@@ -211,8 +211,13 @@ static void write_devices(FILE *f, const struct engine *e, const struct prom_opt
 	}
 }
 
-/* References of the channel's holders older than --min-age. */
-static uint64_t leaked_refs(const struct engine *e, size_t ci, const struct prom_opts *o)
+/*
+ * References of the channel's holders: @leaked, those reported
+ * leaked-reference (holder gone, or held at the end); else those alive and
+ * held longer than --min-age (long-held, not an error).
+ */
+static uint64_t holder_refs(const struct engine *e, size_t ci, const struct prom_opts *o,
+			    bool leaked)
 {
 	uint64_t n = 0;
 	size_t j;
@@ -222,15 +227,16 @@ static uint64_t leaked_refs(const struct engine *e, size_t ci, const struct prom
 
 		if (h->channel != ci)
 			continue;
-		if (h->reported || (o->now_ns && o->now_ns >= h->who.ts_ns &&
-				    o->now_ns - h->who.ts_ns >= o->min_age_ns))
+		if (leaked ? h->reported :
+		    !h->reported && (h->long_held || (o->now_ns && o->now_ns >= h->who.ts_ns &&
+						      o->now_ns - h->who.ts_ns >= o->min_age_ns)))
 			n += h->refs;
 	}
 	return n;
 }
 
 enum chan_metric {
-	CM_CLIENTS, CM_HELD, CM_PREDATING, CM_LEAKED, CM_GETS, CM_FAILED, CM_PUTS,
+	CM_CLIENTS, CM_HELD, CM_PREDATING, CM_LEAKED, CM_LONG_HELD, CM_GETS, CM_FAILED, CM_PUTS,
 	CM_NOOP, CM_MAX
 };
 
@@ -244,7 +250,10 @@ static const struct {
 	[CM_PREDATING] = { "dmarefwatch_channel_predating_references", "gauge",
 		"References of the channel taken before tracing started (not judged)." },
 	[CM_LEAKED] = { "dmarefwatch_channel_leaked_references", "gauge",
-		"References of the channel held longer than --min-age (leaked-reference)." },
+		"References of the channel whose holder is gone (leaked-reference)." },
+	[CM_LONG_HELD] = { "dmarefwatch_channel_long_held_references", "gauge",
+		"References of the channel held longer than --min-age by a holder still "
+		"alive (long-held-reference, not an error)." },
 	[CM_GETS] = { "dmarefwatch_channel_gets_total", "counter",
 		"Successful dma_chan_get() calls on the channel seen while tracing." },
 	[CM_FAILED] = { "dmarefwatch_channel_failed_gets_total", "counter",
@@ -287,7 +296,10 @@ static void write_channels(FILE *f, const struct engine *e, const struct prom_op
 				v = c->predating;
 				break;
 			case CM_LEAKED:
-				v = (long long)leaked_refs(e, i, o);
+				v = (long long)holder_refs(e, i, o, true);
+				break;
+			case CM_LONG_HELD:
+				v = (long long)holder_refs(e, i, o, false);
 				break;
 			case CM_GETS:
 				v = (long long)c->gets;
@@ -342,12 +354,13 @@ static void write_findings(FILE *f, const struct engine *e)
 
 static void write_hooks(FILE *f, const struct engine *e)
 {
-	static const char *const modes[] = { "fentry", "kprobe", "unavailable" };
+	static const char *const modes[] = { "fentry", "kprobe", "tracepoint", "unavailable" };
 	int h;
 	size_t m;
 
 	family(f, "dmarefwatch_hook_mode", "gauge",
-	       "1 for the way each kernel function is hooked: fentry, kprobe or unavailable.");
+	       "1 for the way each kernel function is hooked: fentry, kprobe, tracepoint "
+	       "or unavailable.");
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
 		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);
 

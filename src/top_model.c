@@ -51,7 +51,8 @@ struct view_holder {
 	uint64_t id;
 	size_t chan;		/* engine channel index */
 	uint32_t refs;
-	bool leaked;
+	bool leaked;		/* leaked-reference: its holder is gone */
+	bool long_held;		/* alive, held longer than --min-age */
 	struct finding_holder who;
 };
 
@@ -183,8 +184,9 @@ void top_model__update(struct top_model *m, const struct engine *e, uint64_t now
 		v->id = h->id;
 		v->chan = h->channel;
 		v->refs = h->refs;
-		v->leaked = h->reported || (now_ns >= h->who.ts_ns &&
-					    now_ns - h->who.ts_ns >= m->min_age_ns);
+		v->leaked = h->reported;
+		v->long_held = !h->reported && (h->long_held || (now_ns >= h->who.ts_ns &&
+					now_ns - h->who.ts_ns >= m->min_age_ns));
 		v->who = h->who;
 	}
 	m->nr_chans = 0;
@@ -501,7 +503,7 @@ static void add_channel_rows(struct top_model *m, const struct view_chan *c)
 			age_str(m->now_ns > h->who.ts_ns ? m->now_ns - h->who.ts_ns : 0,
 				age, sizeof(age)),
 			h->refs > 1 ? "  refs " : "", h->refs > 1 ? h->refs : 0,
-			h->leaked ? "  LEAKED" : "");
+			h->leaked ? "  LEAKED" : h->long_held ? "  long-held" : "");
 		if (chan_open || in_set(m->expanded, m->nr_expanded, hi))
 			add_stack(m, &h->who, "        ");
 	}
@@ -846,14 +848,14 @@ void top_model__pane_title(struct top_model *m, enum top_pane pane, char *buf, s
 
 void top_model__status(struct top_model *m, char *buf, size_t len)
 {
-	static const char *const modes[] = { "fentry", "kprobe", "unavailable" };
+	static const char *const modes[] = { "fentry", "kprobe", "unavailable", "tracepoint" };
 	size_t off, k;
 	int h, count;
 
 	off = snprintf(buf, len, "events %llu  lost %llu ",
 		       (unsigned long long)m->events, (unsigned long long)m->lost);
 	/* fentry is the rule: count it; name the hooks that are not ("n/a": unavailable) */
-	for (k = 0; k < 3 && off < len; k++) {
+	for (k = 0; k < sizeof(modes) / sizeof(modes[0]) && off < len; k++) {
 		for (h = 0, count = 0; h < DMARW_HOOK_MAX; h++)
 			count += !strcmp(m->hook_mode[h], modes[k]);
 		if (!count)

@@ -157,6 +157,17 @@ int trace_writer__snapshot(struct trace_writer *tw, const struct snapshot *snap,
 	return status(tw);
 }
 
+int trace_writer__verify(struct trace_writer *tw, const struct snapshot *state,
+			 uint64_t now_ns)
+{
+	jsonw__start_object(tw->jw);
+	jsonw__string_field(tw->jw, "type", "verify");
+	jsonw__uint_field(tw->jw, "now_ns", now_ns);
+	write_snapshot_body(tw, state);
+	jsonw__end_object(tw->jw);
+	return status(tw);
+}
+
 int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, const char *mode,
 		       uint64_t hits, uint64_t lost)
 {
@@ -181,6 +192,7 @@ int trace_writer__event(struct trace_writer *tw, const struct rw_event *ev)
 	*copy = *ev;
 	copy->device_key = map_key(tw, ev->device_key);
 	copy->chan_key = map_key(tw, ev->chan_key);
+	copy->client_key = map_key(tw, ev->client_key);
 	jsonw__start_object(tw->jw);
 	jsonw__string_field(tw->jw, "type", "event");
 	event_print__json_fields(tw->jw, copy);
@@ -499,7 +511,11 @@ static int read_event(struct reader *r, const struct json_value *obj, struct rw_
 	if ((json_get(obj, "client") &&
 	     get_str(r, obj, "client", ev->client, sizeof(ev->client))) ||
 	    (json_get(obj, "client_driver") &&
-	     get_str(r, obj, "client_driver", ev->client_drv, sizeof(ev->client_drv))))
+	     get_str(r, obj, "client_driver", ev->client_drv, sizeof(ev->client_drv))) ||
+	    (json_get(obj, "client_device") &&
+	     get_u64(r, obj, "client_device", UINT64_MAX, &ev->client_key)) ||
+	    (json_get(obj, "module") &&
+	     get_str(r, obj, "module", ev->module, sizeof(ev->module))))
 		return -EINVAL;
 	return read_frames(r, obj, ev);
 }
@@ -563,6 +579,11 @@ static int do_line(struct reader *r, struct engine *e, struct trace_info *info,
 			return -EINVAL;
 		engine__load_snapshot(e, snap, now);
 		snapshot__free(snap);
+	} else if (!strcmp(type->string, "verify")) {
+		if (get_u64(r, obj, "now_ns", UINT64_MAX, &now) || read_snapshot(r, obj, &snap))
+			return -EINVAL;
+		engine__verify(e, now, snap);
+		snapshot__free(snap);
 	} else if (!strcmp(type->string, "hook")) {
 		char mode[ENGINE_MODE_LEN];
 
@@ -577,7 +598,7 @@ static int do_line(struct reader *r, struct engine *e, struct trace_info *info,
 		    get_u64(r, obj, "lost", UINT64_MAX, &b))
 			return -EINVAL;
 		if (strcmp(mode, "fentry") && strcmp(mode, "kprobe") &&
-		    strcmp(mode, "unavailable") && mode[0])
+		    strcmp(mode, "tracepoint") && strcmp(mode, "unavailable") && mode[0])
 			return bad(r, "unknown hook mode \"%s\"", mode);
 		engine__set_hook(e, (enum dmarw_hook)t, mode, a, b);
 	} else if (!strcmp(type->string, "lost")) {

@@ -27,6 +27,9 @@ struct trace_writer;
 struct trace_writer *trace_writer__open(const char *path, const char *kernel,
 					char *err, size_t errlen);
 /* Each returns 0 or -EIO (the stream failed; the message is for close). */
+/* The kernel state read after a holder died (engine__verify()'s input). */
+int trace_writer__verify(struct trace_writer *tw, const struct snapshot *state,
+			 uint64_t now_ns);
 int trace_writer__snapshot(struct trace_writer *tw, const struct snapshot *snap,
 			   uint64_t now_ns);
 int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, const char *mode,

@@ -187,6 +187,7 @@ TEST(prometheus_format_and_values)
 	struct prom_opts o = { .version = "0.1.0", .kernel = "6.1.0-18-amd64",
 			       .start_time_s = 1700000000.5, .now_s = 1700000010.25,
 			       .now_ns = 2 * S, .min_age_ns = 10 * S };
+	struct rw_event ev;
 	struct engine *e = held_engine();
 	const char *why;
 	char *text = NULL;
@@ -222,14 +223,27 @@ TEST(prometheus_format_and_values)
 	/* hooks never set are left out, not shown as 0 */
 	CHECK(!strstr(text, "hook=\"dmaengine_get\""), "unset hook exported");
 
-	/* past --min-age: the scan reports the leak, the gauges count it */
+	/* past --min-age: long-held (info), no leak: age alone is none */
 	free(text);
 	engine__scan(e, 12 * S, 10 * S);
 	o.now_ns = 12 * S;
 	text = expose(e, &o);
 	why = check_format(text);
 	CHECK(!why, "%s", why);
+	CHECK_LINE(text, "dmarefwatch_channel_leaked_references{channel=\"dma0chan1\",device=\"dma0\"} 0");
+	CHECK_LINE(text, "dmarefwatch_channel_long_held_references{channel=\"dma0chan1\",device=\"dma0\"} 1");
+	CHECK_LINE(text, "dmarefwatch_findings_total{kind=\"leaked-reference\",severity=\"error\"} 0");
+	CHECK_LINE(text, "dmarefwatch_findings_total{kind=\"long-held-reference\",severity=\"info\"} 1");
+	/* its module unloaded, the kernel still counting it: the leak, at once */
+	free(text);
+	ev = ev_make(DMARW_EV_MODULE_UNLOAD, 13 * S, -1, -1);
+	snprintf(ev.module, sizeof(ev.module), "dmarw_client");
+	feed(e, ev);
+	CHECK(engine__verify_wanted(e), "verify not asked for");
+	engine__verify(e, 13 * S, NULL);
+	text = expose(e, &o);
 	CHECK_LINE(text, "dmarefwatch_channel_leaked_references{channel=\"dma0chan1\",device=\"dma0\"} 1");
+	CHECK_LINE(text, "dmarefwatch_channel_long_held_references{channel=\"dma0chan1\",device=\"dma0\"} 0");
 	CHECK_LINE(text, "dmarefwatch_findings_total{kind=\"leaked-reference\",severity=\"error\"} 1");
 	CHECK_LINE(text, "dmarefwatch_findings_suppressed_total{kind=\"leaked-reference\",severity=\"error\"} 0");
 out:
