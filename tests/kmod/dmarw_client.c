@@ -28,6 +28,13 @@
  * Parameter leak_at_init=1: the module's init requests a channel by mask
  * and forgets it, from a function in .init.text (gone, and gone from
  * kallsyms, once init is done).
+ *
+ * Parameter probe_chan=NAME: a platform driver "dmarw_client" binds the
+ * device, its probe requests channel NAME (dma_request_chan()) and its
+ * remove releases it, unless leak_in_remove=1 (writable at run time):
+ * then remove forgets it, the bug of a driver whose remove() misses
+ * dma_release_channel().  Unbind and bind through
+ * /sys/bus/platform/drivers/dmarw_client/.
  */
 #include <linux/module.h>
 #include <linux/platform_device.h>
@@ -40,6 +47,7 @@
 #include <linux/uaccess.h>
 #include <linux/cpumask.h>
 #include <linux/atomic.h>
+#include <linux/version.h>
 
 #define DRV_NAME "dmarw_client"
 #define NSLOTS 16
@@ -504,6 +512,51 @@ static noinline int __init dmarw_client_init_leak(void)
 	return ret;
 }
 
+static char *probe_chan;
+module_param(probe_chan, charp, 0444);
+MODULE_PARM_DESC(probe_chan, "bind a driver whose probe requests this channel name");
+static bool leak_in_remove;
+module_param(leak_in_remove, bool, 0644);
+MODULE_PARM_DESC(leak_in_remove, "the driver's remove() forgets its channel");
+static struct dma_chan *probe_held;
+
+static noinline int dmarw_client_probe(struct platform_device *pdev)
+{
+	struct dma_chan *chan = dma_request_chan(&pdev->dev, probe_chan);
+
+	if (IS_ERR(chan))
+		return PTR_ERR(chan);
+	probe_held = chan;
+	return 0;
+}
+
+static noinline void dmarw_client_remove_chan(void)
+{
+	if (probe_held && !leak_in_remove)
+		dma_release_channel(probe_held);
+	probe_held = NULL;	/* with leak_in_remove: forgotten, still held */
+}
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+static void dmarw_client_remove(struct platform_device *pdev)
+{
+	dmarw_client_remove_chan();
+}
+#else
+static int dmarw_client_remove(struct platform_device *pdev)
+{
+	dmarw_client_remove_chan();
+	return 0;
+}
+#endif
+
+static struct platform_driver client_driver = {
+	.probe = dmarw_client_probe,
+	.remove = dmarw_client_remove,
+	.driver = { .name = DRV_NAME },
+};
+static bool driver_registered;
+
 static int __init dmarw_client_init(void)
 {
 	client_pdev = platform_device_register_simple(DRV_NAME, -1, NULL, 0);
@@ -515,6 +568,13 @@ static int __init dmarw_client_init(void)
 	debugfs_create_file("slots", 0444, client_dir, NULL, &slots_fops);
 	if (leak_at_init && dmarw_client_init_leak())
 		pr_warn(DRV_NAME ": leak_at_init: no channel\n");
+	if (probe_chan && probe_chan[0]) {
+		int ret = platform_driver_register(&client_driver);
+
+		if (ret)
+			pr_warn(DRV_NAME ": driver: %d\n", ret);
+		driver_registered = !ret;
+	}
 	return 0;
 }
 
@@ -537,6 +597,8 @@ static void __exit dmarw_client_exit(void)
 		ngets--;
 	}
 	mutex_unlock(&client_lock);
+	if (driver_registered)
+		platform_driver_unregister(&client_driver);
 	platform_device_unregister(client_pdev);
 }
 

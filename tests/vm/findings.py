@@ -15,9 +15,11 @@ findings.py REPORT.json stack KIND FUNC...
     order (innermost first, others may lie between) and no frame in a
     kretprobe trampoline (an unwind that stopped there lost the callers)
 
-FIELD is a finding key (device, channel, severity, suppressed) or holder.KEY
-(holder.function, holder.module, holder.comm).  Exit 0 when true, else 1 with
-what the report holds.
+FIELD is a finding key (device, channel, severity, suppressed, evidence) or
+holder.KEY (holder.function, holder.module, holder.comm); FIELD~TEXT matches
+when the value contains TEXT.  REPORT may also be JSON lines (watch --json,
+trace --json): the findings are those of its {"finding": ...} lines.  Exit 0
+when true, else 1 with what the report holds.
 """
 import json
 import sys
@@ -31,12 +33,30 @@ def get(obj, path):
     return obj
 
 
+def load(path):
+    """A JSON report, or the findings of a file of JSON lines."""
+    with open(path) as f:
+        text = f.read()
+    try:
+        return json.loads(text)
+    except ValueError:
+        lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+        return {'findings': [o['finding'] for o in lines if 'finding' in o]}
+
+
+def match(f, cond):
+    if '~' in cond and ('=' not in cond or cond.index('~') < cond.index('=')):
+        k, v = cond.split('~', 1)
+        return v.lower() in str(get(f, k)).lower()
+    k, v = cond.split('=', 1)
+    return str(get(f, k)).lower() == v.lower()
+
+
 def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
     try:
-        with open(argv[1]) as f:
-            rep = json.load(f)
+        rep = load(argv[1])
     except (OSError, ValueError) as e:
         print(f"cannot read report {argv[1]}: {e}")
         return 1
@@ -50,9 +70,8 @@ def main(argv):
         return 1
     if what == 'count':
         kind, want = argv[3], int(argv[4])
-        conds = [a.split('=', 1) for a in argv[5:]]
         got = [f for f in findings if f['kind'] == kind and
-               all(str(get(f, k)).lower() == v.lower() for k, v in conds)]
+               all(match(f, c) for c in argv[5:])]
         if len(got) == want:
             return 0
         print(f"{len(got)} {kind} findings matching {argv[5:]}, want {want}; report has: " +

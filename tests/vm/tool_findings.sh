@@ -135,6 +135,8 @@ dmarw $mode -- bash -c ". $L; client request 0 mask; client forget 0"
 check_eq leak-exit "$rc" 3
 expect leak-found count leaked-reference 1 channel=dma0chan0 \
 	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
+expect leak-holder-alive count leaked-reference 1 channel=dma0chan0 \
+	"evidence~the holder is alive: module dmarw_client not unloaded"
 expect leak-only total 1
 expect leak-stack stack leaked-reference dma_chan_get __dma_request_channel \
 	dmarw_client_request_by_mask vfs_write
@@ -163,6 +165,8 @@ dmarw $mode -- bash -c ". $L; client_load; client request 3 mask;
 check_eq unloaded-exit "$rc" 3
 expect unloaded-names-module count leaked-reference 1 channel=dma0chan2 \
 	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
+expect unloaded-holder-gone count leaked-reference 1 channel=dma0chan2 \
+	"evidence~module dmarw_client was unloaded" "evidence~the holder is gone"
 
 # a leak from the module's init: .init.text is never in kallsyms after
 # init, so only the in-band table can name the caller

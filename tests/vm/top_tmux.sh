@@ -50,8 +50,9 @@ check_eq request "$(client_chan request 0 mask)" dma0chan0
 check forget client forget 0
 check channel-row wait_for 10 on_screen 'dma0chan0 +clients 1'
 check holder-row wait_for 10 on_screen 'bash\[[0-9]+\] +dmarw_client_request_by_mask \[dmarw_client\] +age'
-check leak-shown wait_for 15 on_screen 'LEAKED'
-check leak-finding wait_for 10 on_screen 'error +leaked-reference +dma0chan0'
+check long-held-shown wait_for 15 on_screen 'long-held'
+check long-held-finding wait_for 10 on_screen 'info +long-held-reference +dma0chan0'
+check_fails no-leak-by-age on_screen 'LEAKED'
 
 check unbind unbind dmarw_prov.0
 check unregister-with-users wait_for 15 on_screen 'error +unregister-with-users +dma0'
