@@ -84,8 +84,8 @@ check unload-load client_load
 chan=$(client_chan request 0 mask)
 check unload-forget client forget 0
 check_eq unload-no-error-yet "$(grep -c '"severity":"error"' "$d/unload.json")" 0
-t0=$(date +%s%N)
 check unload-unload client_unload
+t0=$(date +%s%N)
 check unload-reported wait_for 10 found "$d/unload.json" count leaked-reference 1
 t1=$(date +%s%N)
 echo "# leak reported $(((t1 - t0) / 1000000)) ms after rmmod returned (interval 1 s)"
@@ -96,6 +96,9 @@ expect_in "$d/unload.json" unload-names-holder count leaked-reference 1 channel=
 check_eq unload-still-counted "$(in_use "$chan")" 1
 watch_stop unload
 expect_in "$d/unload.json" unload-once count leaked-reference 1
+echo "# watch --json, the finding line:"
+grep '"type":"finding"' "$d/unload.json" | sed 's/^/#   /'
+cp "$d/unload.json" "$DMARW_REPO/build/holder-gone-watch-$mode.json" 2>/dev/null
 check_match unload-metric "$(cat "$d/unload.prom")" \
 	"dmarefwatch_channel_leaked_references\\{channel=\"$chan\",device=\"dma0\"\\} 1"
 
