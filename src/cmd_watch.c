@@ -421,7 +421,7 @@ int cmd_watch(int argc, char **argv)
 	if (write_metrics(&w, now))
 		goto out;
 	if (env.verbose)
-		p_info("watching: report every %.3fs, leaks after %.3fs%s%s",
+		p_info("watching: report every %.3fs, long-held after %.3fs%s%s",
 		       w.interval_ns / 1e9, w.min_age_ns / 1e9,
 		       w.prometheus ? ", metrics to " : "", w.prometheus ? w.prometheus : "");
 	if (live_loop(w.s, w.e, NULL, w.duration_ns, watch_tick, &w))

@@ -89,6 +89,7 @@ void report__json_stats(struct json_writer *jw, const struct engine *e,
 	jsonw__uint_field(jw, "events_unknown", st->bad_events);
 	jsonw__uint_field(jw, "references_predating_tracing", st->predating);
 	jsonw__uint_field(jw, "references_dropped_unseen", st->unattributed_drops);
+	jsonw__uint_field(jw, "holders_gone", st->holders_gone);
 	jsonw__uint_field(jw, "holders_outstanding", engine__nr_holders(e));
 	jsonw__uint_field(jw, "findings", engine__nr_findings(e));
 	jsonw__uint_field(jw, "failing", engine__nr_failing(e, fail_on));

@@ -102,6 +102,15 @@ check_match unbind-stack-mmc "$(cat "$O/unbind.txt")" 'bcm2835_probe\+0x[0-9a-f]
 check_match unbind-stack-spi "$(cat "$O/unbind.txt")" 'bcm2835_spi_probe\+0x[0-9a-f]+ \[spi_bcm2835\]'
 check_match unbind-kernel-warned "$(cat "$O/dmesg")" '__dma_async_device_channel_unregister called while 1 clients hold a reference'
 
+# the same under `watch`, defaults, started before the clients: their
+# held channels and the SPI rebind make no error; the unbind names both
+check_eq watch-exit "$(cat "$O/watch.rc")" 0
+expect watch-held-no-error watch-held errors 0
+expect watch-held-no-long-held watch-held count long-held-reference 0
+expect watch-unbind watch count unregister-with-users 1 device=dma0 \
+	"evidence~for 3f202000.mmc:rx-tx (sdhost-bcm2835)" "evidence~for 3f204000.spi:tx (spi-bcm2835)"
+expect watch-unbind-only-error watch errors 1
+
 # the controller has no device_release: said at startup where the
 # kernel's device list is readable (6.12), always when its registration is
 # seen (the rebind boot below)

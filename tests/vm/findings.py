@@ -6,6 +6,8 @@ findings.py REPORT.json count KIND N [FIELD=VALUE...]
     exactly N findings of KIND (matching every FIELD=VALUE) are present
 findings.py REPORT.json total N
     exactly N findings in all
+findings.py REPORT.json errors N
+    exactly N findings of severity error
 findings.py REPORT.json channel NAME FIELD VALUE
     channel NAME's FIELD (client_count, held, predating...) equals VALUE
 findings.py REPORT.json hook FUNC MODE
@@ -67,6 +69,13 @@ def main(argv):
             return 0
         print(f"{len(findings)} findings, want {argv[3]}: " +
               ", ".join(f"{f['kind']}@{f.get('channel') or f.get('device')}" for f in findings))
+        return 1
+    if what == 'errors':
+        got = [f for f in findings if f.get('severity') == 'error']
+        if len(got) == int(argv[3]):
+            return 0
+        print(f"{len(got)} errors, want {argv[3]}: " +
+              ", ".join(f"{f['kind']}@{f.get('channel') or f.get('device')}" for f in got))
         return 1
     if what == 'count':
         kind, want = argv[3], int(argv[4])

@@ -77,6 +77,17 @@ for m in auto fentry kprobe; do
 	grep '^dmarefwatch:' /out/hooks-$m.txt | sed 's/^/#   /'
 done
 
+# watch with its defaults across the clients' probe, the SPI rebind and the
+# controller unbind: a live holder is no error, the unbind is
+$B -v --json watch --interval 1 -o /out/watch.json 2>/out/watch.err &
+WPID=$!
+i=0
+while ! grep -q 'watching:' /out/watch.err 2>/dev/null && [ $i -lt 900 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+echo "# watch: attached after $((i / 5)) s: $(grep -c 'dmarefwatch: hook' /out/watch.err) hooks"
+
 # 1. the clients probe under tracing: their channels are held at the end
 phase probe -- sh -c "insmod /mods/bcm2835.ko; insmod /mods/spi-bcm2835.ko; sleep 2;
 	dd if=/dev/mmcblk0 of=/dev/null bs=64k count=8 2>/dev/null; true"
@@ -88,6 +99,7 @@ sed 's/^/#   /' /out/snapshot.txt
 # 2. the SPI client unbound and bound again: releases and new requests balance
 phase spi-rebind -- sh -c "echo $SPI >$D/spi-bcm2835/unbind; sleep 1; echo $SPI >$D/spi-bcm2835/bind; sleep 1"
 state spi-rebind
+cp /out/watch.json /out/watch-held.json
 
 # 3. the controller unbound while both clients hold channels (the clients
 #    are re-probed first, under tracing, so the tool knows who holds them)
@@ -95,6 +107,12 @@ phase unbind -- sh -c "echo $MMC >$D/sdhost-bcm2835/unbind; echo $MMC >$D/sdhost
 	echo $SPI >$D/spi-bcm2835/unbind; echo $SPI >$D/spi-bcm2835/bind; sleep 1;
 	echo $DMA >$D/bcm2835-dma/unbind; sleep 1"
 state unbind
+sleep 2
+kill -TERM $WPID
+wait $WPID
+echo "$?" >/out/watch.rc
+echo "# watch: exit $(cat /out/watch.rc)"
+grep '"type":"finding"' /out/watch.json | sed 's/^/#   /'
 
 # 4. after that: the clients removed on the dead controller (their
 #    dma_release_channel() on channels of an unregistered device)
