@@ -1045,82 +1045,46 @@ int BPF_KRETPROBE(kretprobe___dma_request_channel, struct dma_chan *ret)
 }
 
 /*
- * ---- device_release_driver_internal(): a device loses its driver ----
+ * ---- kobject_uevent(KOBJ_UNBIND): a device lost its driver ----
  *
- * The entry notes the device and its driver's name (the driver pointer is
- * gone at the exit: __device_release_driver() clears dev->driver); the exit,
- * after the driver's remove() and its devres release ran, sends the event.
- * A channel its client still holds then has no holder left.
+ * __device_release_driver() sends it last, after the driver's remove(), the
+ * devres release and dev->driver = NULL: a channel its client still holds
+ * then has no holder left.  device_release_driver_internal() would say the
+ * same but is inlined into some of its callers (the sysfs unbind on 5.10);
+ * kobject_uevent() is exported and called from other files, never inlined.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u64);			/* pid_tgid */
-	__type(value, struct dmarw_client);
-} unbinding SEC(".maps");
-
-static __always_inline void unbind_enter(struct device *dev)
+static __always_inline void uevent_enter(void *ctx, struct kobject *kobj, int action)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct dmarw_client c = { .device = (__u64)dev };
-	struct device_driver *drv;
-
-	hook_hit(DMARW_HOOK_DRIVER_UNBIND);
-	if (!dev)
-		return;
-	drv = BPF_CORE_READ(dev, driver);
-	if (!drv)
-		return;		/* not bound: nothing is released */
-	bpf_probe_read_kernel_str(c.dev, sizeof(c.dev), BPF_CORE_READ(dev, kobj.name));
-	bpf_probe_read_kernel_str(c.drv, sizeof(c.drv), BPF_CORE_READ(drv, name));
-	bpf_map_update_elem(&unbinding, &id, &c, BPF_ANY);
-}
-
-static __always_inline void unbind_exit(void *ctx)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct dmarw_client *c = bpf_map_lookup_elem(&unbinding, &id);
-	__u32 hook = DMARW_HOOK_DRIVER_UNBIND;
 	struct dmarw_hook_stats *st;
 	struct dmarw_event *ev;
+	struct device *dev;
 
-	if (!c)
+	if (action != bpf_core_enum_value(enum kobject_action, KOBJ_UNBIND) || !kobj)
 		return;
-	/* counted as a hit at the entry */
-	st = bpf_map_lookup_elem(&hook_stats, &hook);
+	st = hook_hit(DMARW_HOOK_DRIVER_UNBIND);
+	dev = (void *)kobj - bpf_core_field_offset(struct device, kobj);
 	ev = event_begin(ctx, DMARW_EV_CLIENT_UNBIND, DMARW_HOOK_DRIVER_UNBIND, NULL, NULL, st);
-	if (ev) {
-		ev->client = *c;
-		event_submit(ev);
-	}
-	bpf_map_delete_elem(&unbinding, &id);
+	if (!ev)
+		return;
+	ev->client.device = (__u64)dev;
+	bpf_probe_read_kernel_str(ev->client.dev, sizeof(ev->client.dev),
+				  BPF_CORE_READ(kobj, name));
+	ev->client.drv[0] = 0;		/* gone already: the holder knows it */
+	ev->client.req[0] = 0;
+	event_submit(ev);
 }
 
-SEC("fentry/device_release_driver_internal")
-int BPF_PROG(fentry_device_release_driver_internal, struct device *dev)
+SEC("fentry/kobject_uevent")
+int BPF_PROG(fentry_kobject_uevent, struct kobject *kobj, int action)
 {
-	unbind_enter(dev);
+	uevent_enter(ctx, kobj, action);
 	return 0;
 }
 
-SEC("fexit/device_release_driver_internal")
-int BPF_PROG(fexit_device_release_driver_internal, struct device *dev)
+SEC("kprobe/kobject_uevent")
+int BPF_KPROBE(kprobe_kobject_uevent, struct kobject *kobj, int action)
 {
-	unbind_exit(ctx);
-	return 0;
-}
-
-SEC("kprobe/device_release_driver_internal")
-int BPF_KPROBE(kprobe_device_release_driver_internal, struct device *dev)
-{
-	unbind_enter(dev);
-	return 0;
-}
-
-SEC("kretprobe/device_release_driver_internal")
-int BPF_KRETPROBE(kretprobe_device_release_driver_internal)
-{
-	unbind_exit(ctx);
+	uevent_enter(ctx, kobj, action);
 	return 0;
 }
 

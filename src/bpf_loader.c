@@ -91,10 +91,8 @@ static const struct hook_def hooks[DMARW_HOOK_MAX] = {
 		"naming dmaengine_put() users in the trace",
 	},
 	[DMARW_HOOK_DRIVER_UNBIND] = {
-		"device_release_driver_internal", false,
-		{ "fentry_device_release_driver_internal", "fexit_device_release_driver_internal" },
-		{ "kprobe_device_release_driver_internal",
-		  "kretprobe_device_release_driver_internal" }, { false, true },
+		"kobject_uevent", false,
+		{ "fentry_kobject_uevent" }, { "kprobe_kobject_uevent" }, { false },
 		"leaked-reference the moment a client device is unbound holding a channel "
 		"(else at the end of a run only)",
 	},
