@@ -135,6 +135,59 @@ size_t sb_dev_holders(struct engine *e, struct sbuf *sb, size_t di, size_t *firs
 	return oldest;
 }
 
+/*
+ * sb_dev_holders() into @f: its first channel in use and its oldest holder,
+ * whose age at @ts (0: leave f->age_ns) becomes the finding's.  Returns
+ * that channel, NONE when none is in use.
+ */
+size_t finding_dev_holders(struct engine *e, struct finding *f, struct sbuf *sb, size_t di,
+			   uint64_t ts)
+{
+	size_t oldest, first_chan;
+
+	oldest = sb_dev_holders(e, sb, di, &first_chan);
+	if (first_chan != NONE) {
+		snprintf(f->channel, sizeof(f->channel), "%s", e->chans[first_chan].name);
+		f->chan_id = e->chans[first_chan].chan_id;
+	}
+	if (oldest != NONE) {
+		f->holder = e->holders[oldest].who;
+		if (ts)
+			f->age_ns = ts > f->holder.ts_ns ? ts - f->holder.ts_ns : 0;
+	}
+	return first_chan;
+}
+
+/* "; previous release by WHO at T" from channel @c's last release, as related */
+void sb_previous_release(struct engine *e, struct finding *f, struct sbuf *sb,
+			 const struct engine_channel *c)
+{
+	char t[32];
+
+	if (!c->last_release.valid) {
+		sb_add(sb, "; no earlier release of %s seen while tracing", c->name);
+		return;
+	}
+	f->related = c->last_release;
+	snprintf(f->related_what, sizeof(f->related_what), "previous-release");
+	sb_add(sb, "; previous release by ");
+	sb_who(sb, &c->last_release);
+	sb_add(sb, " at %s", rel(e, c->last_release.ts_ns, t, sizeof(t)));
+}
+
+/* A finding about holder @hi's reference at @now, its evidence begun in @sb. */
+static void holder_finding(struct engine *e, struct finding *f, struct sbuf *sb,
+			   enum finding_kind kind, size_t hi, uint64_t now)
+{
+	const struct engine_holder *h = &e->holders[hi];
+
+	finding_init(e, f, kind, now, e->chans[h->channel].device, h->channel);
+	f->holder = h->who;
+	f->refs = h->refs;
+	f->age_ns = now > h->who.ts_ns ? now - h->who.ts_ns : 0;
+	sb_init(sb, f->evidence, sizeof(f->evidence));
+}
+
 void check_kref(struct engine *e, size_t di, const struct rw_event *ev,
 		const char *when)
 {
@@ -215,7 +268,6 @@ void device_released(struct engine *e, size_t di, uint64_t ts,
 	struct engine_device *d = &e->devs[di];
 	struct finding f;
 	struct sbuf sb;
-	size_t oldest, first_chan;
 	int64_t users;
 	int in_use;
 	char t[32];
@@ -241,15 +293,7 @@ void device_released(struct engine *e, size_t di, uint64_t ts,
 	sb_add(&sb, "device %s released (%s) at %s while %d channel%s had users, "
 	       "client_count sum %lld:", d->name, how, rel(e, ts, t, sizeof(t)), in_use,
 	       in_use == 1 ? "" : "s", (long long)users);
-	oldest = sb_dev_holders(e, &sb, di, &first_chan);
-	if (first_chan != NONE) {
-		snprintf(f.channel, sizeof(f.channel), "%s", e->chans[first_chan].name);
-		f.chan_id = e->chans[first_chan].chan_id;
-	}
-	if (oldest != NONE) {
-		f.holder = e->holders[oldest].who;
-		f.age_ns = ts > f.holder.ts_ns ? ts - f.holder.ts_ns : 0;
-	}
+	finding_dev_holders(e, &f, &sb, di, ts);
 	if (ev) {
 		snprintf(f.related_what, sizeof(f.related_what), "release");
 		who_from_event(&f.related, ev);
@@ -378,11 +422,7 @@ void report_leak(struct engine *e, size_t hi, uint64_t now, const char *count_ho
 	struct sbuf sb;
 
 	h->reported = true;
-	finding_init(e, &f, FINDING_LEAKED_REFERENCE, now, c->device, h->channel);
-	f.holder = h->who;
-	f.refs = h->refs;
-	f.age_ns = now > h->who.ts_ns ? now - h->who.ts_ns : 0;
-	sb_init(&sb, f.evidence, sizeof(f.evidence));
+	holder_finding(e, &f, &sb, FINDING_LEAKED_REFERENCE, hi, now);
 	sb_add(&sb, "%s client_count %d %s; ", c->name, c->client_count, count_how);
 	sb_taken(e, &sb, h);
 	if (h->state != HOLDER_ALIVE) {
@@ -406,11 +446,7 @@ void report_long_held(struct engine *e, size_t hi, uint64_t now, uint64_t min_ag
 	struct sbuf sb;
 
 	h->long_held = true;
-	finding_init(e, &f, FINDING_LONG_HELD_REFERENCE, now, c->device, h->channel);
-	f.holder = h->who;
-	f.refs = h->refs;
-	f.age_ns = now > h->who.ts_ns ? now - h->who.ts_ns : 0;
-	sb_init(&sb, f.evidence, sizeof(f.evidence));
+	holder_finding(e, &f, &sb, FINDING_LONG_HELD_REFERENCE, hi, now);
 	sb_add(&sb, "%s client_count %d per the traced events; ", c->name, c->client_count);
 	sb_taken(e, &sb, h);
 	sb_add(&sb, ", held for %.3fs (--min-age %.3fs)", (double)f.age_ns / 1e9,
@@ -423,7 +459,6 @@ void report_long_held(struct engine *e, size_t hi, uint64_t now, uint64_t min_ag
 void report_pending(struct engine *e, size_t di, uint64_t now)
 {
 	struct engine_device *d = &e->devs[di];
-	size_t oldest, first_chan;
 	struct finding f;
 	struct sbuf sb;
 	char t[32];
@@ -444,19 +479,18 @@ void report_pending(struct engine *e, size_t di, uint64_t now)
 		       "unregistered", rel(e, d->unregister_ts_ns, t, sizeof(t)),
 		       (double)f.age_ns / 1e9, d->kref);
 	}
-	oldest = sb_dev_holders(e, &sb, di, &first_chan);
-	if (first_chan == NONE)
+	if (finding_dev_holders(e, &f, &sb, di, 0) == NONE)
 		sb_add(&sb, "; no channel of it is in use");
-	else {
-		snprintf(f.channel, sizeof(f.channel), "%s", e->chans[first_chan].name);
-		f.chan_id = e->chans[first_chan].chan_id;
-	}
-	if (oldest != NONE)
-		f.holder = e->holders[oldest].who;
 	finding_commit(e, &f);
 }
 
-bool release_observable(const struct engine *e, const struct engine_device *d)
+/*
+ * Device @d is unregistered (or on its way), not released, not reported as
+ * release-pending yet, and its release would be seen: a kref to read or the
+ * release hook attached.
+ */
+bool release_pending_candidate(const struct engine *e, const struct engine_device *d)
 {
-	return d->kref_valid || hook_attached(e, DMARW_HOOK_DEV_RELEASE);
+	return (d->state == DMARW_DEV_UNREGISTERING || d->state == DMARW_DEV_UNREGISTERED) &&
+	       !d->rep_pending && (d->kref_valid || hook_attached(e, DMARW_HOOK_DEV_RELEASE));
 }

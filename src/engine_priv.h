@@ -73,6 +73,10 @@ void finding_init(struct engine *e, struct finding *f, enum finding_kind kind,
 void finding_commit(struct engine *e, const struct finding *f);
 int64_t dev_users(const struct engine *e, size_t di, int *in_use);
 size_t sb_dev_holders(struct engine *e, struct sbuf *sb, size_t di, size_t *first_chan);
+size_t finding_dev_holders(struct engine *e, struct finding *f, struct sbuf *sb, size_t di,
+			   uint64_t ts);
+void sb_previous_release(struct engine *e, struct finding *f, struct sbuf *sb,
+			 const struct engine_channel *c);
 void check_kref(struct engine *e, size_t di, const struct rw_event *ev,
 		const char *when);
 void device_released(struct engine *e, size_t di, uint64_t ts,
@@ -85,7 +89,7 @@ void missing_release_at_start(struct engine *e, size_t di, uint64_t ts);
 void report_leak(struct engine *e, size_t hi, uint64_t now, const char *count_how);
 void report_long_held(struct engine *e, size_t hi, uint64_t now, uint64_t min_age);
 void report_pending(struct engine *e, size_t di, uint64_t now);
-bool release_observable(const struct engine *e, const struct engine_device *d);
+bool release_pending_candidate(const struct engine *e, const struct engine_device *d);
 
 /* ---- engine_gone.c: holders that die (module unload, client unbind) and their verdicts ---- */
 

@@ -198,15 +198,7 @@ static void on_chan_put(struct engine *e, const struct rw_event *ev)
 			       "returned without dropping) at %s, called by ", c->name,
 			       rel(e, ev->ts_ns, t, sizeof(t)));
 			sb_who(&sb, &who);
-			if (c->last_release.valid) {
-				f.related = c->last_release;
-				snprintf(f.related_what, sizeof(f.related_what), "previous-release");
-				sb_add(&sb, "; previous release by ");
-				sb_who(&sb, &c->last_release);
-				sb_add(&sb, " at %s", rel(e, c->last_release.ts_ns, t, sizeof(t)));
-			} else {
-				sb_add(&sb, "; no earlier release of %s seen while tracing", c->name);
-			}
+			sb_previous_release(e, &f, &sb, c);
 			finding_commit(e, &f);
 		}
 		kref_after_event(e, di, ev, "kref read 0 at exit of dma_chan_put");
@@ -289,15 +281,7 @@ static void on_release_channel(struct engine *e, const struct rw_event *ev)
 	sb_who(&sb, &f.holder);
 	if (ev->client_count_before == 0)
 		sb_add(&sb, "; the dma_chan_put that follows returns without dropping");
-	if (c->last_release.valid) {
-		f.related = c->last_release;
-		snprintf(f.related_what, sizeof(f.related_what), "previous-release");
-		sb_add(&sb, "; previous release by ");
-		sb_who(&sb, &c->last_release);
-		sb_add(&sb, " at %s", rel(e, c->last_release.ts_ns, t, sizeof(t)));
-	} else {
-		sb_add(&sb, "; no earlier release of %s seen while tracing", c->name);
-	}
+	sb_previous_release(e, &f, &sb, c);
 	finding_commit(e, &f);
 	c->release_reported = true;
 }
@@ -370,7 +354,7 @@ static void on_register(struct engine *e, const struct rw_event *ev)
 
 static void on_unregister_begin(struct engine *e, const struct rw_event *ev)
 {
-	size_t di = dev_of_event(e, ev), oldest, first_chan;
+	size_t di = dev_of_event(e, ev);
 	struct engine_device *d;
 	struct finding_holder who;
 	struct finding f;
@@ -408,15 +392,7 @@ static void on_unregister_begin(struct engine *e, const struct rw_event *ev)
 	sb_add(&sb, " while %d channel%s had users, client_count sum %lld %s:", in_use,
 	       in_use == 1 ? "" : "s", (long long)users,
 	       from_kernel ? "read from the kernel" : "per the traced events");
-	oldest = sb_dev_holders(e, &sb, di, &first_chan);
-	if (first_chan != NONE) {
-		snprintf(f.channel, sizeof(f.channel), "%s", e->chans[first_chan].name);
-		f.chan_id = e->chans[first_chan].chan_id;
-	}
-	if (oldest != NONE) {
-		f.holder = e->holders[oldest].who;
-		f.age_ns = ev->ts_ns > f.holder.ts_ns ? ev->ts_ns - f.holder.ts_ns : 0;
-	}
+	finding_dev_holders(e, &f, &sb, di, ev->ts_ns);
 	if (d->has_release == 0)
 		sb_add(&sb, "; the device has no device_release callback");
 	finding_commit(e, &f);
@@ -582,9 +558,8 @@ void engine__scan(struct engine *e, uint64_t now_ns, uint64_t min_age_ns)
 	for (i = 0; i < e->nr_devs; i++) {
 		struct engine_device *d = &e->devs[i];
 
-		if ((d->state != DMARW_DEV_UNREGISTERING && d->state != DMARW_DEV_UNREGISTERED) ||
-		    d->rep_pending || !release_observable(e, d) ||
-		    now_ns < d->unregister_ts_ns || now_ns - d->unregister_ts_ns < min_age_ns)
+		if (!release_pending_candidate(e, d) || now_ns < d->unregister_ts_ns ||
+		    now_ns - d->unregister_ts_ns < min_age_ns)
 			continue;
 		report_pending(e, i, now_ns);
 	}
@@ -629,13 +604,9 @@ void engine__finish(struct engine *e, uint64_t now_ns, const struct snapshot *fi
 		if (!e->holders[i].reported)
 			report_leak(e, i, now_ns, final ? "read from the kernel at the end" :
 				    "per the traced events");
-	for (i = 0; i < e->nr_devs; i++) {
-		struct engine_device *d = &e->devs[i];
-
-		if ((d->state == DMARW_DEV_UNREGISTERING || d->state == DMARW_DEV_UNREGISTERED) &&
-		    !d->rep_pending && release_observable(e, d))
+	for (i = 0; i < e->nr_devs; i++)
+		if (release_pending_candidate(e, &e->devs[i]))
 			report_pending(e, i, now_ns);
-	}
 	for (i = 0; i < e->nr_devs; i++)
 		check_kref(e, i, NULL, "in the final kernel state");
 }
