@@ -1045,46 +1045,73 @@ int BPF_KRETPROBE(kretprobe___dma_request_channel, struct dma_chan *ret)
 }
 
 /*
- * ---- kobject_uevent(KOBJ_UNBIND): a device lost its driver ----
+ * ---- devres_release_all(): a device loses its driver ----
  *
- * __device_release_driver() sends it last, after the driver's remove(), the
- * devres release and dev->driver = NULL: a channel its client still holds
- * then has no holder left.  device_release_driver_internal() would say the
- * same but is inlined into some of its callers (the sysfs unbind on 5.10);
- * kobject_uevent() is exported and called from other files, never inlined.
+ * The driver core calls it once the driver's remove() has run (and when a
+ * probe fails), dev->driver still set: at its exit the devres actions
+ * (devm_ channel requests among them) are done too, and a channel the
+ * device still holds has no holder left.  It is called from other files,
+ * so never inlined: device_release_driver_internal() is, into the sysfs
+ * unbind of 5.10, and kobject_uevent() has no BTF there and refuses a
+ * kprobe.  A device freed long after its unbind has no driver: no event.
  */
-static __always_inline void uevent_enter(void *ctx, struct kobject *kobj, int action)
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);			/* pid_tgid */
+	__type(value, __u64);			/* struct device * */
+} unbinding SEC(".maps");
+
+static __always_inline void unbind_exit(void *ctx, struct device *dev)
 {
 	struct dmarw_hook_stats *st;
+	struct device_driver *drv;
 	struct dmarw_event *ev;
-	struct device *dev;
 
-	if (action != bpf_core_enum_value(enum kobject_action, KOBJ_UNBIND) || !kobj)
-		return;
 	st = hook_hit(DMARW_HOOK_DRIVER_UNBIND);
-	dev = (void *)kobj - bpf_core_field_offset(struct device, kobj);
+	if (!dev)
+		return;
+	drv = BPF_CORE_READ(dev, driver);
+	if (!drv)
+		return;
 	ev = event_begin(ctx, DMARW_EV_CLIENT_UNBIND, DMARW_HOOK_DRIVER_UNBIND, NULL, NULL, st);
 	if (!ev)
 		return;
 	ev->client.device = (__u64)dev;
 	bpf_probe_read_kernel_str(ev->client.dev, sizeof(ev->client.dev),
-				  BPF_CORE_READ(kobj, name));
-	ev->client.drv[0] = 0;		/* gone already: the holder knows it */
+				  BPF_CORE_READ(dev, kobj.name));
+	bpf_probe_read_kernel_str(ev->client.drv, sizeof(ev->client.drv),
+				  BPF_CORE_READ(drv, name));
 	ev->client.req[0] = 0;
 	event_submit(ev);
 }
 
-SEC("fentry/kobject_uevent")
-int BPF_PROG(fentry_kobject_uevent, struct kobject *kobj, int action)
+SEC("fexit/devres_release_all")
+int BPF_PROG(fexit_devres_release_all, struct device *dev, int ret)
 {
-	uevent_enter(ctx, kobj, action);
+	unbind_exit(ctx, dev);
 	return 0;
 }
 
-SEC("kprobe/kobject_uevent")
-int BPF_KPROBE(kprobe_kobject_uevent, struct kobject *kobj, int action)
+SEC("kprobe/devres_release_all")
+int BPF_KPROBE(kprobe_devres_release_all, struct device *dev)
 {
-	uevent_enter(ctx, kobj, action);
+	__u64 id = bpf_get_current_pid_tgid(), d = (__u64)dev;
+
+	bpf_map_update_elem(&unbinding, &id, &d, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/devres_release_all")
+int BPF_KRETPROBE(kretprobe_devres_release_all)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 *d = bpf_map_lookup_elem(&unbinding, &id);
+
+	if (!d)
+		return 0;
+	unbind_exit(ctx, (struct device *)*d);
+	bpf_map_delete_elem(&unbinding, &id);
 	return 0;
 }
 

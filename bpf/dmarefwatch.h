@@ -44,8 +44,8 @@ enum dmarw_event_type {
 	/*
 	 * Holders that die: a module is freed (tracepoint module_free, after
 	 * its exit ran; the name in module.name), and a device loses its driver
-	 * (kobject_uevent(KOBJ_UNBIND), after the driver's remove() and its
-	 * devres ran; the device in client).
+	 * (devres_release_all() returned with dev->driver still set: after the
+	 * driver's remove() and its devres; the device in client).
 	 */
 	DMARW_EV_MODULE_UNLOAD = 14,
 	DMARW_EV_CLIENT_UNBIND = 15,
@@ -64,7 +64,7 @@ enum dmarw_hook {
 	DMARW_HOOK_REQUEST_CHANNEL,	/* __dma_request_channel */
 	DMARW_HOOK_DMAENGINE_GET,	/* dmaengine_get */
 	DMARW_HOOK_DMAENGINE_PUT,	/* dmaengine_put */
-	DMARW_HOOK_DRIVER_UNBIND,	/* kobject_uevent(KOBJ_UNBIND) */
+	DMARW_HOOK_DRIVER_UNBIND,	/* devres_release_all (a driver unbound) */
 	DMARW_HOOK_MODULE_FREE,		/* tracepoint module_free */
 	DMARW_HOOK_MAX
 };

@@ -91,8 +91,9 @@ static const struct hook_def hooks[DMARW_HOOK_MAX] = {
 		"naming dmaengine_put() users in the trace",
 	},
 	[DMARW_HOOK_DRIVER_UNBIND] = {
-		"kobject_uevent", false,
-		{ "fentry_kobject_uevent" }, { "kprobe_kobject_uevent" }, { false },
+		"devres_release_all", false,
+		{ "fexit_devres_release_all" },
+		{ "kprobe_devres_release_all", "kretprobe_devres_release_all" }, { false, true },
 		"leaked-reference the moment a client device is unbound holding a channel "
 		"(else at the end of a run only)",
 	},
@@ -482,9 +483,19 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 			if (!l->links[h][i]) {
 				int ret = -errno;
 
-				snprintf(err, errlen, "cannot attach %s to %s: %s", name,
-					 hooks[h].func, strerr(ret));
-				return ret;
+				if (hooks[h].required) {
+					snprintf(err, errlen, "cannot attach %s to %s: %s", name,
+						 hooks[h].func, strerr(ret));
+					return ret;
+				}
+				/* an optional hook the kernel refuses: announced, not fatal */
+				snprintf(l->why[h], sizeof(l->why[h]), "%s refused: %s",
+					 fentry ? "fentry" : "kprobe", strerr(ret));
+				l->mode[h] = "unavailable";
+				bpf_link__destroy(l->links[h][0]);
+				bpf_link__destroy(l->links[h][1]);
+				l->links[h][0] = l->links[h][1] = NULL;
+				break;
 			}
 		}
 	}

@@ -408,7 +408,7 @@ static void sb_gone(struct engine *e, struct sbuf *sb, const struct engine_holde
 		       rel(e, h->gone_ts_ns, t, sizeof(t)));
 	else if (h->state == HOLDER_CLIENT_UNBOUND)
 		sb_add(sb, "; client device %s was unbound from its driver at %s "
-		       "(uevent unbind, after its remove() and devres release) "
+		       "(devres_release_all returned, after its remove()) "
 		       "with no matching put: the holder is gone", h->gone_what,
 		       rel(e, h->gone_ts_ns, t, sizeof(t)));
 }

@@ -35,7 +35,7 @@ static const char *const hook_names[DMARW_HOOK_MAX] = {
 	[DMARW_HOOK_REQUEST_CHANNEL]	= "__dma_request_channel",
 	[DMARW_HOOK_DMAENGINE_GET]	= "dmaengine_get",
 	[DMARW_HOOK_DMAENGINE_PUT]	= "dmaengine_put",
-	[DMARW_HOOK_DRIVER_UNBIND]	= "kobject_uevent",
+	[DMARW_HOOK_DRIVER_UNBIND]	= "devres_release_all",
 	[DMARW_HOOK_MODULE_FREE]	= "module_free",
 };
 
