@@ -204,8 +204,12 @@ int session__poll(struct session *s, int timeout_ms)
 	/*
 	 * Learn a module's symbols as soon as it appears in /proc/modules,
 	 * not when its first frame needs them: by then it may be unloaded.
+	 * Not while a dead holder waits for its verdict (the caller's
+	 * engine__verify()): a kallsyms read takes seconds under emulation,
+	 * and the unload that changed /proc/modules is what killed it.
 	 */
-	ksyms__refresh_if_changed(s->ks);
+	if (!s->engine || !engine__verify_wanted(s->engine))
+		ksyms__refresh_if_changed(s->ks);
 	ret = loader__poll(s->loader, timeout_ms);
 
 	return ret < 0 ? ret : 0;
