@@ -35,7 +35,7 @@ struct engine_device {
 	char name[FINDING_NAME_LEN];	/* "dma0" */
 	char dev_name[DMARW_NAME_LEN];
 	char drv_name[DMARW_NAME_LEN];
-	uint32_t state;			/* enum dmarw_dev_state (DMARW_DEV_*) */
+	uint32_t state;			/* enum dmarw_dev_phase (DMARW_DEV_*) */
 	int32_t kref;			/* last read from the kernel, -1 unknown */
 	int32_t has_release;		/* -1 unknown, 0, 1 */
 	bool kref_valid;		/* kernel has dma_device.ref */

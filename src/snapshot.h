@@ -21,7 +21,7 @@ struct snapshot_device {
 	char drv_name[DMARW_NAME_LEN];
 	int32_t kref;			/* -1 unknown */
 	int32_t has_release;		/* -1 unknown, 0, 1 */
-	uint32_t state;			/* enum dmarw_dev_state */
+	uint32_t state;			/* enum dmarw_dev_phase */
 };
 
 struct snapshot_channel {
