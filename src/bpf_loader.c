@@ -552,6 +552,11 @@ int loader__snapshot(struct loader *l)
 	return 0;
 }
 
+bool loader__module_syms_in_band(const struct loader *l)
+{
+	return l->modlink != NULL;
+}
+
 int loader__poll(struct loader *l, int timeout_ms)
 {
 	int n = ring_buffer__poll(l->rb, timeout_ms);

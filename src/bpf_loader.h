@@ -52,6 +52,8 @@ int loader__poll(struct loader *l, int timeout_ms);
 /* "fentry", "kprobe" or "unavailable"; why is a reason when unavailable. */
 const char *loader__hook_mode(const struct loader *l, enum dmarw_hook hook, const char **why);
 const char *loader__hook_func(enum dmarw_hook hook);
+/* The module_load program is attached: modules' symbols arrive in band. */
+bool loader__module_syms_in_band(const struct loader *l);
 bool loader__hook_required(enum dmarw_hook hook);
 /* What an unavailable optional hook costs, for the degraded-mode notice. */
 const char *loader__hook_cost(enum dmarw_hook hook);

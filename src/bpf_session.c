@@ -202,13 +202,21 @@ int session__poll(struct session *s, int timeout_ms)
 	int ret;
 
 	/*
-	 * Learn a module's symbols as soon as it appears in /proc/modules,
-	 * not when its first frame needs them: by then it may be unloaded.
-	 * Not while a dead holder waits for its verdict (the caller's
-	 * engine__verify()): a kallsyms read takes seconds under emulation,
-	 * and the unload that changed /proc/modules is what killed it.
+	 * What waits first: a dead holder's verdict (the caller's
+	 * engine__verify()) must not wait for a kallsyms read, seconds under
+	 * emulation, that the unload which killed it would start.
 	 */
-	if (!s->engine || !engine__verify_wanted(s->engine))
+	ret = loader__poll(s->loader, 0);
+	if (ret < 0 || (s->engine && engine__verify_wanted(s->engine)))
+		return ret < 0 ? ret : 0;
+	/*
+	 * Without the in-band module symbols (module_load not attached),
+	 * learn a module's symbols as soon as it appears in /proc/modules,
+	 * not when its first frame needs them: by then it may be unloaded.
+	 * With them, a frame in a module kallsyms missed still forces a read
+	 * (the decoder's refresh_for()).
+	 */
+	if (!loader__module_syms_in_band(s->loader))
 		ksyms__refresh_if_changed(s->ks);
 	ret = loader__poll(s->loader, timeout_ms);
 
