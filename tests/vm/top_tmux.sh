@@ -90,6 +90,12 @@ check resize-bigger wait_for 5 sh -c "$T capture-pane -p -t top | sed -n 29p | g
 $T resize-window -t top -x 80 -y 24 2>/dev/null || $T resize-pane -t top -x 80 -y 24
 check resize-back wait_for 5 sh -c "$T capture-pane -p -t top | sed -n 23p | grep -q 'events'"
 
+# the forgotten reference's module goes: a leak at once, in the findings pane
+check client-unload client_unload
+check leak-finding wait_for 15 on_screen 'error +leaked-reference +dma0chan0'
+screen | grep -E 'leaked-reference' | sed 's/^/#   /'
+check client-reload client_load
+
 # NO colour attributes when NO_COLOR is set is checked by the batch below;
 # q quits with 0 and the terminal is sane again
 $T send-keys -t top q
