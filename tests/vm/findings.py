@@ -40,10 +40,14 @@ def load(path):
     with open(path) as f:
         text = f.read()
     try:
-        return json.loads(text)
+        rep = json.loads(text)
+        if 'findings' in rep or 'finding' not in rep:
+            return rep
     except ValueError:
-        lines = [json.loads(line) for line in text.splitlines() if line.strip()]
-        return {'findings': [o['finding'] for o in lines if 'finding' in o]}
+        pass
+    # JSON lines (a file of one line parses whole: a report has "findings")
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return {'findings': [o['finding'] for o in lines if 'finding' in o]}
 
 
 def match(f, cond):
