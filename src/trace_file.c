@@ -146,26 +146,28 @@ static void write_snapshot_body(struct trace_writer *tw, const struct snapshot *
 	jsonw__end_array(jw);
 }
 
-int trace_writer__snapshot(struct trace_writer *tw, const struct snapshot *snap,
-			   uint64_t now_ns)
+/* {"type":TYPE,"now_ns":N,<the snapshot>}: the startup snapshot, a verify */
+static int write_state_line(struct trace_writer *tw, const char *type,
+			    const struct snapshot *snap, uint64_t now_ns)
 {
 	jsonw__start_object(tw->jw);
-	jsonw__string_field(tw->jw, "type", "snapshot");
+	jsonw__string_field(tw->jw, "type", type);
 	jsonw__uint_field(tw->jw, "now_ns", now_ns);
 	write_snapshot_body(tw, snap);
 	jsonw__end_object(tw->jw);
 	return status(tw);
 }
 
+int trace_writer__snapshot(struct trace_writer *tw, const struct snapshot *snap,
+			   uint64_t now_ns)
+{
+	return write_state_line(tw, "snapshot", snap, now_ns);
+}
+
 int trace_writer__verify(struct trace_writer *tw, const struct snapshot *state,
 			 uint64_t now_ns)
 {
-	jsonw__start_object(tw->jw);
-	jsonw__string_field(tw->jw, "type", "verify");
-	jsonw__uint_field(tw->jw, "now_ns", now_ns);
-	write_snapshot_body(tw, state);
-	jsonw__end_object(tw->jw);
-	return status(tw);
+	return write_state_line(tw, "verify", state, now_ns);
 }
 
 int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, const char *mode,
