@@ -23,17 +23,6 @@ B=$DMARW_REPO/build/dmarefwatch
 F=$DMARW_TESTS_DIR/findings.py
 d=$(mktemp -d /tmp/gone.XXXXXX)
 
-# wait_for SECONDS CMD...: poll until CMD succeeds
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 # found FILE ARGS...: findings.py FILE count ARGS... holds
 found() { "$F" "$@" >/dev/null; }
 # expect_in FILE NAME ARGS...: as expect, on FILE

@@ -38,6 +38,17 @@ fail() {
 }
 
 # check NAME CMD [ARGS...]: PASS when CMD succeeds
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds
+wait_for() {
+	local n=$(($1 * 5))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}
 check() {
 	local name=$1 out
 	shift

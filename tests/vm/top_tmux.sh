@@ -14,16 +14,6 @@ d=$(mktemp -d /tmp/top.XXXXXX)
 export TERM=xterm-256color
 T="tmux -L dmarw"
 
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 screen() { $T capture-pane -p -t top; }
 on_screen() { screen | grep -qE -- "$1"; }
 selected() { screen | grep -E '^>' | head -1; }

@@ -16,17 +16,6 @@ bin=$DMARW_REPO/build/dmarefwatch
 
 # prom_val NAME LABELS: the value of one series, "none" if absent
 prom_val() { grep -F "$1{$2} " "$prom" | awk '{print $2}' | grep . || echo none; }
-# wait_for SECONDS CMD...: poll until CMD succeeds
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo gone; }
 # every channel in sysfs: the metric equals in_use
 check_in_use_equal() {
