@@ -26,6 +26,7 @@ struct loader_opts {
 	bool stacks;		/* capture a kernel stack with every event */
 	bool verbose;		/* libbpf's own messages */
 	bool no_hooks;		/* only the snapshot walker: no hook is chosen */
+	const char *btf;	/* BTF file for CO-RE instead of the kernel's, or NULL */
 };
 
 struct loader;

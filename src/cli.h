@@ -29,6 +29,7 @@ struct env {
 	const char *output;				/* -o FILE, NULL stdout */
 	bool verbose;
 	bool stacks;					/* --no-stacks clears */
+	const char *btf;				/* --btf FILE, $DMAREFWATCH_BTF */
 };
 
 extern struct env env;
