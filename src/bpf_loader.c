@@ -520,6 +520,11 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 	return 0;
 }
 
+const void *loader__object_bytes(size_t *sz)
+{
+	return dmarefwatch_bpf__elf_bytes(sz);
+}
+
 void loader__close(struct loader *l)
 {
 	int h, i;

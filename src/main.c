@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "analyse a trace file offline" },
 	{ "top", cmd_top, "live view of devices, channels, holders, findings" },
 	{ "watch", cmd_watch, "long-running leak reports and Prometheus metrics" },
+	{ "bpf-object", cmd_bpf_object, "write the BPF object, for a --btf file" },
 };
 
 static void usage(FILE *f)

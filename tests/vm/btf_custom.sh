@@ -23,8 +23,9 @@ dmarw() {
 }
 
 # the documented recipe, on the kernel's own BTF
+check bpf-object-written "$B" bpf-object /tmp/dmarefwatch.bpf.o
 check min-btf-generated bpftool gen min_core_btf /sys/kernel/btf/vmlinux "$MIN" \
-	"$DMARW_REPO/build/dmarefwatch.bpf.o"
+	/tmp/dmarefwatch.bpf.o
 full=$(stat -c %s /sys/kernel/btf/vmlinux)
 small=$(stat -c %s "$MIN" 2>/dev/null || echo 0)
 echo "# BTF: kernel $full bytes, min_core_btf $small bytes"
