@@ -1243,9 +1243,16 @@ struct {
 	__type(value, __u32);
 } modsyms_next SEC(".maps");
 
+/* a module's symbol table: Elf32_Sym on a 32-bit kernel */
+#ifdef __TARGET_ARCH_arm
+typedef Elf32_Sym dmarw_elf_sym;
+#else
+typedef Elf64_Sym dmarw_elf_sym;
+#endif
+
 struct modsyms_walk {
 	struct dmarw_event *ev;
-	Elf64_Sym *symtab;
+	dmarw_elf_sym *symtab;
 	char *strtab;
 };
 
@@ -1261,7 +1268,7 @@ static __always_inline void modsyms_flush(struct dmarw_event *ev, __u32 last)
 static __always_inline int modsym_one(__u32 i, struct modsyms_walk *w)
 {
 	struct dmarw_event *ev = w->ev;
-	Elf64_Sym sym;
+	dmarw_elf_sym sym;
 	__u32 k;
 
 	if (bpf_probe_read_kernel(&sym, sizeof(sym), &w->symtab[i]))
