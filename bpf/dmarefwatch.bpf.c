@@ -1273,11 +1273,15 @@ struct {
 	__type(value, __u32);
 } modsyms_next SEC(".maps");
 
-/* a module's symbol table: Elf32_Sym on a 32-bit kernel */
+/*
+ * A module's symbol table: Elf32_Sym on a 32-bit kernel.  A macro, not a
+ * typedef: CO-RE looks the accesses' root type up by its name in the
+ * kernel's BTF, which has Elf64_Sym and Elf32_Sym but no type of ours.
+ */
 #ifdef __TARGET_ARCH_arm
-typedef Elf32_Sym dmarw_elf_sym;
+#define dmarw_elf_sym Elf32_Sym
 #else
-typedef Elf64_Sym dmarw_elf_sym;
+#define dmarw_elf_sym Elf64_Sym
 #endif
 
 struct modsyms_walk {
