@@ -2,6 +2,7 @@
 #
 # make                 build/dmarefwatch (static, BPF object embedded)
 # make ARCH=arm64      build/arm64/dmarefwatch (cross, static)
+# make ARCH=arm        build/arm/dmarefwatch (armhf, cross, static)
 # make unit            engine unit tests under ASan/LSan
 # make check           unit tests + VM tests (tests/run)
 # make check-matrix    kernel x arch matrix (tests/matrix/run): x86_64 5.10 and
@@ -12,6 +13,10 @@ ifeq ($(ARCH),x86)
 OUT := build
 CC ?= cc
 TRIPLE := x86_64-linux-gnu
+else ifeq ($(ARCH),arm)
+OUT := build/$(ARCH)
+TRIPLE := arm-linux-gnueabihf
+CC := $(TRIPLE)-gcc
 else
 OUT := build/$(ARCH)
 TRIPLE := aarch64-linux-gnu

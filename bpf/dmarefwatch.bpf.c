@@ -233,6 +233,36 @@ static __always_inline struct dmarw_hook_stats *hook_hit(__u32 hook)
 	return st;
 }
 
+/*
+ * A kernel pointer stored in kernel memory.  BPF pointers are 8 bytes, a
+ * 32-bit kernel's 4: there BPF_CORE_READ() would take the next field as the
+ * upper half, so read 4 bytes (little-endian: the low half) into a zeroed
+ * value.  On a 64-bit kernel it is BPF_CORE_READ().
+ */
+#ifdef __TARGET_ARCH_arm
+#define READ_KPTR(src, field) ({					\
+	__u32 __p = 0;							\
+	bpf_core_read(&__p, sizeof(__p), &(src)->field);		\
+	(typeof((src)->field))(unsigned long)__p;			\
+})
+/* src->a->b, the pointer src->a read as above */
+#define READ_KPTR2(src, a, b) ({					\
+	typeof((src)->a) __q = READ_KPTR(src, a);			\
+	READ_KPTR(__q, b);						\
+})
+/* the same for a pointer at @addr, a struct no CO-RE relocation names */
+#define READ_KPTR_AT(dst, addr) ({					\
+	__u32 __p = 0;							\
+	long __err = bpf_probe_read_kernel(&__p, sizeof(__p), addr);	\
+	(dst) = (typeof(dst))(unsigned long)__p;			\
+	__err;								\
+})
+#else
+#define READ_KPTR(src, field) BPF_CORE_READ(src, field)
+#define READ_KPTR2(src, a, b) BPF_CORE_READ(src, a, b)
+#define READ_KPTR_AT(dst, addr) bpf_probe_read_kernel(&(dst), sizeof(dst), addr)
+#endif
+
 static __always_inline __s32 read_kref(struct dma_device *device)
 {
 	if (!device || !bpf_core_field_exists(device->ref))
@@ -252,7 +282,7 @@ static __always_inline __u32 dev_flags(struct dma_device *device)
 		flags |= DMARW_F_KREF_VALID;
 	if (bpf_core_field_exists(device->device_release)) {
 		flags |= DMARW_F_RELEASE_FIELD;
-		if (BPF_CORE_READ(device, device_release))
+		if (READ_KPTR(device, device_release))
 			flags |= DMARW_F_HAS_RELEASE;
 	}
 	priv = bpf_core_enum_value(enum dma_transaction_type, DMA_PRIVATE);
@@ -276,7 +306,7 @@ static __always_inline void walk_channels(struct dma_device *device,
 	if (!device)
 		return;
 	head = (void *)device + bpf_core_field_offset(struct dma_device, channels);
-	pos = BPF_CORE_READ(device, channels.next);
+	pos = READ_KPTR(device, channels.next);
 	for (i = 0; i < MAX_CHANNELS_WALKED; i++) {
 		if (!pos || pos == head)
 			break;
@@ -285,7 +315,7 @@ static __always_inline void walk_channels(struct dma_device *device,
 		sum += cc;
 		if (cc > 0)
 			used++;
-		pos = BPF_CORE_READ(pos, next);
+		pos = READ_KPTR(pos, next);
 	}
 	if (pos != head)
 		return;		/* list longer than we walk: say unknown */
@@ -330,12 +360,12 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 	ev->dev_name[0] = 0;
 	ev->drv_name[0] = 0;
 	if (device) {
-		dev = BPF_CORE_READ(device, dev);
+		dev = READ_KPTR(device, dev);
 		if (dev) {
 			bpf_probe_read_kernel_str(ev->dev_name, sizeof(ev->dev_name),
-						  BPF_CORE_READ(dev, kobj.name));
+						  READ_KPTR(dev, kobj.name));
 			bpf_probe_read_kernel_str(ev->drv_name, sizeof(ev->drv_name),
-						  BPF_CORE_READ(dev, driver, name));
+						  READ_KPTR2(dev, driver, name));
 		}
 	}
 	/*
@@ -528,7 +558,7 @@ static __always_inline void emit_inferred_release(void *ctx, __u32 hook,
 
 static __always_inline void chan_get_enter(void *ctx, struct dma_chan *chan)
 {
-	struct dma_device *device = BPF_CORE_READ(chan, device);
+	struct dma_device *device = READ_KPTR(chan, device);
 
 	entry_stack_save(ctx, DMARW_HOOK_CHAN_GET);
 	inflight_save(DMARW_HOOK_CHAN_GET, chan, device,
@@ -604,7 +634,7 @@ int BPF_KRETPROBE(kretprobe_dma_chan_get, int ret)
 
 static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan)
 {
-	struct dma_device *device = BPF_CORE_READ(chan, device);
+	struct dma_device *device = READ_KPTR(chan, device);
 
 	entry_stack_save(ctx, DMARW_HOOK_CHAN_PUT);
 	inflight_save(DMARW_HOOK_CHAN_PUT, chan, device,
@@ -897,7 +927,7 @@ int BPF_KPROBE(kprobe_dma_device_release, struct kref *ref)
 static __always_inline void release_channel_enter(void *ctx, struct dma_chan *chan)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_RELEASE_CHANNEL);
-	struct dma_device *device = BPF_CORE_READ(chan, device);
+	struct dma_device *device = READ_KPTR(chan, device);
 	struct dmarw_event *ev;
 
 	ev = event_begin(ctx, DMARW_EV_RELEASE_CHANNEL, DMARW_HOOK_RELEASE_CHANNEL,
@@ -954,17 +984,17 @@ static __always_inline void request_client(struct dmarw_event *ev, struct dma_ch
 	ev->client.device = 0;
 	if (!chan || !bpf_core_field_exists(chan->slave))
 		return;
-	slave = BPF_CORE_READ(chan, slave);
+	slave = READ_KPTR(chan, slave);
 	if (!slave)
 		return;
 	ev->client.device = (__u64)slave;
 	bpf_probe_read_kernel_str(ev->client.dev, sizeof(ev->client.dev),
-				  BPF_CORE_READ(slave, kobj.name));
+				  READ_KPTR(slave, kobj.name));
 	bpf_probe_read_kernel_str(ev->client.drv, sizeof(ev->client.drv),
-				  BPF_CORE_READ(slave, driver, name));
+				  READ_KPTR2(slave, driver, name));
 	if (bpf_core_field_exists(chan->name))
 		bpf_probe_read_kernel_str(ev->client.req, sizeof(ev->client.req),
-					  BPF_CORE_READ(chan, name));
+					  READ_KPTR(chan, name));
 }
 
 static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan *chan,
@@ -981,7 +1011,7 @@ static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan 
 		ret = (long)chan;
 		chan = NULL;
 	} else {
-		device = BPF_CORE_READ(chan, device);
+		device = READ_KPTR(chan, device);
 	}
 	if (kretprobe && kretprobe_tramp)
 		entry_stack_forget(hook);
@@ -1197,13 +1227,13 @@ static __always_inline struct dma_device *nth_device(__u32 n)
 	struct list_head *head = (void *)dma_device_list_addr, *pos = NULL;
 	__u32 i;
 
-	bpf_probe_read_kernel(&pos, sizeof(pos), &head->next);
+	READ_KPTR_AT(pos, &head->next);
 	for (i = 0; i < MAX_DEVICES_WALKED; i++) {
 		if (!pos || pos == head)
 			return NULL;
 		if (i == n)
 			return (void *)pos - bpf_core_field_offset(struct dma_device, global_node);
-		bpf_probe_read_kernel(&pos, sizeof(pos), &pos->next);
+		READ_KPTR_AT(pos, &pos->next);
 	}
 	return NULL;
 }
@@ -1214,13 +1244,13 @@ static __always_inline struct dma_chan *nth_channel(struct dma_device *device, _
 	__u32 i;
 
 	head = (void *)device + bpf_core_field_offset(struct dma_device, channels);
-	pos = BPF_CORE_READ(device, channels.next);
+	pos = READ_KPTR(device, channels.next);
 	for (i = 0; i < MAX_CHANNELS_WALKED; i++) {
 		if (!pos || pos == head)
 			return NULL;
 		if (i == n)
 			return (void *)pos - bpf_core_field_offset(struct dma_chan, device_node);
-		pos = BPF_CORE_READ(pos, next);
+		pos = READ_KPTR(pos, next);
 	}
 	return NULL;
 }
@@ -1274,7 +1304,7 @@ int snapshot_walk(void *ctx)
 	ev->kref_after = read_kref(device);
 	ev->dev_name[0] = 0;
 	if (bpf_core_field_exists(chan->dbg_client_name)) {
-		name = BPF_CORE_READ(chan, dbg_client_name);
+		name = READ_KPTR(chan, dbg_client_name);
 		if (name)
 			bpf_probe_read_kernel_str(ev->dev_name, sizeof(ev->dev_name), name);
 	}
@@ -1334,9 +1364,20 @@ struct {
 	__type(value, __u32);
 } modsyms_next SEC(".maps");
 
+/*
+ * A module's symbol table: Elf32_Sym on a 32-bit kernel.  A macro, not a
+ * typedef: CO-RE looks the accesses' root type up by its name in the
+ * kernel's BTF, which has Elf64_Sym and Elf32_Sym but no type of ours.
+ */
+#ifdef __TARGET_ARCH_arm
+#define dmarw_elf_sym Elf32_Sym
+#else
+#define dmarw_elf_sym Elf64_Sym
+#endif
+
 struct modsyms_walk {
 	struct dmarw_event *ev;
-	Elf64_Sym *symtab;
+	dmarw_elf_sym *symtab;
 	char *strtab;
 };
 
@@ -1352,7 +1393,7 @@ static __always_inline void modsyms_flush(struct dmarw_event *ev, __u32 last)
 static __always_inline int modsym_one(__u32 i, struct modsyms_walk *w)
 {
 	struct dmarw_event *ev = w->ev;
-	Elf64_Sym sym;
+	dmarw_elf_sym sym;
 	__u32 k;
 
 	if (bpf_probe_read_kernel(&sym, sizeof(sym), &w->symtab[i]))
@@ -1396,11 +1437,11 @@ static __always_inline __u32 modsyms_begin(struct module *mod, struct modsyms_st
 	st->n = 0;
 	bpf_probe_read_kernel_str(st->ev.modsyms.module, sizeof(st->ev.modsyms.module),
 				  mod->name);
-	kallsyms = BPF_CORE_READ(mod, kallsyms);
+	kallsyms = READ_KPTR(mod, kallsyms);
 	if (!kallsyms)
 		return 0;
-	st->symtab = (__u64)BPF_CORE_READ(kallsyms, symtab);
-	st->strtab = (__u64)BPF_CORE_READ(kallsyms, strtab);
+	st->symtab = (__u64)READ_KPTR(kallsyms, symtab);
+	st->strtab = (__u64)READ_KPTR(kallsyms, strtab);
 	if (!st->symtab || !st->strtab)
 		return 0;
 	w->symtab = (void *)st->symtab;

@@ -187,6 +187,33 @@ static int fentry_probe(const struct btf *vmlinux, const char *func)
 	return err;
 }
 
+/*
+ * A --btf file must parse and hold the dmaengine types: libbpf would only
+ * say that CO-RE found nothing, program by program, under -v.
+ */
+static int check_btf_file(const char *path, char *err, size_t errlen)
+{
+	struct btf *btf = btf__parse(path, NULL);
+	int ret = 0;
+
+	if (!btf) {
+		char msg[96];
+
+		ret = -errno;
+		libbpf_strerror(ret, msg, sizeof(msg));
+		snprintf(err, errlen, "cannot read BTF from %s: %s", path, msg);
+		return ret > -4000 ? ret : -EINVAL;	/* libbpf's own errnos are 4000+ */
+	}
+	if (btf__find_by_name_kind(btf, "dma_device", BTF_KIND_STRUCT) < 0 ||
+	    btf__find_by_name_kind(btf, "dma_chan", BTF_KIND_STRUCT) < 0) {
+		snprintf(err, errlen, "%s has no struct dma_device or dma_chan: not the "
+			 "BTF of a kernel with CONFIG_DMA_ENGINE", path);
+		ret = -EINVAL;
+	}
+	btf__free(btf);
+	return ret;
+}
+
 static bool kprobes_supported(void)
 {
 	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
@@ -291,12 +318,13 @@ static int on_event(void *ctx, void *data, size_t size)
 static int skel_load(struct loader *l, const struct loader_opts *opts, bool modsyms,
 		     char *err, size_t errlen)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = opts->btf);
 	struct bpf_program *p;
 	int h, i, ret;
 
 	dmarefwatch_bpf__destroy(l->skel);
 	l->modprog = NULL;
-	l->skel = dmarefwatch_bpf__open();
+	l->skel = dmarefwatch_bpf__open_opts(&oo);
 	if (!l->skel) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerr(ret));
@@ -350,9 +378,10 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 int loader__open(struct loader **out, const struct loader_opts *opts,
 		 loader_event_fn fn, void *ctx, char *err, size_t errlen)
 {
+	enum attach_mode mode = opts->mode;
 	struct btf *vmlinux = NULL;
 	struct loader *l;
-	bool kprobes, any = false;
+	bool kprobes, kbtf, any = false;
 	int h, ret;
 	int nr_missing = 0, first = 0;
 	bool same = true;
@@ -366,10 +395,28 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 			 "or CAP_SYS_ADMIN)");
 		return -EPERM;
 	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	kbtf = !access("/sys/kernel/btf/vmlinux", R_OK);
+	if (!kbtf && !opts->btf) {
 		snprintf(err, errlen, "this kernel has no BTF (/sys/kernel/btf/vmlinux, "
-			 "CONFIG_DEBUG_INFO_BTF): CO-RE cannot relocate");
+			 "CONFIG_DEBUG_INFO_BTF): give its types with --btf FILE or "
+			 "DMAREFWATCH_BTF (see docs/btf.md)");
 		return -ENOTSUP;
+	}
+	if (opts->btf) {
+		ret = check_btf_file(opts->btf, err, errlen);
+		if (ret)
+			return ret;
+	}
+	/* trampolines attach by the kernel's own BTF ids: a file serves CO-RE only */
+	if (!kbtf && mode == MODE_FENTRY) {
+		snprintf(err, errlen, "--mode fentry needs the kernel's own BTF "
+			 "(/sys/kernel/btf/vmlinux); with --btf only kprobes can attach");
+		return -ENOTSUP;
+	}
+	if (!kbtf && !opts->no_hooks) {
+		mode = MODE_KPROBE;
+		fprintf(stderr, "dmarefwatch: no kernel BTF: kprobe mode, types from %s\n",
+			opts->btf);
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
@@ -380,14 +427,14 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	l->ctx = ctx;
 	l->fentry_err = 1;
 	l->nr_cpus = libbpf_num_possible_cpus();
-	vmlinux = btf__load_vmlinux_btf();
+	vmlinux = kbtf ? btf__load_vmlinux_btf() : NULL;
 	kprobes = kprobes_supported();
 	for (h = 0; h < DMARW_HOOK_MAX && opts->no_hooks; h++) {
 		l->mode[h] = "unavailable";
 		snprintf(l->why[h], sizeof(l->why[h]), "not asked for");
 	}
 	for (h = 0; h < DMARW_HOOK_MAX && !opts->no_hooks; h++) {
-		const char *m = choose(l, vmlinux, opts->ks, h, opts->mode, kprobes,
+		const char *m = choose(l, vmlinux, opts->ks, h, mode, kprobes,
 				       l->why[h], sizeof(l->why[h]));
 
 		l->mode[h] = m ? m : "unavailable";
@@ -508,6 +555,11 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 		fprintf(stderr, "dmarefwatch: tracepoint module_load: %s; module names "
 			"come from kallsyms only\n", strerr(-errno));
 	return 0;
+}
+
+const void *loader__object_bytes(size_t *sz)
+{
+	return dmarefwatch_bpf__elf_bytes(sz);
 }
 
 void loader__close(struct loader *l)

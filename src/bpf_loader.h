@@ -9,6 +9,7 @@
 #define __DMARW_BPF_LOADER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "../bpf/dmarefwatch.h"
 
@@ -26,6 +27,7 @@ struct loader_opts {
 	bool stacks;		/* capture a kernel stack with every event */
 	bool verbose;		/* libbpf's own messages */
 	bool no_hooks;		/* only the snapshot walker: no hook is chosen */
+	const char *btf;	/* BTF file for CO-RE instead of the kernel's, or NULL */
 };
 
 struct loader;
@@ -47,6 +49,8 @@ int loader__snapshot(struct loader *l);
 /* Attach every chosen hook; one line in err on failure. */
 int loader__attach(struct loader *l, char *err, size_t errlen);
 void loader__close(struct loader *l);
+/* The BPF object built into the binary (the ELF file bpftool reads). */
+const void *loader__object_bytes(size_t *sz);
 /* Consume events: like ring_buffer__poll(); -EINTR on a signal. */
 int loader__poll(struct loader *l, int timeout_ms);
 /* "fentry", "kprobe" or "unavailable"; why is a reason when unavailable. */

@@ -107,7 +107,7 @@ int session__open(struct session **out, struct engine *e, bool attach,
 {
 	struct loader_opts lo = {
 		.mode = env.mode, .stacks = env.stacks, .verbose = env.verbose,
-		.no_hooks = !attach,
+		.no_hooks = !attach, .btf = env.btf,
 	};
 	struct session *s;
 	int ret;

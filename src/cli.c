@@ -89,6 +89,13 @@ int parse_global_opt(int argc, char **argv, int *i)
 		}
 		return 1;
 	}
+	if (!strcmp(a, "--btf") || !strncmp(a, "--btf=", 6)) {
+		v = opt_value(argc, argv, i, "--btf");
+		if (!v)
+			return -1;
+		env.btf = *v ? v : NULL;
+		return 1;
+	}
 	if (!strcmp(a, "--device") || !strncmp(a, "--device=", 9)) {
 		v = opt_value(argc, argv, i, "--device");
 		if (!v)

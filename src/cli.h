@@ -29,6 +29,7 @@ struct env {
 	const char *output;				/* -o FILE, NULL stdout */
 	bool verbose;
 	bool stacks;					/* --no-stacks clears */
+	const char *btf;				/* --btf FILE, $DMAREFWATCH_BTF */
 };
 
 extern struct env env;
@@ -75,5 +76,6 @@ int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_bpf_object(int argc, char **argv);
 
 #endif /* __DMARW_CLI_H */

@@ -4,6 +4,7 @@
  * This file only parses the global options and dispatches to a command.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 
@@ -21,6 +22,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "analyse a trace file offline" },
 	{ "top", cmd_top, "live view of devices, channels, holders, findings" },
 	{ "watch", cmd_watch, "long-running leak reports and Prometheus metrics" },
+	{ "bpf-object", cmd_bpf_object, "write the BPF object, for a --btf file" },
 };
 
 static void usage(FILE *f)
@@ -29,7 +31,7 @@ static void usage(FILE *f)
 
 	fprintf(f,
 		"Usage: dmarefwatch [--mode auto|fentry|kprobe] [--device NAME]... [--json]\n"
-		"                   [-o FILE] [-v] [--no-stacks] COMMAND [ARGS]\n"
+		"                   [-o FILE] [-v] [--no-stacks] [--btf FILE] COMMAND [ARGS]\n"
 		"\n"
 		"Finds dmaengine reference-counting bugs (leaked channel references,\n"
 		"unregister or release with users, unbalanced puts, kref mismatches) on a\n"
@@ -45,6 +47,9 @@ static void usage(FILE *f)
 		"  -o FILE         write the output to FILE\n"
 		"  -v              verbose (libbpf messages, hook choices)\n"
 		"  --no-stacks     do not capture kernel stacks\n"
+		"  --btf FILE      the kernel's types from FILE, for a kernel without\n"
+		"                  /sys/kernel/btf/vmlinux (kprobes only then); default\n"
+		"                  $DMAREFWATCH_BTF\n"
 		"  -h, --help      this help; COMMAND --help for a command's own\n"
 		"  --version       print the version\n"
 		"\nExit status: 0 ok; 1 failing findings (report, snapshot); 2 error\n"
@@ -55,9 +60,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	const char *btf = getenv("DMAREFWATCH_BTF");
 	int i, r;
 	size_t c;
 
+	if (btf && *btf)
+		env.btf = btf;
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # Regenerate vmlinux/<arch>/vmlinux.h from the BTF of the current Debian
-# kernel package of a suite: vmlinux/gen.sh [x86|arm64] [SUITE]
+# kernel package of a suite: vmlinux/gen.sh [x86|arm64|arm] [SUITE]
+# arm (armmp) has no BTF: it is encoded with pahole from the -dbg package's
+# vmlinux (620 MB, kept in /var/cache/dmarefwatch-vm/armhf/dbg).
 # The headers only need the dmaengine types to exist: CO-RE relocates every
 # field access to the running kernel, so one header serves 5.10 to 6.12.
 set -euo pipefail
@@ -14,7 +16,8 @@ trap 'rm -rf "$work"' EXIT
 case $arch in
 x86) debarch=amd64 ;;
 arm64) debarch=arm64 ;;
-*) echo "gen.sh: unknown arch '$arch' (x86 or arm64)" >&2; exit 2 ;;
+arm) debarch=armhf ;;
+*) echo "gen.sh: unknown arch '$arch' (x86, arm64 or arm)" >&2; exit 2 ;;
 esac
 cd "$work"
 if [ "$suite" = bookworm ] && [ "$debarch" = amd64 ]; then
@@ -27,6 +30,10 @@ else
 	*) comps="deb [arch=$debarch] http://deb.debian.org/debian $suite main" ;;
 	esac
 	echo "$comps" > apt/etc/sources.list
+	# armmp: the kernel the raspi2b guest boots, security updates included
+	[ "$debarch" = armhf ] && [ "${suite%-backports}" = "$suite" ] &&
+		echo "deb [arch=$debarch] http://deb.debian.org/debian-security $suite-security main" \
+			>> apt/etc/sources.list
 	aptopt=(-o "Dir::Etc::sourcelist=$work/apt/etc/sources.list" -o Dir::Etc::sourceparts=-
 		-o "Dir::State::Lists=$work/apt/lists" -o "Dir::Cache=$work/apt/cache"
 		-o "APT::Architecture=$debarch" -o "APT::Architectures::=$debarch")
@@ -34,8 +41,27 @@ else
 fi
 meta=linux-image-$debarch
 [ "$debarch" = arm64 ] && meta=linux-image-arm64
+[ "$debarch" = armhf ] && meta=linux-image-armmp
 pkg=$(apt-cache "${aptopt[@]}" depends "$meta" | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
 [ -n "$pkg" ] || { echo "gen.sh: no kernel package behind $meta in $suite" >&2; exit 1; }
+if [ "$debarch" = armhf ]; then
+	pkg=$(apt-cache "${aptopt[@]}" depends linux-image-armmp-dbg |
+		awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	[ -n "$pkg" ] || { echo "gen.sh: no linux-image-armmp-dbg in $suite" >&2; exit 1; }
+	ver=${pkg#linux-image-}
+	ver=${ver%-dbg}
+	cache=/var/cache/dmarefwatch-vm/armhf/dbg
+	mkdir -p "$cache"
+	if [ ! -f "$cache/vmlinux-$ver.btf" ]; then
+		ls "$cache/${pkg}"_*.deb >/dev/null 2>&1 ||
+			(cd "$cache" && apt-get "${aptopt[@]}" -qq download "$pkg")
+		dpkg-deb --fsys-tarfile "$cache/${pkg}"_*.deb |
+			tar -xO "./usr/lib/debug/boot/vmlinux-$ver" >vmlinux.dbg
+		pahole --btf_encode_detached="$cache/vmlinux-$ver.btf.tmp" vmlinux.dbg
+		mv "$cache/vmlinux-$ver.btf.tmp" "$cache/vmlinux-$ver.btf"
+	fi
+	cp "$cache/vmlinux-$ver.btf" btf.raw
+else
 apt-get "${aptopt[@]}" -qq download "$pkg" 2>/dev/null
 dpkg -x ./*.deb x
 img=$(ls x/boot/vmlinuz-*)
@@ -68,6 +94,7 @@ for c in cands:
         sys.exit(0)
 sys.exit("gen.sh: no BTF found in " + sys.argv[1])
 PY
+fi
 mkdir -p "$here/$arch"
 {
 	echo "/* SPDX-License-Identifier: GPL-2.0 */"
