@@ -84,6 +84,10 @@ int cmd_report(int argc, char **argv)
 		p_err("%s", err);
 		goto out;
 	}
+	if (info.truncated)
+		p_info("warning: %s: cut inside line %llu (interrupted recording?): "
+		       "replayed up to the last complete line", path,
+		       (unsigned long long)info.lines + 1);
 	if (!info.finished) {
 		/* an interrupted recording: judge at its last event, from events only */
 		p_info("warning: %s has no end (interrupted recording?): leak verdicts "

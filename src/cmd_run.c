@@ -86,10 +86,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			if (parse_duration_arg("--grace", argv[++i], &o->grace_ns))
 				return -1;
 		} else if (!strcmp(a, "--error-exitcode")) {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
+			long v;
 
-			if (*end || end == argv[i] || v < 1 || v > 255) {
+			if (parse_count(argv[++i], 1, 255, &v)) {
 				p_err("--error-exitcode takes 1 to 255, not '%s'", argv[i]);
 				return -1;
 			}

@@ -73,7 +73,6 @@ static int parse_top_opts(int argc, char **argv, struct top *t)
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		char *end;
 
 		r = parse_common_arg(argc, argv, &i, top_usage);
 		if (r != ARG_OWN) {
@@ -87,8 +86,7 @@ static int parse_top_opts(int argc, char **argv, struct top *t)
 			return -1;
 		}
 		if (!strcmp(a, "--batch")) {
-			t->batch = strtol(argv[++i], &end, 10);
-			if (*end || end == argv[i] || t->batch < 0) {
+			if (parse_count(argv[++i], 0, 1000000000L, &t->batch)) {
 				p_err("--batch takes a number of frames, not '%s'", argv[i]);
 				return -1;
 			}

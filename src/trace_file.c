@@ -3,6 +3,9 @@
  * Trace file writer and replay.  Format: docs/trace-format.md.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -535,9 +538,16 @@ static int read_line(struct reader *r, FILE *f, char **buf, size_t *cap, size_t 
 		return bad(r, "read error: %s", strerror(errno));
 	if (c == EOF && n == 0)
 		return 0;
+	if (!*buf) {
+		/* an empty line: nothing stored yet, so no buffer either */
+		*buf = malloc(4096);
+		if (!*buf)
+			return bad(r, "out of memory");
+		*cap = 4096;
+	}
 	*len = n;
 	(*buf)[n] = '\0';
-	return 1;
+	return c == EOF ? 2 : 1;	/* 2: the last line has no newline */
 }
 
 static int do_line(struct reader *r, struct engine *e, struct trace_info *info,
@@ -627,6 +637,36 @@ static int check_header(struct reader *r, const struct json_value *obj,
 	return get_str(r, obj, "kernel", info->kernel, sizeof(info->kernel));
 }
 
+FILE *trace_file__open_input(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	/* O_NONBLOCK: a FIFO without a writer must not block the open */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		errno = saved;
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (a FIFO, tty or device is refused)",
+			 path);
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0 || !(f = fdopen(fd, "r"))) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 int trace_file__replay_info(const char *path, struct engine *e, struct trace_info *info,
 			    char *err, size_t errlen)
 {
@@ -645,12 +685,9 @@ int trace_file__replay_info(const char *path, struct engine *e, struct trace_inf
 		info = &local;
 	memset(info, 0, sizeof(*info));
 	lim.max_bytes = TRACE_MAX_LINE;
-	f = fopen(path, "r");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return ret;
-	}
+	f = trace_file__open_input(path, err, errlen);
+	if (!f)
+		return -errno;
 	ev = malloc(sizeof(*ev));
 	if (!ev) {
 		ret = bad(&r, "out of memory");
@@ -665,8 +702,13 @@ int trace_file__replay_info(const char *path, struct engine *e, struct trace_inf
 		}
 		if (!got)
 			break;
-		info->lines++;
 		obj = json_parse(buf, len, &lim, &jerr);
+		if (!obj && got == 2 && r.line > 1) {
+			/* cut inside its last line: replay what was complete */
+			info->truncated = true;
+			break;
+		}
+		info->lines++;
 		if (!obj) {
 			ret = bad(&r, "column %d: %s", jerr.col, jerr.msg);
 			goto out;
