@@ -206,6 +206,10 @@ int cmd_run(int argc, char **argv)
 	/* every output must be writable before CMD runs, not after */
 	if (outputs_check_writable(env.output, o.json_report, o.junit))
 		goto out;
+	if (o.record && output_path_ok(o.record, err, sizeof(err))) {
+		p_err("%s", err);
+		goto out;
+	}
 	e = engine__new();
 	if (!e)
 		goto out;

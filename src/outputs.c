@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Report destinations; see outputs.h. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -8,18 +13,119 @@
 #include "report.h"
 #include "trace_file.h"
 
-static int check_one(const char *path)
+int output_path_ok(const char *path, char *err, size_t errlen)
 {
-	FILE *f;
+	const char *slash;
+	char dir[4096];
+	struct stat st;
 
 	if (!path || !strcmp(path, "-"))
 		return 0;
-	f = fopen(path, "we");
-	if (!f) {
-		p_err("cannot write %s: %s", path, strerror(errno));
+	if (!*path) {
+		snprintf(err, errlen, "empty output path");
 		return -1;
 	}
-	fclose(f);
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; only a regular file is replaced",
+			 path);
+		return -1;
+	}
+	slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (access(dir, W_OK | X_OK)) {
+		snprintf(err, errlen, "cannot write %s: %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+FILE *out_file__open(struct out_file *of, const char *path, char *err, size_t errlen)
+{
+	const char *base;
+	int fd;
+
+	memset(of, 0, sizeof(*of));
+	of->path = path;
+	if (!path || !strcmp(path, "-")) {
+		of->f = stdout;
+		return of->f;
+	}
+	if (output_path_ok(path, err, errlen))
+		return NULL;
+	base = strrchr(path, '/');
+	if (asprintf(&of->tmp, "%.*s.%s.tmp.XXXXXX", base ? (int)(base - path + 1) : 0, path,
+		     base ? base + 1 : path) < 0) {
+		of->tmp = NULL;
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	fd = mkostemp(of->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a temporary file for %s: %s", path,
+			 strerror(errno));
+		goto fail;
+	}
+	if (fchmod(fd, 0644) || !(of->f = fdopen(fd, "w"))) {
+		snprintf(err, errlen, "%s: %s", of->tmp, strerror(errno));
+		close(fd);
+		unlink(of->tmp);
+		goto fail;
+	}
+	return of->f;
+fail:
+	free(of->tmp);
+	of->tmp = NULL;
+	return NULL;
+}
+
+int out_file__close(struct out_file *of, bool commit, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (!of->f)
+		return 0;
+	if (fflush(of->f) || ferror(of->f)) {
+		snprintf(err, errlen, "cannot write %s: %s",
+			 of->tmp ? of->path : "the output", strerror(errno ? errno : EIO));
+		ret = -1;
+	}
+	if (of->f == stdout) {
+		of->f = NULL;
+		return ret;
+	}
+	if (fclose(of->f) && !ret) {
+		snprintf(err, errlen, "cannot write %s: %s", of->path, strerror(errno));
+		ret = -1;
+	}
+	of->f = NULL;
+	if (commit && !ret) {
+		/* the path may have changed since the open: still only a regular file */
+		if (output_path_ok(of->path, err, errlen)) {
+			ret = -1;
+		} else if (rename(of->tmp, of->path)) {
+			snprintf(err, errlen, "rename %s to %s: %s", of->tmp, of->path,
+				 strerror(errno));
+			ret = -1;
+		}
+	}
+	if (!commit || ret)
+		unlink(of->tmp);
+	free(of->tmp);
+	of->tmp = NULL;
+	return ret;
+}
+
+static int check_one(const char *path)
+{
+	char err[512];
+
+	if (output_path_ok(path, err, sizeof(err))) {
+		p_err("%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -31,19 +137,23 @@ int outputs_check_writable(const char *output, const char *json_report, const ch
 static int write_one(const char *path, const struct engine *e, const struct report_opts *o,
 		     int (*fn)(FILE *, const struct engine *, const struct report_opts *))
 {
-	FILE *f = open_output(path);
-	int err;
+	struct out_file of;
+	char err[512];
+	FILE *f = out_file__open(&of, path, err, sizeof(err));
+	int ret;
 
-	if (!f)
+	if (!f) {
+		p_err("%s", err);
 		return -1;
-	err = fn(f, e, o);
-	if (fflush(f) || ferror(f))
-		err = -1;
-	if (f != stdout && fclose(f))
-		err = -1;
-	if (err)
+	}
+	ret = fn(f, e, o);
+	if (out_file__close(&of, !ret, err, sizeof(err))) {
+		p_err("%s", err);
+		return -1;
+	}
+	if (ret)
 		p_err("cannot write %s", path && strcmp(path, "-") ? path : "the report");
-	return err ? -1 : 0;
+	return ret ? -1 : 0;
 }
 
 int outputs_write_reports(const struct engine *e, const char *output,

@@ -439,8 +439,15 @@ int prometheus__write_file(const char *path, const struct engine *e,
 	const char *base;
 	char *tmp = NULL;
 	FILE *f = NULL;
+	struct stat st;
 	int fd = -1, ret;
 
+	/* replace only a regular file: never a device node, a FIFO or a symlink */
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; only a regular file is replaced",
+			 path);
+		return -EEXIST;
+	}
 	base = strrchr(path, '/');
 	/* ".NAME.tmp.XXXXXX" beside NAME: same file system, not "*.prom" */
 	if (asprintf(&tmp, "%.*s.%s.tmp.XXXXXX", base ? (int)(base - path + 1) : 0, path,
@@ -477,6 +484,13 @@ int prometheus__write_file(const char *path, const struct engine *e,
 	f = NULL;
 	if (ret) {
 		snprintf(err, errlen, "writing %s: %s", tmp, strerror(-ret));
+		goto out_unlink;
+	}
+	/* the path may have changed while the metrics were written */
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		ret = -EEXIST;
+		snprintf(err, errlen, "%s: not a regular file; only a regular file is replaced",
+			 path);
 		goto out_unlink;
 	}
 	if (rename(tmp, path)) {

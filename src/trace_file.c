@@ -14,6 +14,7 @@
 #include "event_print.h"
 #include "json_parse.h"
 #include "json_writer.h"
+#include "outputs.h"
 #include "trace_file.h"
 
 /* ---- writer ---- */
@@ -21,6 +22,7 @@
 struct trace_writer {
 	FILE *f;
 	bool own;
+	struct out_file of;		/* own: a temporary file renamed at close */
 	struct json_writer *jw;
 	uint64_t *keys;			/* keys[i] is written as i + 1 */
 	size_t nr_keys, cap_keys;
@@ -42,11 +44,10 @@ struct trace_writer *trace_writer__open(const char *path, const char *kernel,
 	if (!strcmp(path, "-")) {
 		tw->f = stdout;
 	} else {
-		tw->f = fopen(path, "w");
+		tw->f = out_file__open(&tw->of, tw->path, err, errlen);
 		tw->own = true;
 	}
 	if (!tw->f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		free(tw);
 		return NULL;
 	}
@@ -54,7 +55,7 @@ struct trace_writer *trace_writer__open(const char *path, const char *kernel,
 	if (!tw->jw) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		if (tw->own)
-			fclose(tw->f);
+			out_file__close(&tw->of, false, err, 0);
 		free(tw);
 		return NULL;
 	}
@@ -244,9 +245,9 @@ int trace_writer__close(struct trace_writer *tw, char *err, size_t errlen)
 		return 0;
 	if (fflush(tw->f) || ferror(tw->f))
 		tw->failed = true;
-	if (tw->own && fclose(tw->f))
-		tw->failed = true;
-	if (tw->failed) {
+	if (tw->own && out_file__close(&tw->of, !tw->failed, err, errlen)) {
+		ret = -EIO;
+	} else if (tw->failed) {
 		ret = -EIO;
 		snprintf(err, errlen, "%s: write error", tw->path);
 	}
