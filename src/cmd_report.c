@@ -97,6 +97,8 @@ int cmd_report(int argc, char **argv)
 	if (outputs_write_reports(e, env.output, json_report, junit, fail_on, NULL, supp))
 		goto out;
 	ret = engine__nr_failing(e, fail_on) ? EXIT_FINDINGS : EXIT_OK;
+	if (!ret && engine__stats(e)->alloc_failures)
+		ret = EXIT_ERROR;	/* something was dropped: never a clean pass */
 out:
 	engine__free(e);
 	suppress__free(supp);

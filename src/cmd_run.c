@@ -252,6 +252,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	ret = engine__nr_failing(e, o.fail_on) ? o.error_exitcode
 					       : child_exit_status(child.status);
+	if (!ret && engine__stats(e)->alloc_failures)
+		ret = EXIT_ERROR;	/* something was dropped: never a clean pass */
 	goto out;
 out_record:
 	p_err("tracing failed%s%s", o.record ? " or cannot write " : "",

@@ -26,7 +26,6 @@ struct engine {
 	struct engine_stats stats;
 	uint64_t next_holder_id;
 	bool have_t0;
-	bool oom;
 	struct suppressions *supp;
 };
 
@@ -66,6 +65,8 @@ static void sb_add(struct sbuf *sb, const char *fmt, ...)
 	}
 }
 
+unsigned int engine_fault_grow;
+
 static int grow(void **arr, size_t *cap, size_t nr, size_t size)
 {
 	size_t ncap;
@@ -73,6 +74,8 @@ static int grow(void **arr, size_t *cap, size_t nr, size_t size)
 
 	if (nr < *cap)
 		return 0;
+	if (engine_fault_grow && !--engine_fault_grow)
+		return -ENOMEM;	/* a test injects the failure */
 	ncap = *cap ? *cap * 2 : 16;
 	p = realloc(*arr, ncap * size);
 	if (!p)
@@ -231,7 +234,7 @@ static size_t dev_new(struct engine *e, uint64_t key, int32_t dev_id, uint64_t t
 	struct engine_device *d;
 
 	if (grow((void **)&e->devs, &e->cap_devs, e->nr_devs, sizeof(*d))) {
-		e->oom = true;
+		e->stats.alloc_failures++;
 		return NONE;
 	}
 	d = &e->devs[e->nr_devs];
@@ -310,7 +313,7 @@ static size_t chan_new(struct engine *e, uint64_t key, size_t dev, int32_t dev_i
 	struct engine_channel *c;
 
 	if (grow((void **)&e->chans, &e->cap_chans, e->nr_chans, sizeof(*c))) {
-		e->oom = true;
+		e->stats.alloc_failures++;
 		return NONE;
 	}
 	c = &e->chans[e->nr_chans];
@@ -431,7 +434,7 @@ static void holder_add(struct engine *e, size_t ci, const struct rw_event *ev, u
 	struct engine_holder *h;
 
 	if (grow((void **)&e->holders, &e->cap_holders, e->nr_holders, sizeof(*h))) {
-		e->oom = true;
+		e->stats.alloc_failures++;
 		return;
 	}
 	h = &e->holders[e->nr_holders++];
@@ -537,7 +540,7 @@ static void finding_commit(struct engine *e, const struct finding *f)
 		}
 	}
 	if (grow((void **)&e->findings, &e->cap_findings, e->nr_findings, sizeof(*f))) {
-		e->oom = true;
+		e->stats.alloc_failures++;
 		return;
 	}
 	e->findings[e->nr_findings] = *f;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "engine.h"
 #include "outputs.h"
 #include "report.h"
 #include "trace_file.h"
@@ -166,6 +167,11 @@ int outputs_write_reports(const struct engine *e, const char *output,
 	size_t off = 0;
 	int err = 0;
 
+	if (engine__stats(e)->alloc_failures)
+		p_err("out of memory %llu time%s: devices, channels, holders or findings were "
+		      "dropped, the report is incomplete",
+		      (unsigned long long)engine__stats(e)->alloc_failures,
+		      engine__stats(e)->alloc_failures == 1 ? "" : "s");
 	report_opts__init(&o);
 	o.fail_on = fail_on;
 	o.verbose = env.verbose;

@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "json_parse.h"
 #include "ksyms.h"
+#include "report.h"
 #include "suppress.h"
 #include "trace_file.h"
 
@@ -230,4 +231,37 @@ TEST(robust_duration_and_count_bounds)
 	CHECK(!parse_count("42", 0, 1000, &v) && v == 42, "42: %ld", v);
 out:
 	;
+}
+
+/* engine allocation failures were set in a flag nobody read */
+TEST(robust_engine_alloc_failure_counted)
+{
+	struct engine *e = engine__new(), *ref = engine__new();
+	struct report_opts o;
+	char err[512], *buf = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+
+	CHECK(e && ref, "oom");
+	CHECK(!trace_file__replay("../data/leak-unbind.trace", ref, err, sizeof(err)), "%s", err);
+	CHECK_INT(engine__stats(ref)->alloc_failures, 0);
+	engine_fault_grow = 1;	/* the first table growth fails: the first device */
+	CHECK(!trace_file__replay("../data/leak-unbind.trace", e, err, sizeof(err)), "%s", err);
+	engine_fault_grow = 0;
+	CHECK(engine__stats(e)->alloc_failures >= 1, "failure not counted");
+	report_opts__init(&o);
+	f = open_memstream(&buf, &len);
+	CHECK(f, "memstream");
+	CHECK(!report__json(f, e, &o), "json report");
+	fclose(f);
+	f = NULL;
+	CHECK(strstr(buf, "\"allocation_failures\":") && !strstr(buf, "\"allocation_failures\":0"),
+	      "JSON: %.200s", buf);
+out:
+	engine_fault_grow = 0;
+	if (f)
+		fclose(f);
+	free(buf);
+	engine__free(e);
+	engine__free(ref);
 }
