@@ -16,9 +16,10 @@ static void report_usage(FILE *f)
 		"\n"
 		"Replay a trace written by `record` or `run --record` through the same\n"
 		"engine: the findings are those of the live run.  Needs no privileges\n"
-		"and no BPF.\n"
-		"Exit status: 0 no failing finding, 1 failing findings, 2 bad arguments\n"
-		"or a bad trace or suppression file.\n");
+		"and no BPF.  TRACE and FILE must be regular files; a recording cut\n"
+		"inside its last line replays up to the last complete line, with a warning.\n"
+		"Exit status: 0 no failing finding, 1 failing findings, 2 bad arguments,\n"
+		"a bad trace or suppression file, or out of memory.\n");
 }
 
 int cmd_report(int argc, char **argv)
