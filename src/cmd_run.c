@@ -55,7 +55,8 @@ static void run_usage(FILE *f)
 		"  --record FILE         also record a trace; `report FILE` gives the\n"
 		"                        same findings\n"
 		"Exit status: CMD's status when no finding fails; N (3) when one does;\n"
-		"2 when tracing could not start, on bad arguments or bad files.\n");
+		"2 when tracing could not start, on bad arguments or bad files, or when\n"
+		"the engine ran out of memory and CMD exited 0.\n");
 }
 
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
