@@ -377,7 +377,7 @@ int cmd_watch(int argc, char **argv)
 		}
 	}
 	/* the metrics path is checked before anything is attached */
-	if (w.prometheus && output_path_ok(w.prometheus, err, sizeof(err))) {
+	if (w.prometheus && prometheus__check_path(w.prometheus, err, sizeof(err))) {
 		p_err("%s", err);
 		goto out;
 	}

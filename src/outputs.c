@@ -26,10 +26,15 @@ int output_path_ok(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "empty output path");
 		return -1;
 	}
-	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file; only a regular file is replaced",
-			 path);
-		return -1;
+	if (!stat(path, &st)) {
+		/* a terminal, /dev/null or a pipe is written in place, never replaced */
+		if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+			return 0;
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s: not a regular file, a character device or a FIFO",
+				 path);
+			return -1;
+		}
 	}
 	slash = strrchr(path, '/');
 	if (!slash)
@@ -46,6 +51,7 @@ int output_path_ok(const char *path, char *err, size_t errlen)
 FILE *out_file__open(struct out_file *of, const char *path, char *err, size_t errlen)
 {
 	const char *base;
+	struct stat st;
 	int fd;
 
 	memset(of, 0, sizeof(*of));
@@ -56,6 +62,17 @@ FILE *out_file__open(struct out_file *of, const char *path, char *err, size_t er
 	}
 	if (output_path_ok(path, err, errlen))
 		return NULL;
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		/* a device or a FIFO: written in place (nothing to rename) */
+		of->f = fopen(path, "we");
+		if (!of->f)
+			snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		return of->f;
+	}
+	/* through a symlink to a regular file: replace the file, keep the link */
+	of->real = realpath(path, NULL);
+	if (of->real)
+		path = of->real;
 	base = strrchr(path, '/');
 	if (asprintf(&of->tmp, "%.*s.%s.tmp.XXXXXX", base ? (int)(base - path + 1) : 0, path,
 		     base ? base + 1 : path) < 0) {
@@ -78,7 +95,8 @@ FILE *out_file__open(struct out_file *of, const char *path, char *err, size_t er
 	return of->f;
 fail:
 	free(of->tmp);
-	of->tmp = NULL;
+	free(of->real);
+	of->tmp = of->real = NULL;
 	return NULL;
 }
 
@@ -97,25 +115,37 @@ int out_file__close(struct out_file *of, bool commit, char *err, size_t errlen)
 		of->f = NULL;
 		return ret;
 	}
+	if (!of->tmp) {		/* a device or a FIFO, written in place */
+		if (fclose(of->f) && !ret) {
+			snprintf(err, errlen, "cannot write %s: %s", of->path, strerror(errno));
+			ret = -1;
+		}
+		of->f = NULL;
+		return ret;
+	}
 	if (fclose(of->f) && !ret) {
 		snprintf(err, errlen, "cannot write %s: %s", of->path, strerror(errno));
 		ret = -1;
 	}
 	of->f = NULL;
 	if (commit && !ret) {
+		const char *dst = of->real ? of->real : of->path;
+		struct stat st;
+
 		/* the path may have changed since the open: still only a regular file */
-		if (output_path_ok(of->path, err, errlen)) {
+		if (!lstat(dst, &st) && !S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s: no longer a regular file; not replaced", dst);
 			ret = -1;
-		} else if (rename(of->tmp, of->path)) {
-			snprintf(err, errlen, "rename %s to %s: %s", of->tmp, of->path,
-				 strerror(errno));
+		} else if (rename(of->tmp, dst)) {
+			snprintf(err, errlen, "rename %s to %s: %s", of->tmp, dst, strerror(errno));
 			ret = -1;
 		}
 	}
 	if (!commit || ret)
 		unlink(of->tmp);
 	free(of->tmp);
-	of->tmp = NULL;
+	free(of->real);
+	of->tmp = of->real = NULL;
 	return ret;
 }
 

@@ -18,15 +18,20 @@ struct suppressions;
 /*
  * Every output file is written to ".NAME.tmp.XXXXXX" beside NAME and renamed
  * into place when complete, only over a regular file or a missing path: a
- * failed start, a crash or a kill never truncates or half-writes NAME.
+ * failed start, a crash or a kill never truncates or half-writes NAME.  A
+ * character device (/dev/null, a tty) or a FIFO is written in place.
  */
 struct out_file {
 	FILE *f;
 	const char *path;
-	char *tmp;		/* NULL for stdout */
+	char *tmp;		/* NULL for stdout, a device or a FIFO (written in place) */
+	char *real;		/* a symlink's regular target, replaced instead of the link */
 };
 
-/* @path is "-" (or NULL), a regular file, or missing, in a writable directory. */
+/*
+ * @path is "-" (or NULL), a character device or FIFO, or a regular or missing
+ * file in a writable directory.
+ */
 int output_path_ok(const char *path, char *err, size_t errlen);
 /* "-" or NULL is stdout.  NULL with @err set on failure. */
 FILE *out_file__open(struct out_file *of, const char *path, char *err, size_t errlen);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "engine.h"
+#include "outputs.h"
 #include "prometheus.h"
 #include "snapshot.h"
 
@@ -431,6 +432,18 @@ int prometheus__write(FILE *f, const struct engine *e, const struct prom_opts *o
 	write_hooks(f, e);
 	write_stats(f, e);
 	return ferror(f) ? -EIO : 0;
+}
+
+int prometheus__check_path(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; only a regular file is replaced",
+			 path);
+		return -1;
+	}
+	return output_path_ok(path, err, errlen);
 }
 
 int prometheus__write_file(const char *path, const struct engine *e,

@@ -91,8 +91,12 @@ unchanged run-record-kept X
 ln -s /dev/null "$tmp/link"
 expect prometheus-symlink 2 'link: not a regular file' -- watch --prometheus link
 expect prometheus-device 2 '/dev/null: not a regular file' -- watch --prometheus /dev/null
-expect record-to-device 2 '/dev/null: not a regular file' -- -o /dev/null record
-expect report-to-fifo 2 'fifo: not a regular file' -- --json -o fifo report "$T"
+mkdir "$tmp/dir"
+expect record-to-dir 2 'dir: not a regular file' -- -o dir record
+expect report-to-dir 2 'dir: not a regular file' -- --json -o dir report "$T"
+expect junit-to-dir 2 'dir: not a regular file' -- report --junit dir "$T"
+# a character device is written in place, never replaced
+expect report-to-dev-null 1 '' -- -o /dev/null report "$T"
 expect json-report-dir 2 'cannot write /nonexistent/r.json' -- report --json-report /nonexistent/r.json "$T"
 expect run-record-dir 2 'cannot write /nonexistent/t' -- run --record /nonexistent/t -- true
 
@@ -102,6 +106,16 @@ if head -1 "$tmp/X" | grep -q 'dmarefwatch: 4 findings' && ! left_tmp; then
 	pass report-replaced-whole
 else
 	fail report-replaced-whole "X: $(head -1 "$tmp/X"), $(left_tmp)"
+fi
+
+# through a symlink to a regular file: the file is replaced, the link kept
+echo keep > "$tmp/target"
+ln -s target "$tmp/tlink"
+expect report-via-symlink 1 '' -- -o tlink report "$T"
+if [ -L "$tmp/tlink" ] && head -1 "$tmp/target" | grep -q 'dmarefwatch: 4 findings'; then
+	pass symlink-kept-target-replaced
+else
+	fail symlink-kept-target-replaced "tlink: $(ls -l "$tmp/tlink"), target: $(head -1 "$tmp/target")"
 fi
 
 echo "$npass passed, $nfail failed"
