@@ -47,8 +47,8 @@ for cmd in run watch record top; do
 	top) "$B" -o /tmp/kill.top top --batch 0 >/tmp/kill.out 2>&1 & ;;
 	esac
 	pid=$!
-	if ! attached "$p0"; then
-		fail "$cmd-attach" "no program attached in 60 s: $(head -3 /tmp/kill.out)"
+	if ! attached "$p0" "$l0"; then
+		fail "$cmd-attach" "no link attached in 90 s: $(head -3 /tmp/kill.out)"
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid"
 		continue
@@ -71,9 +71,14 @@ for cmd in run watch record top; do
 done
 
 # SIGSTOP for 30 s during a storm: watch resumes and stops cleanly
-"$B" watch >/tmp/stop.out 2>&1 &
+"$B" -v watch >/tmp/stop.out 2>&1 &
 pid=$!
-if attached "$p0"; then
+# -v: "watching: ..." once every hook is attached
+for _ in $(seq 180); do
+	grep -q 'watching:' /tmp/stop.out && break
+	sleep 0.5
+done
+if grep -q 'watching:' /tmp/stop.out; then
 	client loop 2000 2 >/dev/null &
 	storm=$!
 	sleep 1
@@ -86,14 +91,25 @@ if attached "$p0"; then
 	wait "$pid"
 	rc=$?
 	check_eq stop-watch-exit "$rc" 0
-	echo "watch after SIGSTOP: $(grep -E 'lost' /tmp/stop.out || echo 'no event lost')"
+	# the final line: "... N events, N lost"; the storm's events were seen
+	final=$(grep 'final report' /tmp/stop.out)
+	echo "watch after SIGSTOP: $final"
+	events=$(echo "$final" | sed -n 's/.* \([0-9][0-9]*\) events, \([0-9][0-9]*\) lost.*/\1/p')
+	if [ "${events:-0}" -gt 0 ]; then
+		pass stop-watch-saw-events
+	else
+		fail stop-watch-saw-events "no event counted: $final"
+	fi
+	for c in 0 1 2 3; do
+		check_eq "stop-count-dma0chan$c" "$(in_use dma0chan$c)" 0
+	done
 	if detached "$p0" "$l0"; then
 		pass stop-watch-detached
 	else
 		fail stop-watch-detached "after: $(nprogs) programs, $(nlinks) links"
 	fi
 else
-	fail stop-attach "no program attached in 60 s: $(head -3 /tmp/stop.out)"
+	fail stop-attach "watch did not start in 90 s: $(head -3 /tmp/stop.out)"
 	kill -9 "$pid"
 fi
 finish
