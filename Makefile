@@ -5,6 +5,7 @@
 # make ARCH=arm        build/arm/dmarefwatch (armhf, cross, static)
 # make unit            engine unit tests under ASan/LSan
 # make check           unit tests + VM tests (tests/run)
+# make fuzz            every libFuzzer harness (tests/fuzz/) for FUZZ_SECONDS each
 # make check-matrix    kernel x arch matrix (tests/matrix/run): x86_64 5.10 and
 #                      6.12, arm64 raspi3b 6.1 and 6.12 (docs/matrix.md)
 
@@ -48,7 +49,7 @@ BPF_OBJ := $(OUT)/dmarefwatch.bpf.o
 SKEL := $(OUT)/dmarefwatch.skel.h
 BPF_ARCH := $(ARCH)
 
-.PHONY: all unit check check-matrix install clean vmlinux bench
+.PHONY: all unit check check-matrix install clean vmlinux bench fuzz fuzzers
 all: $(OUT)/dmarefwatch
 
 $(BPF_OBJ): $(BPF_SRC) bpf/*.h vmlinux/$(ARCH)/vmlinux.h | $(OUT)
@@ -80,6 +81,21 @@ build/unit-tests: $(CORE_SRCS) $(wildcard tests/unit/*.c) $(HDRS) $(wildcard tes
 
 unit: build/unit-tests
 	cd tests/unit && ASAN_OPTIONS=detect_leaks=1 ../../build/unit-tests
+
+# libFuzzer harnesses over the parsers (clang, ASan+UBSan, halt on error);
+# tests/host/fuzz.sh runs each for a bounded time in CI.
+FUZZERS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -Isrc -Ibpf
+FUZZ_SECONDS ?= 300
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(CORE_SRCS) $(HDRS)
+	@mkdir -p build/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) $(CORE_SRCS) $< -o $@
+
+fuzzers: $(FUZZERS)
+
+fuzz: fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/host/fuzz.sh
 
 check: all build/unit-tests
 	tests/run

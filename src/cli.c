@@ -187,24 +187,46 @@ FILE *open_output(const char *path)
 
 long long parse_duration_ns(const char *s)
 {
+	double v, mult, ns;
 	char *end;
-	double v;
 
 	if (!s || !*s)
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0 || v > 1e9)
+	/* !(v >= 0) also refuses nan */
+	if (errno || end == s || !(v >= 0) || v > 1e9)
 		return -1;
 	if (!*end || !strcmp(end, "s"))
-		return (long long)(v * 1e9);
-	if (!strcmp(end, "ms"))
-		return (long long)(v * 1e6);
-	if (!strcmp(end, "m"))
-		return (long long)(v * 60e9);
-	if (!strcmp(end, "h"))
-		return (long long)(v * 3600e9);
-	return -1;
+		mult = 1e9;
+	else if (!strcmp(end, "ms"))
+		mult = 1e6;
+	else if (!strcmp(end, "m"))
+		mult = 60e9;
+	else if (!strcmp(end, "h"))
+		mult = 3600e9;
+	else
+		return -1;
+	ns = v * mult;
+	/* the cast of a double at or over 2^63 is undefined: stay well below */
+	if (!(ns < 9e18))
+		return -1;
+	return (long long)ns;
+}
+
+int parse_count(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 uint64_t now_mono_ns(void)

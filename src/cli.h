@@ -65,6 +65,8 @@ bool env_device_selected(int dev_id, const char *dev_name, const char *drv_name)
 FILE *open_output(const char *path);
 /* Parse "1.5", "2s", "500ms" into nanoseconds; -1 if bad. */
 long long parse_duration_ns(const char *s);
+/* A decimal integer in [min, max], nothing after it: 0, or -1 (no message). */
+int parse_count(const char *s, long min, long max, long *out);
 uint64_t now_mono_ns(void);
 /* uname -r, for trace headers and reports. */
 const char *kernel_release(void);

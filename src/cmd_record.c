@@ -48,6 +48,10 @@ int cmd_record(int argc, char **argv)
 		p_err("record needs -o FILE");
 		return EXIT_ERROR;
 	}
+	if (output_path_ok(env.output, err, sizeof(err))) {
+		p_err("%s", err);
+		return EXIT_ERROR;
+	}
 	e = engine__new();
 	if (!e)
 		goto out;

@@ -16,9 +16,10 @@ static void report_usage(FILE *f)
 		"\n"
 		"Replay a trace written by `record` or `run --record` through the same\n"
 		"engine: the findings are those of the live run.  Needs no privileges\n"
-		"and no BPF.\n"
-		"Exit status: 0 no failing finding, 1 failing findings, 2 bad arguments\n"
-		"or a bad trace or suppression file.\n");
+		"and no BPF.  TRACE and FILE must be regular files; a recording cut\n"
+		"inside its last line replays up to the last complete line, with a warning.\n"
+		"Exit status: 0 no failing finding, 1 failing findings, 2 bad arguments,\n"
+		"a bad trace or suppression file, or out of memory.\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -84,6 +85,10 @@ int cmd_report(int argc, char **argv)
 		p_err("%s", err);
 		goto out;
 	}
+	if (info.truncated)
+		p_info("warning: %s: cut inside line %llu (interrupted recording?): "
+		       "replayed up to the last complete line", path,
+		       (unsigned long long)info.lines + 1);
 	if (!info.finished) {
 		/* an interrupted recording: judge at its last event, from events only */
 		p_info("warning: %s has no end (interrupted recording?): leak verdicts "
@@ -93,6 +98,8 @@ int cmd_report(int argc, char **argv)
 	if (outputs_write_reports(e, env.output, json_report, junit, fail_on, NULL, supp))
 		goto out;
 	ret = engine__nr_failing(e, fail_on) ? EXIT_FINDINGS : EXIT_OK;
+	if (!ret && engine__stats(e)->alloc_failures)
+		ret = EXIT_ERROR;	/* something was dropped: never a clean pass */
 out:
 	engine__free(e);
 	suppress__free(supp);

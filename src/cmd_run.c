@@ -55,7 +55,8 @@ static void run_usage(FILE *f)
 		"  --record FILE         also record a trace; `report FILE` gives the\n"
 		"                        same findings\n"
 		"Exit status: CMD's status when no finding fails; N (3) when one does;\n"
-		"2 when tracing could not start, on bad arguments or bad files.\n");
+		"2 when tracing could not start, on bad arguments or bad files, or when\n"
+		"the engine ran out of memory and CMD exited 0.\n");
 }
 
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
@@ -86,10 +87,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			if (parse_duration_arg("--grace", argv[++i], &o->grace_ns))
 				return -1;
 		} else if (!strcmp(a, "--error-exitcode")) {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
+			long v;
 
-			if (*end || end == argv[i] || v < 1 || v > 255) {
+			if (parse_count(argv[++i], 1, 255, &v)) {
 				p_err("--error-exitcode takes 1 to 255, not '%s'", argv[i]);
 				return -1;
 			}
@@ -207,6 +207,10 @@ int cmd_run(int argc, char **argv)
 	/* every output must be writable before CMD runs, not after */
 	if (outputs_check_writable(env.output, o.json_report, o.junit))
 		goto out;
+	if (o.record && output_path_ok(o.record, err, sizeof(err))) {
+		p_err("%s", err);
+		goto out;
+	}
 	e = engine__new();
 	if (!e)
 		goto out;
@@ -249,6 +253,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	ret = engine__nr_failing(e, o.fail_on) ? o.error_exitcode
 					       : child_exit_status(child.status);
+	if (!ret && engine__stats(e)->alloc_failures)
+		ret = EXIT_ERROR;	/* something was dropped: never a clean pass */
 	goto out;
 out_record:
 	p_err("tracing failed%s%s", o.record ? " or cannot write " : "",

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "live.h"
+#include "outputs.h"
 #include "top_model.h"
 #include "top_screen.h"
 
@@ -74,7 +75,6 @@ static int parse_top_opts(int argc, char **argv, struct top *t)
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		char *end;
 
 		r = parse_common_arg(argc, argv, &i, top_usage);
 		if (r != ARG_OWN) {
@@ -88,8 +88,7 @@ static int parse_top_opts(int argc, char **argv, struct top *t)
 			return -1;
 		}
 		if (!strcmp(a, "--batch")) {
-			t->batch = strtol(argv[++i], &end, 10);
-			if (*end || end == argv[i] || t->batch < 0) {
+			if (parse_count(argv[++i], 0, 1000000000L, &t->batch)) {
 				p_err("--batch takes a number of frames, not '%s'", argv[i]);
 				return -1;
 			}
@@ -331,6 +330,8 @@ int cmd_top(int argc, char **argv)
 	struct session *s = NULL;
 	char err[1024] = "";
 	int r, ret = EXIT_ERROR;
+	struct out_file of = { 0 };
+	bool traced = false;
 	uint64_t now;
 
 	r = parse_top_opts(argc, argv, &t);
@@ -338,9 +339,12 @@ int cmd_top(int argc, char **argv)
 		return r > 0 ? EXIT_OK : EXIT_ERROR;
 	t.out = stdout;
 	if (env.output && strcmp(env.output, "-")) {
-		t.out = open_output(env.output);
-		if (!t.out)
+		/* a temporary file beside FILE: FILE is replaced only once tracing ran */
+		t.out = out_file__open(&of, env.output, err, sizeof(err));
+		if (!t.out) {
+			p_err("%s", err);
 			return EXIT_ERROR;
+		}
 		if (!t.batch_given)
 			t.batch = 0;
 	}
@@ -357,6 +361,7 @@ int cmd_top(int argc, char **argv)
 		p_err("cannot trace here: %s", err);
 		goto out;
 	}
+	traced = true;
 	if (live_start(s, t.e, NULL))
 		goto out;
 	if (t.batch < 0 && curses_start(&t)) {
@@ -387,7 +392,9 @@ out:
 	top_frame__free(&t.fr);
 	top_model__free(t.m);
 	engine__free(t.e);
-	if (t.out && t.out != stdout)
-		fclose(t.out);
+	if (of.f && out_file__close(&of, traced, err, sizeof(err))) {
+		p_err("%s", err);
+		ret = EXIT_ERROR;
+	}
 	return ret;
 }

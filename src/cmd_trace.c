@@ -10,6 +10,7 @@
 #include "event_print.h"
 #include "json_writer.h"
 #include "live.h"
+#include "outputs.h"
 #include "report.h"
 
 struct trace_ctx {
@@ -78,6 +79,8 @@ int cmd_trace(int argc, char **argv)
 	long long duration = -1;
 	struct session *s = NULL;
 	struct engine *e = NULL;
+	struct out_file of = { 0 };
+	bool traced = false;
 	char err[1024] = "";
 	int i, r, ret = EXIT_ERROR;
 
@@ -98,9 +101,12 @@ int cmd_trace(int argc, char **argv)
 			return EXIT_ERROR;
 		}
 	}
-	t.out = open_output(env.output);
-	if (!t.out)
+	/* a temporary file beside -o FILE: FILE is replaced only once tracing ran */
+	t.out = out_file__open(&of, env.output, err, sizeof(err));
+	if (!t.out) {
+		p_err("%s", err);
 		return EXIT_ERROR;
+	}
 	if (env.json) {
 		t.jw = jsonw__new(t.out, false);
 		if (!t.jw)
@@ -114,6 +120,7 @@ int cmd_trace(int argc, char **argv)
 		p_err("cannot trace here: %s", err);
 		goto out;
 	}
+	traced = true;
 	live_start(s, e, NULL);
 	t.t0_ns = now_mono_ns();
 	if (!t.jw)
@@ -130,7 +137,9 @@ out:
 	session__close(s);
 	engine__free(e);
 	jsonw__free(t.jw);
-	if (t.out && t.out != stdout)
-		fclose(t.out);
+	if (out_file__close(&of, traced, err, sizeof(err))) {
+		p_err("%s", err);
+		ret = EXIT_ERROR;
+	}
 	return ret;
 }

@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "json_writer.h"
 #include "live.h"
+#include "outputs.h"
 #include "prometheus.h"
 #include "report.h"
 #include "suppress.h"
@@ -400,6 +401,11 @@ int cmd_watch(int argc, char **argv)
 			p_err("%s", err);
 			return EXIT_ERROR;
 		}
+	}
+	/* the metrics path is checked before anything is attached */
+	if (w.prometheus && prometheus__check_path(w.prometheus, err, sizeof(err))) {
+		p_err("%s", err);
+		goto out;
 	}
 	if (open_out(&w))
 		goto out;

@@ -118,6 +118,7 @@ struct engine_stats {
 	uint64_t unattributed_drops;	/* references gone without a traced put */
 	uint64_t holders_gone;		/* holders whose module or client died */
 	uint64_t bad_events;		/* events with an unknown type */
+	uint64_t alloc_failures;	/* a device, channel, holder or finding dropped: no memory */
 	uint64_t first_ts_ns;		/* time origin for relative times */
 	uint64_t last_ts_ns;
 	bool snapshot_loaded;
@@ -125,6 +126,9 @@ struct engine_stats {
 	bool finished;
 	uint64_t finish_ts_ns;
 };
+
+/* Tests: when non-zero, the Nth growth of an engine table from now fails. */
+extern unsigned int engine_fault_grow;
 
 struct engine *engine__new(void);
 void engine__free(struct engine *e);

@@ -62,7 +62,7 @@ void finding_commit(struct engine *e, const struct finding *f)
 		}
 	}
 	if (grow((void **)&e->findings, &e->cap_findings, e->nr_findings, sizeof(*f))) {
-		e->oom = true;
+		e->stats.alloc_failures++;
 		return;
 	}
 	e->findings[e->nr_findings] = *f;

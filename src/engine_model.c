@@ -42,6 +42,8 @@ void sb_add(struct sbuf *sb, const char *fmt, ...)
 	}
 }
 
+unsigned int engine_fault_grow;
+
 int grow(void **arr, size_t *cap, size_t nr, size_t size)
 {
 	size_t ncap;
@@ -49,6 +51,8 @@ int grow(void **arr, size_t *cap, size_t nr, size_t size)
 
 	if (nr < *cap)
 		return 0;
+	if (engine_fault_grow && !--engine_fault_grow)
+		return -ENOMEM;	/* a test injects the failure */
 	ncap = *cap ? *cap * 2 : 16;
 	p = realloc(*arr, ncap * size);
 	if (!p)
@@ -207,7 +211,7 @@ size_t dev_new(struct engine *e, uint64_t key, int32_t dev_id, uint64_t ts)
 	struct engine_device *d;
 
 	if (grow((void **)&e->devs, &e->cap_devs, e->nr_devs, sizeof(*d))) {
-		e->oom = true;
+		e->stats.alloc_failures++;
 		return NONE;
 	}
 	d = &e->devs[e->nr_devs];
@@ -284,7 +288,7 @@ size_t chan_new(struct engine *e, uint64_t key, size_t dev, int32_t dev_id,
 	struct engine_channel *c;
 
 	if (grow((void **)&e->chans, &e->cap_chans, e->nr_chans, sizeof(*c))) {
-		e->oom = true;
+		e->stats.alloc_failures++;
 		return NONE;
 	}
 	c = &e->chans[e->nr_chans];
@@ -405,7 +409,7 @@ void holder_add(struct engine *e, size_t ci, const struct rw_event *ev, uint32_t
 	struct engine_holder *h;
 
 	if (grow((void **)&e->holders, &e->cap_holders, e->nr_holders, sizeof(*h))) {
-		e->oom = true;
+		e->stats.alloc_failures++;
 		return;
 	}
 	h = &e->holders[e->nr_holders++];

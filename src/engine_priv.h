@@ -29,7 +29,6 @@ struct engine {
 	struct engine_stats stats;
 	uint64_t next_holder_id;
 	bool have_t0;
-	bool oom;
 	bool verify_wanted;		/* a holder died since the last verify */
 	struct suppressions *supp;
 };

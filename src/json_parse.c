@@ -377,6 +377,39 @@ static bool push(struct parser *p, struct json_value *v, size_t *cap,
 	return true;
 }
 
+/*
+ * Objects up to JSON_DUP_SCAN keys check each key against the previous ones;
+ * a larger one sorts its keys once it is closed: O(n log n), never n^2.
+ */
+#define JSON_DUP_SCAN	32
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool check_dup_keys(struct parser *p, const struct json_value *v)
+{
+	char **sorted = malloc(v->len * sizeof(*sorted));
+	size_t i;
+
+	if (!sorted) {
+		fail(p, "out of memory");
+		return false;
+	}
+	memcpy(sorted, v->keys, v->len * sizeof(*sorted));
+	qsort(sorted, v->len, sizeof(*sorted), cmp_key);
+	for (i = 1; i < v->len; i++) {
+		if (!strcmp(sorted[i - 1], sorted[i])) {
+			fail(p, "duplicate key \"%.40s\"", sorted[i]);
+			free(sorted);
+			return false;
+		}
+	}
+	free(sorted);
+	return true;
+}
+
 static bool parse_container(struct parser *p, struct json_value *v, bool object)
 {
 	struct json_value item;
@@ -407,7 +440,8 @@ static bool parse_container(struct parser *p, struct json_value *v, bool object)
 			key = parse_string(p, &klen);
 			if (!key)
 				return false;
-			for (i = 0; i < v->len; i++) {
+			/* small objects here (exact column); large ones at the end */
+			for (i = 0; i < v->len && v->len < JSON_DUP_SCAN; i++) {
 				if (!strcmp(v->keys[i], key)) {
 					fail(p, "duplicate key \"%.40s\"", key);
 					free(key);
@@ -441,6 +475,8 @@ static bool parse_container(struct parser *p, struct json_value *v, bool object)
 		}
 		if (peek(p) == close) {
 			p->pos++;
+			if (object && v->len > JSON_DUP_SCAN && !check_dup_keys(p, v))
+				return false;
 			break;
 		}
 		if (peek(p) < 0)

@@ -318,6 +318,13 @@ static const struct mod_range *mod_range_of(const struct ksyms *ks, const char *
 	return NULL;
 }
 
+/* qsort() with a NULL base is undefined even for 0 elements */
+static void sort_syms(struct ksym *syms, size_t nr)
+{
+	if (nr > 1)
+		qsort(syms, nr, sizeof(*syms), cmp_addr);
+}
+
 static void free_strs(char **strs, size_t nr)
 {
 	for (size_t i = 0; i < nr; i++)
@@ -365,11 +372,22 @@ int ksyms__refresh(struct ksyms *ks)
 		err = parse_modules(ks, ks->modules_text);
 		if (err)
 			goto fail;
+	} else {
+		/* no new module list: the old ranges' names move to the new strings */
+		for (i = 0; i < ks->nr_mods; i++) {
+			const char *name = own_str(ks, ks->mods[i].name);
+
+			if (!name) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			ks->mods[i].name = name;
+		}
 	}
 	err = read_file(ks, &fresh, &nr, &cap);
 	if (err)
 		goto fail;
-	qsort(fresh, nr, sizeof(*fresh), cmp_addr);
+	sort_syms(fresh, nr);
 	err = module_names(fresh, nr, &mods, &nr_mods);
 	if (err)
 		goto fail;
@@ -415,7 +433,7 @@ int ksyms__refresh(struct ksyms *ks)
 	free(mods);
 	if (err)
 		goto fail;
-	qsort(fresh, nr, sizeof(*fresh), cmp_addr);
+	sort_syms(fresh, nr);
 	free(ks->syms);
 	ks->syms = fresh;
 	ks->nr = nr;
@@ -543,7 +561,7 @@ int ksyms__add_module(struct ksyms *ks, const char *module,
 		s.module = module_str(ks, module, &last_mod);
 		err = s.name && s.module ? add_sym(&ks->syms, &ks->nr, &ks->cap, &s) : -ENOMEM;
 	}
-	qsort(ks->syms, ks->nr, sizeof(*ks->syms), cmp_addr);
+	sort_syms(ks->syms, ks->nr);
 	ks->generation++;
 	return err;
 }

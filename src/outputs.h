@@ -7,13 +7,38 @@
 #ifndef __DMARW_OUTPUTS_H
 #define __DMARW_OUTPUTS_H
 
+#include <stdbool.h>
+#include <stdio.h>
 #include "finding.h"
 #include "event.h"
 
 struct engine;
 struct suppressions;
 
-/* Open (and truncate) every named file now, so a bad path fails early. */
+/*
+ * Every output file is written to ".NAME.tmp.XXXXXX" beside NAME and renamed
+ * into place when complete, only over a regular file or a missing path: a
+ * failed start, a crash or a kill never truncates or half-writes NAME.  A
+ * character device (/dev/null, a tty) or a FIFO is written in place.
+ */
+struct out_file {
+	FILE *f;
+	const char *path;
+	char *tmp;		/* NULL for stdout, a device or a FIFO (written in place) */
+	char *real;		/* a symlink's regular target, replaced instead of the link */
+};
+
+/*
+ * @path is "-" (or NULL), a character device or FIFO, or a regular or missing
+ * file in a writable directory.
+ */
+int output_path_ok(const char *path, char *err, size_t errlen);
+/* "-" or NULL is stdout.  NULL with @err set on failure. */
+FILE *out_file__open(struct out_file *of, const char *path, char *err, size_t errlen);
+/* Flush and close; @commit renames the temporary file into place, else removes it. */
+int out_file__close(struct out_file *of, bool commit, char *err, size_t errlen);
+
+/* Check every named path now (nothing is opened or truncated): a bad one fails early. */
 int outputs_check_writable(const char *output, const char *json_report, const char *junit);
 /* Write every report; @cmd is run's command (NULL otherwise).  0 or -1. */
 int outputs_write_reports(const struct engine *e, const char *output,

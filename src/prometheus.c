@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "engine.h"
+#include "outputs.h"
 #include "prometheus.h"
 #include "snapshot.h"
 
@@ -446,14 +447,33 @@ int prometheus__write(FILE *f, const struct engine *e, const struct prom_opts *o
 	return ferror(f) ? -EIO : 0;
 }
 
+int prometheus__check_path(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; only a regular file is replaced",
+			 path);
+		return -1;
+	}
+	return output_path_ok(path, err, errlen);
+}
+
 int prometheus__write_file(const char *path, const struct engine *e,
 			   const struct prom_opts *o, char *err, size_t errlen)
 {
 	const char *base;
 	char *tmp = NULL;
 	FILE *f = NULL;
+	struct stat st;
 	int fd = -1, ret;
 
+	/* replace only a regular file: never a device node, a FIFO or a symlink */
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; only a regular file is replaced",
+			 path);
+		return -EEXIST;
+	}
 	base = strrchr(path, '/');
 	/* ".NAME.tmp.XXXXXX" beside NAME: same file system, not "*.prom" */
 	if (asprintf(&tmp, "%.*s.%s.tmp.XXXXXX", base ? (int)(base - path + 1) : 0, path,
@@ -490,6 +510,13 @@ int prometheus__write_file(const char *path, const struct engine *e,
 	f = NULL;
 	if (ret) {
 		snprintf(err, errlen, "writing %s: %s", tmp, strerror(-ret));
+		goto out_unlink;
+	}
+	/* the path may have changed while the metrics were written */
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		ret = -EEXIST;
+		snprintf(err, errlen, "%s: not a regular file; only a regular file is replaced",
+			 path);
 		goto out_unlink;
 	}
 	if (rename(tmp, path)) {

@@ -41,6 +41,8 @@ int prometheus__write(FILE *f, const struct engine *e, const struct prom_opts *o
  * fsync, mode 0644, rename over @path.  Readers see the old file or the new
  * one, never part of one.  0, or -errno with a message in @err.
  */
+/* A regular file or nothing at @path, in a writable directory: 0, else -1 with @err. */
+int prometheus__check_path(const char *path, char *err, size_t errlen);
 int prometheus__write_file(const char *path, const struct engine *e,
 			   const struct prom_opts *o, char *err, size_t errlen);
 

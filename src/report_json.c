@@ -87,6 +87,7 @@ void report__json_stats(struct json_writer *jw, const struct engine *e,
 	jsonw__end_object(jw);
 	jsonw__uint_field(jw, "events_lost", st->lost);
 	jsonw__uint_field(jw, "events_unknown", st->bad_events);
+	jsonw__uint_field(jw, "allocation_failures", st->alloc_failures);
 	jsonw__uint_field(jw, "references_predating_tracing", st->predating);
 	jsonw__uint_field(jw, "references_dropped_unseen", st->unattributed_drops);
 	jsonw__uint_field(jw, "holders_gone", st->holders_gone);

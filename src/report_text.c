@@ -213,6 +213,10 @@ int report__text(FILE *f, const struct engine *e, const struct report_opts *o)
 		nsev[SEVERITY_INFO], failing, finding_severity_name(o->fail_on), suppressed,
 		(unsigned long long)st->events, (unsigned long long)st->lost,
 		(unsigned long long)st->predating, st->predating == 1 ? "" : "s");
+	if (st->alloc_failures)
+		fprintf(f, "incomplete: %llu allocation failure%s: a device, channel, holder or "
+			"finding was dropped\n", (unsigned long long)st->alloc_failures,
+			st->alloc_failures == 1 ? "" : "s");
 	fprintf(f, "hooks:");
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
 		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "suppress.h"
+#include "trace_file.h"
 
 #define SUPP_MAX_FILE	(1 << 20)
 #define SUPP_MAX_LINE	1024
@@ -252,11 +253,9 @@ struct suppressions *suppress__load(const char *path, char *err, size_t errlen)
 	size_t len;
 	FILE *f;
 
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	f = trace_file__open_input(path, err, errlen);
+	if (!f)
 		return NULL;
-	}
 	buf = malloc(SUPP_MAX_FILE + 1);
 	if (!buf) {
 		snprintf(err, errlen, "%s: out of memory", path);

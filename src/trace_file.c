@@ -3,6 +3,9 @@
  * Trace file writer and replay.  Format: docs/trace-format.md.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include "event_print.h"
 #include "json_parse.h"
 #include "json_writer.h"
+#include "outputs.h"
 #include "trace_file.h"
 
 /* ---- writer ---- */
@@ -18,6 +22,7 @@
 struct trace_writer {
 	FILE *f;
 	bool own;
+	struct out_file of;		/* own: a temporary file renamed at close */
 	struct json_writer *jw;
 	uint64_t *keys;			/* keys[i] is written as i + 1 */
 	size_t nr_keys, cap_keys;
@@ -39,11 +44,10 @@ struct trace_writer *trace_writer__open(const char *path, const char *kernel,
 	if (!strcmp(path, "-")) {
 		tw->f = stdout;
 	} else {
-		tw->f = fopen(path, "w");
+		tw->f = out_file__open(&tw->of, tw->path, err, errlen);
 		tw->own = true;
 	}
 	if (!tw->f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		free(tw);
 		return NULL;
 	}
@@ -51,7 +55,7 @@ struct trace_writer *trace_writer__open(const char *path, const char *kernel,
 	if (!tw->jw) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		if (tw->own)
-			fclose(tw->f);
+			out_file__close(&tw->of, false, err, 0);
 		free(tw);
 		return NULL;
 	}
@@ -255,9 +259,9 @@ int trace_writer__close(struct trace_writer *tw, char *err, size_t errlen)
 		return 0;
 	if (fflush(tw->f) || ferror(tw->f))
 		tw->failed = true;
-	if (tw->own && fclose(tw->f))
-		tw->failed = true;
-	if (tw->failed) {
+	if (tw->own && out_file__close(&tw->of, !tw->failed, err, errlen)) {
+		ret = -EIO;
+	} else if (tw->failed) {
 		ret = -EIO;
 		snprintf(err, errlen, "%s: write error", tw->path);
 	}
@@ -553,9 +557,16 @@ static int read_line(struct reader *r, FILE *f, char **buf, size_t *cap, size_t 
 		return bad(r, "read error: %s", strerror(errno));
 	if (c == EOF && n == 0)
 		return 0;
+	if (!*buf) {
+		/* an empty line: nothing stored yet, so no buffer either */
+		*buf = malloc(4096);
+		if (!*buf)
+			return bad(r, "out of memory");
+		*cap = 4096;
+	}
 	*len = n;
 	(*buf)[n] = '\0';
-	return 1;
+	return c == EOF ? 2 : 1;	/* 2: the last line has no newline */
 }
 
 static int do_line(struct reader *r, struct engine *e, struct trace_info *info,
@@ -650,6 +661,36 @@ static int check_header(struct reader *r, const struct json_value *obj,
 	return get_str(r, obj, "kernel", info->kernel, sizeof(info->kernel));
 }
 
+FILE *trace_file__open_input(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	/* O_NONBLOCK: a FIFO without a writer must not block the open */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		errno = saved;
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (a FIFO, tty or device is refused)",
+			 path);
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0 || !(f = fdopen(fd, "r"))) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 int trace_file__replay_info(const char *path, struct engine *e, struct trace_info *info,
 			    char *err, size_t errlen)
 {
@@ -668,12 +709,9 @@ int trace_file__replay_info(const char *path, struct engine *e, struct trace_inf
 		info = &local;
 	memset(info, 0, sizeof(*info));
 	lim.max_bytes = TRACE_MAX_LINE;
-	f = fopen(path, "r");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return ret;
-	}
+	f = trace_file__open_input(path, err, errlen);
+	if (!f)
+		return -errno;
 	ev = malloc(sizeof(*ev));
 	if (!ev) {
 		ret = bad(&r, "out of memory");
@@ -688,8 +726,13 @@ int trace_file__replay_info(const char *path, struct engine *e, struct trace_inf
 		}
 		if (!got)
 			break;
-		info->lines++;
 		obj = json_parse(buf, len, &lim, &jerr);
+		if (!obj && got == 2 && r.line > 1) {
+			/* cut inside its last line: replay what was complete */
+			info->truncated = true;
+			break;
+		}
+		info->lines++;
 		if (!obj) {
 			ret = bad(&r, "column %d: %s", jerr.col, jerr.msg);
 			goto out;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "event.h"
 #include "snapshot.h"
 
@@ -48,6 +49,7 @@ struct trace_info {
 	uint64_t lines;
 	uint64_t events;
 	bool finished;			/* the finish line was present */
+	bool truncated;			/* cut inside its last line, which was skipped */
 };
 
 /*
@@ -58,6 +60,12 @@ struct trace_info {
  */
 int trace_file__replay_info(const char *path, struct engine *e, struct trace_info *info,
 			    char *err, size_t errlen);
+/*
+ * Open @path for reading as a trace or suppression file: only a regular
+ * file (a FIFO, tty or device is refused without blocking).  NULL with
+ * "PATH: why" in @err.
+ */
+FILE *trace_file__open_input(const char *path, char *err, size_t errlen);
 int trace_file__replay(const char *path, struct engine *e, char *err, size_t errlen);
 
 #endif /* __DMARW_TRACE_FILE_H */

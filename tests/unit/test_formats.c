@@ -440,7 +440,7 @@ TEST(trace_replay_rejects_bad_input)
 		{ "wrong type", "{\"type\":\"lost\",\"count\":\"3\"}\n",
 		  "\"count\" must be a number, got string", 2 },
 		{ "negative count", "{\"type\":\"lost\",\"count\":-3}\n", "must be an integer", 2 },
-		{ "truncated", "{\"type\":\"event\",\"event\":\"chan-g", "unterminated string", 2 },
+		{ "truncated", "{\"type\":\"event\",\"event\":\"chan-g\n{}\n", "unterminated string", 2 },
 		{ "blank line", "\n", "unexpected end of input", 2 },
 		{ "unknown event",
 		  "{\"type\":\"event\",\"event\":\"chan-steal\",\"hook\":\"dma_chan_get\"}\n",
