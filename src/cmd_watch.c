@@ -328,23 +328,25 @@ static void report_text(struct watch *w, uint64_t now, bool final)
 	}
 }
 
-static int write_metrics(struct watch *w, uint64_t now)
+/* @truth: the kernel state just read, or NULL to read it here */
+static int write_metrics(struct watch *w, uint64_t now, const struct snapshot *truth)
 {
 	struct prom_opts o = {
 		.version = DMAREFWATCH_VERSION, .kernel = kernel_release(),
 		.start_time_s = w->start_wall_s, .now_s = wall_now(),
 		.now_ns = now, .min_age_ns = w->min_age_ns,
 	};
-	struct snapshot *truth;
+	struct snapshot *own = NULL;
 	char err[512] = "";
 	int ret;
 
 	if (!w->prometheus)
 		return 0;
-	truth = session__kernel_state(w->s);
+	if (!truth)
+		truth = own = session__kernel_state(w->s);
 	o.truth = truth;
 	ret = prometheus__write_file(w->prometheus, w->e, &o, err, sizeof(err));
-	snapshot__free(truth);
+	snapshot__free(own);
 	if (ret && strcmp(err, w->last_prom_err))
 		p_err("%s", err);
 	snprintf(w->last_prom_err, sizeof(w->last_prom_err), "%s", ret ? err : "");
@@ -353,6 +355,10 @@ static int write_metrics(struct watch *w, uint64_t now)
 
 static void periodic(struct watch *w, uint64_t now, bool final)
 {
+	/* the kernel's counts, exact after lost events, before anything is said */
+	struct snapshot *truth = session__kernel_state(w->s);
+
+	engine__sync_counts(w->e, now, truth);
 	engine__scan(w->e, now, w->min_age_ns);
 	print_new_findings(w);
 	if (w->jw)
@@ -360,7 +366,8 @@ static void periodic(struct watch *w, uint64_t now, bool final)
 	else
 		report_text(w, now, final);
 	fflush(w->out);
-	write_metrics(w, now);
+	write_metrics(w, now, truth);
+	snapshot__free(truth);
 	w->last_report_ns = now;
 	w->reports++;
 }
@@ -424,7 +431,7 @@ int cmd_watch(int argc, char **argv)
 	now = now_mono_ns();
 	w.last_report_ns = now;
 	/* a metrics file that cannot be written is an error now, not in an hour */
-	if (write_metrics(&w, now))
+	if (write_metrics(&w, now, NULL))
 		goto out;
 	if (env.verbose)
 		p_info("watching: report every %.3fs, long-held after %.3fs%s%s",

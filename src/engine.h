@@ -156,6 +156,11 @@ void engine__scan(struct engine *e, uint64_t now_ns, uint64_t min_age_ns);
  */
 bool engine__verify_wanted(const struct engine *e);
 void engine__verify(struct engine *e, uint64_t now_ns, const struct snapshot *state);
+/*
+ * The kernel's client_count of each channel in @state (the channel map):
+ * the model follows it, as after lost events; nothing is judged.
+ */
+void engine__sync_counts(struct engine *e, uint64_t now_ns, const struct snapshot *state);
 /* End of a run after the grace period; @final is the kernel truth or NULL. */
 void engine__finish(struct engine *e, uint64_t now_ns, const struct snapshot *final);
 

@@ -565,9 +565,23 @@ void engine__scan(struct engine *e, uint64_t now_ns, uint64_t min_age_ns)
 	}
 }
 
+void engine__sync_counts(struct engine *e, uint64_t now_ns, const struct snapshot *state)
+{
+	size_t i, ci;
+
+	note_time(e, now_ns);
+	for (i = 0; state && i < state->nr_channels; i++) {
+		const struct snapshot_channel *sc = &state->channels[i];
+
+		ci = chan_lookup(e, sc->chan_key, sc->dev_id, sc->chan_id);
+		if (ci != NONE)
+			chan_sync(e, ci, sc->client_count);
+	}
+}
+
 void engine__finish(struct engine *e, uint64_t now_ns, const struct snapshot *final)
 {
-	size_t i, di, ci;
+	size_t i, di;
 
 	note_time(e, now_ns);
 	if (final) {
@@ -587,13 +601,7 @@ void engine__finish(struct engine *e, uint64_t now_ns, const struct snapshot *fi
 				device_released(e, di, now_ns, NULL,
 						"state released in the final kernel state");
 		}
-		for (i = 0; i < final->nr_channels; i++) {
-			const struct snapshot_channel *sc = &final->channels[i];
-
-			ci = chan_lookup(e, sc->chan_key, sc->dev_id, sc->chan_id);
-			if (ci != NONE)
-				chan_sync(e, ci, sc->client_count);
-		}
+		engine__sync_counts(e, now_ns, final);
 	}
 	e->stats.finished = true;
 	e->stats.finish_ts_ns = now_ns;

@@ -1023,6 +1023,25 @@ static struct snapshot *state_of(int dev, int chan, int client_count)
 	return snap;
 }
 
+TEST(sync_counts_follows_the_kernel_after_lost_puts)
+{
+	struct engine *e = engine__new();
+	struct snapshot *st = state_of(0, 1, 0);
+
+	CHECK(st, "snapshot");
+	st->channels[0].chan_key = CHAN_KEY(0, 1);	/* as the live session keys it */
+	feed(e, ev_get(1 * S, 0, 1, 0, 1));
+	engine__add_lost(e, 1);		/* its put */
+	CHECK_INT(engine__channel(e, 0)->client_count, 1);
+	engine__sync_counts(e, 2 * S, st);
+	CHECK_INT(engine__channel(e, 0)->client_count, 0);
+	CHECK_INT(engine__nr_holders(e), 0);
+	CHECK_INT(engine__nr_findings(e), 0);
+out:
+	snapshot__free(st);
+	engine__free(e);
+}
+
 TEST(module_unload_with_reference_held_is_a_leak_at_once)
 {
 	struct engine *e = engine__new();

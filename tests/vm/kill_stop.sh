@@ -103,6 +103,11 @@ if grep -q 'watching:' /tmp/stop.out; then
 	for c in 0 1 2 3; do
 		check_eq "stop-count-dma0chan$c" "$(in_use dma0chan$c)" 0
 	done
+	# its final counts are the kernel's, whatever it lost while stopped
+	inuse=$(echo "$final" | sed -n 's/.* \([0-9][0-9]*\) channels\{0,1\} in use.*/\1/p')
+	kin=0
+	for c in 0 1 2 3; do [ "$(in_use dma0chan$c)" = 0 ] || kin=$((kin + 1)); done
+	check_eq stop-final-counts-equal-kernel "${inuse:-none}" "$kin"
 	if detached "$p0" "$l0"; then
 		pass stop-watch-detached
 	else
