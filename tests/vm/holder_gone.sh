@@ -112,7 +112,9 @@ watch_stop unbind
 expect_in "$d/unbind.json" unbind-once count leaked-reference 1
 
 # 4. trace says it when it happens; run --record replays to the same
-"$B" --mode "$mode" --json trace -o "$d/trace.json" 2>"$d/trace.err" &
+# on stdout: `trace -o FILE` writes FILE only when it ends (a temporary file
+# until then, docs/dmarefwatch.8 OUTPUT FILES); the leak must show while it runs
+"$B" --mode "$mode" --json trace >"$d/trace.json" 2>"$d/trace.err" &
 tpid=$!
 # loaded, then attached within a few seconds (no line says it in JSON mode)
 check trace-started wait_for 90 progs_loaded
