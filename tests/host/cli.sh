@@ -5,7 +5,7 @@
 # refused with a message; offline report of a trace recorded on a real
 # kernel (tests/data/leak-unbind.trace, bookworm 6.1) with the live run's
 # findings.
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 B=build/dmarefwatch
 T=tests/data/leak-unbind.trace
 tmp=$(mktemp -d)

@@ -19,8 +19,7 @@ on_screen() { screen | grep -qE -- "$1"; }
 selected() { screen | grep -E '^>' | head -1; }
 # press KEY until the selected line matches ERE (at most 25 times)
 select_line() {
-	local i
-	for i in $(seq 25); do
+	for _ in $(seq 25); do
 		selected | grep -qE -- "$2" && return 0
 		$T send-keys -t top "$1"
 		sleep 0.3
