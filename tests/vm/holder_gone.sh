@@ -31,7 +31,6 @@ expect_in() {
 	shift
 	R=$file expect "$@"
 }
-progs_loaded() { bpftool prog show | grep -qE 'name (fexit|kretprobe)_dma_c'; }
 # watch_start NAME ARGS...: watch in JSON lines to $d/NAME.json, metrics in
 # $d/NAME.prom; returns once every hook is attached (the first metrics)
 watch_start() {
@@ -114,17 +113,19 @@ expect_in "$d/unbind.json" unbind-once count leaked-reference 1
 # 4. trace says it when it happens; run --record replays to the same
 # on stdout: `trace -o FILE` writes FILE only when it ends (a temporary file
 # until then, docs/dmarefwatch.8 OUTPUT FILES); the leak must show while it runs
-"$B" --mode "$mode" --json trace >"$d/trace.json" 2>"$d/trace.err" &
+"$B" --verbose --mode "$mode" --json trace >"$d/trace.json" 2>"$d/trace.err" &
 tpid=$!
-# loaded, then attached within a few seconds (no line says it in JSON mode)
-check trace-started wait_for 90 progs_loaded
-sleep 5
+# --verbose lists the hooks on stderr once every one is attached
+check trace-started wait_for 90 grep -q 'hook dma_chan_get:' "$d/trace.err"
 check trace-load client_load
 chan=$(client_chan request 1 mask)
 client forget 1 >/dev/null
 client_unload
-check trace-reported wait_for 15 found "$d/trace.json" count leaked-reference 1 \
-	channel="$chan" holder.module=dmarw_client
+if ! check trace-reported wait_for 15 found "$d/trace.json" count leaked-reference 1 \
+	channel="$chan" holder.module=dmarw_client; then
+	sed 's/^/#   trace: /' "$d/trace.err"
+	grep -c '"event"' "$d/trace.json" | sed 's/^/#   trace events so far: /'
+fi
 kill -INT "$tpid"
 wait "$tpid"
 check_match trace-event-line "$(grep -c '"event":"module-unload"' "$d/trace.json")" '^[1-9]'
