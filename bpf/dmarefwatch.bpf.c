@@ -18,7 +18,6 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define MAX_CHANNELS_WALKED	64
-#define EINVAL_RET		22
 #define MAX_ERRNO		4095
 
 /* Set by the loader before load. */

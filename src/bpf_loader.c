@@ -135,11 +135,6 @@ const char *loader__hook_func(enum dmarw_hook hook)
 	return hook < DMARW_HOOK_MAX ? hooks[hook].func : "?";
 }
 
-bool loader__hook_required(enum dmarw_hook hook)
-{
-	return hook < DMARW_HOOK_MAX && hooks[hook].required;
-}
-
 const char *loader__hook_cost(enum dmarw_hook hook)
 {
 	return hook < DMARW_HOOK_MAX ? hooks[hook].cost : "";

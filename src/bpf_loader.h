@@ -58,7 +58,6 @@ const char *loader__hook_mode(const struct loader *l, enum dmarw_hook hook, cons
 const char *loader__hook_func(enum dmarw_hook hook);
 /* The module_load program is attached: modules' symbols arrive in band. */
 bool loader__module_syms_in_band(const struct loader *l);
-bool loader__hook_required(enum dmarw_hook hook);
 /* What an unavailable optional hook costs, for the degraded-mode notice. */
 const char *loader__hook_cost(enum dmarw_hook hook);
 void loader__hook_stats(const struct loader *l, enum dmarw_hook hook,

@@ -38,11 +38,6 @@ void jsonw__free(struct json_writer *jw)
 	free(jw);
 }
 
-bool jsonw__pretty(const struct json_writer *jw)
-{
-	return jw->pretty;
-}
-
 static void indent(struct json_writer *jw)
 {
 	int i;
@@ -246,8 +241,3 @@ void jsonw__bool_field(struct json_writer *jw, const char *name, bool v)
 	jsonw__bool(jw, v);
 }
 
-void jsonw__null_field(struct json_writer *jw, const char *name)
-{
-	jsonw__name(jw, name);
-	jsonw__null(jw);
-}

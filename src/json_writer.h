@@ -15,7 +15,6 @@ struct json_writer;
 
 struct json_writer *jsonw__new(FILE *f, bool pretty);
 void jsonw__free(struct json_writer *jw);	/* does not close the FILE */
-bool jsonw__pretty(const struct json_writer *jw);
 
 void jsonw__start_object(struct json_writer *jw);
 void jsonw__end_object(struct json_writer *jw);
@@ -37,7 +36,6 @@ void jsonw__int_field(struct json_writer *jw, const char *name, int64_t v);
 void jsonw__uint_field(struct json_writer *jw, const char *name, uint64_t v);
 void jsonw__double_field(struct json_writer *jw, const char *name, double v);
 void jsonw__bool_field(struct json_writer *jw, const char *name, bool v);
-void jsonw__null_field(struct json_writer *jw, const char *name);
 
 /* Write @s escaped for a JSON string body (no quotes) to @f. */
 void json_escape(FILE *f, const char *s, size_t len);

@@ -628,7 +628,3 @@ size_t ksyms__nr_strings(const struct ksyms *ks)
 	return ks->nr_strs;
 }
 
-size_t ksyms__count(const struct ksyms *ks)
-{
-	return ks->nr;
-}

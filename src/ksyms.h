@@ -61,7 +61,6 @@ uint64_t ksyms__data_addr(const struct ksyms *ks, const char *name);
 const char *ksyms__find_clone(const struct ksyms *ks, const char *name);
 /* All addresses are 0 (kptr_restrict): no symbolization possible. */
 int ksyms__restricted(const struct ksyms *ks);
-size_t ksyms__count(const struct ksyms *ks);
 /* Strings owned (names): flat across refreshes. */
 size_t ksyms__nr_strings(const struct ksyms *ks);
 

@@ -29,9 +29,6 @@ struct report_opts {
 
 void report_opts__init(struct report_opts *o);
 
-/* "--fail-on" values: "error" | "warning" | "info"; -1 if bad. */
-int report__parse_fail_on(const char *s);
-
 /* Each returns 0, or -EIO if writing failed. */
 int report__text(FILE *f, const struct engine *e, const struct report_opts *o);
 int report__json(FILE *f, const struct engine *e, const struct report_opts *o);

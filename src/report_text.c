@@ -18,11 +18,6 @@ void report_opts__init(struct report_opts *o)
 	o->suite = "dmarefwatch";
 }
 
-int report__parse_fail_on(const char *s)
-{
-	return finding_severity_parse(s);
-}
-
 static double rel_s(const struct engine *e, uint64_t ts)
 {
 	uint64_t t0 = engine__stats(e)->first_ts_ns;

@@ -329,11 +329,6 @@ void top_model__set_page(struct top_model *m, int rows)
 	m->page = rows > 1 ? rows : 1;
 }
 
-bool top_model__paused(const struct top_model *m)
-{
-	return m->paused;
-}
-
 const char *top_model__filter(const struct top_model *m)
 {
 	return m->filter;

@@ -92,7 +92,6 @@ void top_model__status(struct top_model *m, char *buf, size_t len);
 /* The bottom line: key help, or the filter prompt while one is typed. */
 void top_model__help(struct top_model *m, char *buf, size_t len);
 
-bool top_model__paused(const struct top_model *m);
 const char *top_model__filter(const struct top_model *m);
 enum top_sort top_model__sort(const struct top_model *m);
 const char *top_sort_name(enum top_sort s);

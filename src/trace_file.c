@@ -244,13 +244,6 @@ int trace_writer__finish(struct trace_writer *tw, uint64_t now_ns,
 	return status(tw);
 }
 
-int trace_writer__flush(struct trace_writer *tw)
-{
-	if (fflush(tw->f))
-		tw->failed = true;
-	return status(tw);
-}
-
 int trace_writer__close(struct trace_writer *tw, char *err, size_t errlen)
 {
 	int ret = 0;

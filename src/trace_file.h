@@ -40,7 +40,6 @@ int trace_writer__lost(struct trace_writer *tw, uint64_t n);
 int trace_writer__scan(struct trace_writer *tw, uint64_t now_ns, uint64_t min_age_ns);
 int trace_writer__finish(struct trace_writer *tw, uint64_t now_ns,
 			 const struct snapshot *final);
-int trace_writer__flush(struct trace_writer *tw);
 /* Flush and close; 0, or -errno with @err set.  Frees @tw in any case. */
 int trace_writer__close(struct trace_writer *tw, char *err, size_t errlen);
 
