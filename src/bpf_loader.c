@@ -15,91 +15,102 @@
 #include "ksyms.h"
 #include "dmarefwatch.skel.h"
 
+/*
+ * A program of the skeleton, by its place in struct dmarefwatch_bpf: a name
+ * that is not a program of the object does not compile.  0 is "none" (the
+ * skeleton starts with its object pointers, never a program).
+ */
+#define PROG(name)	offsetof(struct dmarefwatch_bpf, progs.name)
+
 struct hook_def {
 	const char *func;
 	bool required;
-	const char *fentry[2];		/* programs of the fentry flavour */
-	const char *kprobe[2];		/* their kprobe/kretprobe twins */
+	size_t fentry[2];		/* programs of the fentry flavour */
+	size_t kprobe[2];		/* their kprobe/kretprobe twins */
 	bool kretprobe[2];
 	const char *cost;		/* what is lost when unavailable */
-	bool tracepoint;		/* a raw tracepoint: fentry[0], mode "tracepoint" */
+	bool tracepoint;		/* a raw tracepoint: fentry[0], RW_HOOK_TRACEPOINT */
 };
 
 static const struct hook_def hooks[DMARW_HOOK_MAX] = {
 	[DMARW_HOOK_CHAN_GET] = {
 		"dma_chan_get", true,
-		{ "fentry_dma_chan_get", "fexit_dma_chan_get" },
-		{ "kprobe_dma_chan_get", "kretprobe_dma_chan_get" }, { false, true },
+		{ PROG(fentry_dma_chan_get), PROG(fexit_dma_chan_get) },
+		{ PROG(kprobe_dma_chan_get), PROG(kretprobe_dma_chan_get) }, { false, true },
 		"every channel reference taken",
 	},
 	[DMARW_HOOK_CHAN_PUT] = {
 		"dma_chan_put", true,
-		{ "fentry_dma_chan_put", "fexit_dma_chan_put" },
-		{ "kprobe_dma_chan_put", "kretprobe_dma_chan_put" }, { false, true },
+		{ PROG(fentry_dma_chan_put), PROG(fexit_dma_chan_put) },
+		{ PROG(kprobe_dma_chan_put), PROG(kretprobe_dma_chan_put) }, { false, true },
 		"every channel reference dropped",
 	},
 	[DMARW_HOOK_DEV_REGISTER] = {
 		"dma_async_device_register", false,
-		{ "fexit_dma_async_device_register" },
-		{ "kprobe_dma_async_device_register", "kretprobe_dma_async_device_register" },
+		{ PROG(fexit_dma_async_device_register) },
+		{ PROG(kprobe_dma_async_device_register),
+		  PROG(kretprobe_dma_async_device_register) },
 		{ false, true },
 		"missing-release-callback for devices registered while tracing",
 	},
 	[DMARW_HOOK_DEV_UNREGISTER] = {
 		"dma_async_device_unregister", true,
-		{ "fentry_dma_async_device_unregister", "fexit_dma_async_device_unregister" },
-		{ "kprobe_dma_async_device_unregister", "kretprobe_dma_async_device_unregister" },
+		{ PROG(fentry_dma_async_device_unregister),
+		  PROG(fexit_dma_async_device_unregister) },
+		{ PROG(kprobe_dma_async_device_unregister),
+		  PROG(kretprobe_dma_async_device_unregister) },
 		{ false, true },
 		"unregister-with-users, get-after-unregister, release-pending",
 	},
 	[DMARW_HOOK_DEV_RELEASE] = {
 		"dma_device_release", false,
-		{ "fentry_dma_device_release" },
-		{ "kprobe_dma_device_release" }, { false },
+		{ PROG(fentry_dma_device_release) },
+		{ PROG(kprobe_dma_device_release) }, { false },
 		"nothing: releases are inferred from the kref at the exits of "
 		"dma_chan_put and dma_async_device_unregister",
 	},
 	[DMARW_HOOK_RELEASE_CHANNEL] = {
 		"dma_release_channel", false,
-		{ "fentry_dma_release_channel" },
-		{ "kprobe_dma_release_channel" }, { false },
+		{ PROG(fentry_dma_release_channel) },
+		{ PROG(kprobe_dma_release_channel) }, { false },
 		"unbalanced-put for dma_release_channel() with client_count > 1",
 	},
 	[DMARW_HOOK_REQUEST_CHAN] = {
 		"dma_request_chan", false,
-		{ "fexit_dma_request_chan" },
-		{ "kprobe_dma_request_chan", "kretprobe_dma_request_chan" }, { false, true },
+		{ PROG(fexit_dma_request_chan) },
+		{ PROG(kprobe_dma_request_chan), PROG(kretprobe_dma_request_chan) }, { false, true },
 		"request events by name (holders still come from dma_chan_get)",
 	},
 	[DMARW_HOOK_REQUEST_CHANNEL] = {
 		"__dma_request_channel", false,
-		{ "fexit___dma_request_channel" },
-		{ "kprobe___dma_request_channel", "kretprobe___dma_request_channel" },
+		{ PROG(fexit___dma_request_channel) },
+		{ PROG(kprobe___dma_request_channel), PROG(kretprobe___dma_request_channel) },
 		{ false, true },
 		"request events by mask (holders still come from dma_chan_get)",
 	},
 	[DMARW_HOOK_DMAENGINE_GET] = {
 		"dmaengine_get", false,
-		{ "fentry_dmaengine_get" },
-		{ "kprobe_dmaengine_get" }, { false },
+		{ PROG(fentry_dmaengine_get) },
+		{ PROG(kprobe_dmaengine_get) }, { false },
 		"naming dmaengine_get() users in the trace",
 	},
 	[DMARW_HOOK_DMAENGINE_PUT] = {
 		"dmaengine_put", false,
-		{ "fentry_dmaengine_put" },
-		{ "kprobe_dmaengine_put" }, { false },
+		{ PROG(fentry_dmaengine_put) },
+		{ PROG(kprobe_dmaengine_put) }, { false },
 		"naming dmaengine_put() users in the trace",
 	},
 	[DMARW_HOOK_DRIVER_UNBIND] = {
 		"devres_release_all", false,
-		{ "fexit_devres_release_all" },
-		{ "kprobe_devres_release_all", "kretprobe_devres_release_all" }, { false, true },
+		{ PROG(fexit_devres_release_all) },
+		{ PROG(kprobe_devres_release_all), PROG(kretprobe_devres_release_all) },
+		{ false, true },
 		"leaked-reference the moment a client device is unbound holding a channel "
 		"(else at the end of a run only)",
 	},
 	[DMARW_HOOK_MODULE_FREE] = {
 		"module_free", false,
-		{ "module_free" }, { "module_free" }, { false },
+		{ PROG(module_free) }, { PROG(module_free) }, { false },
 		"leaked-reference the moment a module holding a channel is unloaded "
 		"(else at the end of a run only)", true,
 	},
@@ -111,7 +122,7 @@ struct loader {
 	struct bpf_link *links[DMARW_HOOK_MAX][2];
 	struct bpf_program *modprog;	/* module_load or module_load_chained: */
 	struct bpf_link *modlink;	/* module symbols in band */
-	const char *mode[DMARW_HOOK_MAX];
+	enum rw_hook_mode mode[DMARW_HOOK_MAX];
 	char why[DMARW_HOOK_MAX][160];
 	loader_event_fn fn;
 	void *ctx;
@@ -222,13 +233,14 @@ static const char *strerr(int err)
 }
 
 /*
- * Decide the mode of one hook; returns "fentry", "kprobe" or NULL with why.
+ * Decide the mode of one hook: fentry, kprobe or tracepoint, or unavailable
+ * with why.
  * Whether fentry works at all (EPERM under lockdown, no trampolines on the
  * architecture) is a property of the kernel: it is probed once, on the
  * first function that has BTF, since each probe attaches a trampoline
  * (a quarter of a second under emulation).
  */
-static const char *choose(struct loader *l, const struct btf *vmlinux,
+static enum rw_hook_mode choose(struct loader *l, const struct btf *vmlinux,
 			  const struct ksyms *ks, enum dmarw_hook h, enum attach_mode mode,
 			  bool kprobes, char *why, size_t len)
 {
@@ -238,7 +250,7 @@ static const char *choose(struct loader *l, const struct btf *vmlinux,
 	int err;
 
 	if (hooks[h].tracepoint)
-		return "tracepoint";	/* whether it attaches is seen at attach */
+		return RW_HOOK_TRACEPOINT;	/* whether it attaches is seen at attach */
 	if (mode != MODE_KPROBE) {
 		if (!vmlinux || btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) < 0) {
 			err = -ENOENT;
@@ -248,14 +260,14 @@ static const char *choose(struct loader *l, const struct btf *vmlinux,
 			err = l->fentry_err;
 		}
 		if (!err)
-			return "fentry";
+			return RW_HOOK_FENTRY;
 		if (err == -ENOENT)
 			snprintf(fwhy, sizeof(fwhy), "not in vmlinux BTF (inlined or renamed)");
 		else
 			snprintf(fwhy, sizeof(fwhy), "fentry refused: %s", strerr(err));
 		if (mode == MODE_FENTRY) {
 			snprintf(why, len, "%s", fwhy);
-			return NULL;
+			return RW_HOOK_UNAVAILABLE;
 		}
 	}
 	exact = ksyms__get_symbol(ks, func) != NULL;
@@ -264,19 +276,23 @@ static const char *choose(struct loader *l, const struct btf *vmlinux,
 		snprintf(why, len, "%s%skprobes not supported by this kernel "
 			 "(no kprobe PMU or kprobe_events)", fwhy, fwhy[0] ? "; " : "");
 	else if (exact)
-		return "kprobe";
+		return RW_HOOK_KPROBE;
 	else if (clone)
 		snprintf(why, len, "%s%sonly the compiler clone %s exists, whose "
 			 "arguments may differ", fwhy, fwhy[0] ? "; " : "", clone);
 	else
 		snprintf(why, len, "%s%snot in /proc/kallsyms (inlined)", fwhy,
 			 fwhy[0] ? "; " : "");
-	return NULL;
+	return RW_HOOK_UNAVAILABLE;
 }
 
-static struct bpf_program *prog_by_name(struct loader *l, const char *name)
+/* Program @i (0 entry, 1 exit) of hook @h in mode @mode, or NULL: none. */
+static struct bpf_program *hook_prog(const struct loader *l, enum dmarw_hook h,
+				     enum rw_hook_mode mode, int i)
 {
-	return name ? bpf_object__find_program_by_name(l->skel->obj, name) : NULL;
+	size_t off = mode == RW_HOOK_KPROBE ? hooks[h].kprobe[i] : hooks[h].fentry[i];
+
+	return off ? *(struct bpf_program **)((char *)l->skel + off) : NULL;
 }
 
 /*
@@ -290,7 +306,7 @@ static uint64_t kretprobe_trampoline(const struct loader *l, const struct ksyms 
 	int h;
 
 	for (h = 0; h < DMARW_HOOK_MAX; h++)
-		if (!strcmp(l->mode[h], "kprobe") && hooks[h].kretprobe[1])
+		if (l->mode[h] == RW_HOOK_KPROBE && hooks[h].kretprobe[1])
 			break;
 	if (h == DMARW_HOOK_MAX || !ks)
 		return 0;
@@ -328,13 +344,10 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 	bpf_object__for_each_program(p, l->skel->obj)
 		bpf_program__set_autoload(p, false);
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
-		const char *const *progs;
-
-		if (!strcmp(l->mode[h], "unavailable"))
+		if (!rw_hook_mode_attached(l->mode[h]))
 			continue;
-		progs = !strcmp(l->mode[h], "fentry") ? hooks[h].fentry : hooks[h].kprobe;
 		for (i = 0; i < 2; i++) {
-			p = prog_by_name(l, progs[i]);
+			p = hook_prog(l, h, l->mode[h], i);
 			if (p)
 				bpf_program__set_autoload(p, true);
 		}
@@ -350,7 +363,7 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 	l->skel->rodata->capture_stack = opts->stacks;
 	l->skel->rodata->kretprobe_tramp = opts->stacks ? kretprobe_trampoline(l, opts->ks) : 0;
 	l->skel->rodata->release_hooked =
-		strcmp(l->mode[DMARW_HOOK_DEV_RELEASE], "unavailable") != 0;
+		rw_hook_mode_attached(l->mode[DMARW_HOOK_DEV_RELEASE]);
 	ret = dmarefwatch_bpf__load(l->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerr(ret),
@@ -425,22 +438,20 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	vmlinux = kbtf ? btf__load_vmlinux_btf() : NULL;
 	kprobes = kprobes_supported();
 	for (h = 0; h < DMARW_HOOK_MAX && opts->no_hooks; h++) {
-		l->mode[h] = "unavailable";
+		l->mode[h] = RW_HOOK_UNAVAILABLE;
 		snprintf(l->why[h], sizeof(l->why[h]), "not asked for");
 	}
 	for (h = 0; h < DMARW_HOOK_MAX && !opts->no_hooks; h++) {
-		const char *m = choose(l, vmlinux, opts->ks, h, mode, kprobes,
-				       l->why[h], sizeof(l->why[h]));
-
-		l->mode[h] = m ? m : "unavailable";
-		if (m)
+		l->mode[h] = choose(l, vmlinux, opts->ks, h, mode, kprobes,
+				    l->why[h], sizeof(l->why[h]));
+		if (rw_hook_mode_attached(l->mode[h]))
 			any = true;
 	}
 	btf__free(vmlinux);
 	vmlinux = NULL;
 	/* the required hooks must all be there; one reason when they share it */
 	for (h = 0; h < DMARW_HOOK_MAX && !opts->no_hooks; h++) {
-		if (!hooks[h].required || strcmp(l->mode[h], "unavailable"))
+		if (!hooks[h].required || l->mode[h] != RW_HOOK_UNAVAILABLE)
 			continue;
 		if (nr_missing && strcmp(l->why[h], l->why[first]))
 			same = false;
@@ -448,7 +459,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 			first = h;
 	}
 	for (h = 0; h < DMARW_HOOK_MAX && nr_missing; h++) {
-		if (!hooks[h].required || strcmp(l->mode[h], "unavailable"))
+		if (!hooks[h].required || l->mode[h] != RW_HOOK_UNAVAILABLE)
 			continue;
 		off += snprintf(err + off, off < errlen ? errlen - off : 0, "%s%s%s%s",
 				off ? (same ? ", " : "; ") : "cannot trace ", hooks[h].func,
@@ -491,18 +502,18 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 	int h, i;
 
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
-		bool fentry = !strcmp(l->mode[h], "fentry");
+		bool fentry = l->mode[h] == RW_HOOK_FENTRY;
 
-		if (!strcmp(l->mode[h], "unavailable"))
+		if (!rw_hook_mode_attached(l->mode[h]))
 			continue;
-		if (hooks[h].tracepoint) {
+		if (l->mode[h] == RW_HOOK_TRACEPOINT) {
 			/* optional, and its absence is only a later verdict */
-			p = prog_by_name(l, hooks[h].fentry[0]);
+			p = hook_prog(l, h, l->mode[h], 0);
 			l->links[h][0] = p ? bpf_program__attach(p) : NULL;
 			if (!l->links[h][0]) {
 				snprintf(l->why[h], sizeof(l->why[h]), "tracepoint does not "
 					 "attach: %s", p ? strerr(-errno) : "no program");
-				l->mode[h] = "unavailable";
+				l->mode[h] = RW_HOOK_UNAVAILABLE;
 			}
 			continue;
 		}
@@ -512,9 +523,7 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 		 * replaces the return address (stack_splice() in the BPF code).
 		 */
 		for (i = 1; i >= 0; i--) {
-			const char *name = fentry ? hooks[h].fentry[i] : hooks[h].kprobe[i];
-
-			p = prog_by_name(l, name);
+			p = hook_prog(l, h, l->mode[h], i);
 			if (!p)
 				continue;
 			if (fentry)
@@ -526,14 +535,15 @@ int loader__attach(struct loader *l, char *err, size_t errlen)
 				int ret = -errno;
 
 				if (hooks[h].required) {
-					snprintf(err, errlen, "cannot attach %s to %s: %s", name,
+					snprintf(err, errlen, "cannot attach %s to %s: %s",
+						 bpf_program__name(p),
 						 hooks[h].func, strerr(ret));
 					return ret;
 				}
 				/* an optional hook the kernel refuses: announced, not fatal */
 				snprintf(l->why[h], sizeof(l->why[h]), "%s refused: %s",
 					 fentry ? "fentry" : "kprobe", strerr(ret));
-				l->mode[h] = "unavailable";
+				l->mode[h] = RW_HOOK_UNAVAILABLE;
 				bpf_link__destroy(l->links[h][0]);
 				bpf_link__destroy(l->links[h][1]);
 				l->links[h][0] = l->links[h][1] = NULL;
@@ -620,11 +630,12 @@ int loader__poll(struct loader *l, int timeout_ms)
 	return n;
 }
 
-const char *loader__hook_mode(const struct loader *l, enum dmarw_hook hook, const char **why)
+enum rw_hook_mode loader__hook_mode(const struct loader *l, enum dmarw_hook hook,
+				    const char **why)
 {
 	if (why)
 		*why = hook < DMARW_HOOK_MAX ? l->why[hook] : "";
-	return hook < DMARW_HOOK_MAX ? l->mode[hook] : "unavailable";
+	return hook < DMARW_HOOK_MAX ? l->mode[hook] : RW_HOOK_UNAVAILABLE;
 }
 
 void loader__hook_stats(const struct loader *l, enum dmarw_hook hook,

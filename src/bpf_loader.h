@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../bpf/dmarefwatch.h"
+#include "event.h"
 
 enum attach_mode {
 	MODE_AUTO,
@@ -53,8 +54,9 @@ void loader__close(struct loader *l);
 const void *loader__object_bytes(size_t *sz);
 /* Consume events: like ring_buffer__poll(); -EINTR on a signal. */
 int loader__poll(struct loader *l, int timeout_ms);
-/* "fentry", "kprobe" or "unavailable"; why is a reason when unavailable. */
-const char *loader__hook_mode(const struct loader *l, enum dmarw_hook hook, const char **why);
+/* How @hook is attached; why is a reason when unavailable. */
+enum rw_hook_mode loader__hook_mode(const struct loader *l, enum dmarw_hook hook,
+				    const char **why);
 const char *loader__hook_func(enum dmarw_hook hook);
 /* The module_load program is attached: modules' symbols arrive in band. */
 bool loader__module_syms_in_band(const struct loader *l);

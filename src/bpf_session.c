@@ -302,11 +302,12 @@ void session__print_hooks(const struct session *s, FILE *f, bool all)
 	int h;
 
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
-		const char *mode = loader__hook_mode(s->loader, h, &why);
+		enum rw_hook_mode mode = loader__hook_mode(s->loader, h, &why);
 
-		if (strcmp(mode, "unavailable")) {
+		if (mode != RW_HOOK_UNAVAILABLE) {
 			if (all)
-				fprintf(f, "dmarefwatch: hook %s: %s\n", loader__hook_func(h), mode);
+				fprintf(f, "dmarefwatch: hook %s: %s\n", loader__hook_func(h),
+					rw_hook_mode_name(mode));
 		} else {
 			fprintf(f, "dmarefwatch: hook %s: unavailable (%s); costs: %s\n",
 				loader__hook_func(h), why, loader__hook_cost(h));

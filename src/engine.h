@@ -27,7 +27,6 @@
 struct engine;
 struct suppressions;
 
-#define ENGINE_MODE_LEN		16
 
 struct engine_device {
 	uint64_t key;			/* 0 unknown (from sysfs) */
@@ -105,7 +104,7 @@ struct engine_holder {
 };
 
 struct engine_hook {
-	char mode[ENGINE_MODE_LEN];	/* "fentry", "kprobe", "unavailable", "" unset */
+	enum rw_hook_mode mode;
 	uint64_t hits;
 	uint64_t lost;
 };
@@ -139,7 +138,7 @@ void engine__set_suppressions(struct engine *e, struct suppressions *supp);
 void engine__load_snapshot(struct engine *e, const struct snapshot *snap,
 			   uint64_t now_ns);
 void engine__feed(struct engine *e, const struct rw_event *ev);
-void engine__set_hook(struct engine *e, enum dmarw_hook hook, const char *mode,
+void engine__set_hook(struct engine *e, enum dmarw_hook hook, enum rw_hook_mode mode,
 		      uint64_t hits, uint64_t lost);
 void engine__add_lost(struct engine *e, uint64_t n);
 /*

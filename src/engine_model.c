@@ -462,20 +462,18 @@ bool release_one(struct engine *e, size_t ci, const struct finding_holder *rel)
 	return false;
 }
 
-/* A hook the BPF side attached (not "unavailable", not unset). */
+/* A hook the BPF side attached (not unavailable, not unset). */
 bool hook_attached(const struct engine *e, enum dmarw_hook hook)
 {
-	const char *m = e->hooks[hook].mode;
-
-	return !strcmp(m, "fentry") || !strcmp(m, "kprobe") || !strcmp(m, "tracepoint");
+	return rw_hook_mode_attached(e->hooks[hook].mode);
 }
 
-void engine__set_hook(struct engine *e, enum dmarw_hook hook, const char *mode,
+void engine__set_hook(struct engine *e, enum dmarw_hook hook, enum rw_hook_mode mode,
 		      uint64_t hits, uint64_t lost)
 {
 	if ((unsigned int)hook >= DMARW_HOOK_MAX)
 		return;
-	snprintf(e->hooks[hook].mode, sizeof(e->hooks[hook].mode), "%s", mode ? mode : "");
+	e->hooks[hook].mode = (unsigned int)mode < RW_HOOK_MODE_MAX ? mode : RW_HOOK_UNSET;
 	e->hooks[hook].hits = hits;
 	e->hooks[hook].lost = lost;
 }

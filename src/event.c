@@ -76,3 +76,30 @@ int rw_hook_parse(const char *name)
 			return i;
 	return -1;
 }
+
+static const char *const hook_mode_names[RW_HOOK_MODE_MAX] = {
+	[RW_HOOK_UNSET] = "",
+	[RW_HOOK_FENTRY] = "fentry",
+	[RW_HOOK_KPROBE] = "kprobe",
+	[RW_HOOK_TRACEPOINT] = "tracepoint",
+	[RW_HOOK_UNAVAILABLE] = "unavailable",
+};
+
+const char *rw_hook_mode_name(enum rw_hook_mode mode)
+{
+	if ((unsigned int)mode >= RW_HOOK_MODE_MAX)
+		return "unknown";
+	return hook_mode_names[mode];
+}
+
+int rw_hook_mode_parse(const char *name)
+{
+	int i;
+
+	if (!name)
+		return -1;
+	for (i = 0; i < RW_HOOK_MODE_MAX; i++)
+		if (!strcmp(hook_mode_names[i], name))
+			return i;
+	return -1;
+}

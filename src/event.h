@@ -8,6 +8,7 @@
 #ifndef __DMARW_EVENT_H
 #define __DMARW_EVENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "../bpf/dmarefwatch.h"
@@ -68,5 +69,27 @@ const char *rw_event_type_name(enum dmarw_event_type type);	/* "chan-get" ... */
 int rw_event_type_parse(const char *name);			/* -1 if unknown */
 const char *rw_hook_name(enum dmarw_hook hook);			/* "dma_chan_get" ... */
 int rw_hook_parse(const char *name);				/* -1 if unknown */
+
+/*
+ * How a hook is attached.  The names ("fentry", "kprobe", "tracepoint",
+ * "unavailable", "" unset) exist only at the edges: trace files, reports,
+ * metrics, the screen.
+ */
+enum rw_hook_mode {
+	RW_HOOK_UNSET = 0,		/* not said (a trace without its hook line) */
+	RW_HOOK_FENTRY,			/* fentry/fexit (BPF trampoline) */
+	RW_HOOK_KPROBE,			/* kprobe/kretprobe */
+	RW_HOOK_TRACEPOINT,		/* a raw tracepoint */
+	RW_HOOK_UNAVAILABLE,		/* chosen or refused: not attached */
+	RW_HOOK_MODE_MAX
+};
+
+const char *rw_hook_mode_name(enum rw_hook_mode mode);		/* "fentry" ... "" unset */
+int rw_hook_mode_parse(const char *name);			/* -1 if unknown */
+/* fentry, kprobe or tracepoint: the hook ran in the kernel */
+static inline bool rw_hook_mode_attached(enum rw_hook_mode mode)
+{
+	return mode == RW_HOOK_FENTRY || mode == RW_HOOK_KPROBE || mode == RW_HOOK_TRACEPOINT;
+}
 
 #endif /* __DMARW_EVENT_H */

@@ -355,7 +355,9 @@ static void write_findings(FILE *f, const struct engine *e)
 
 static void write_hooks(FILE *f, const struct engine *e)
 {
-	static const char *const modes[] = { "fentry", "kprobe", "tracepoint", "unavailable" };
+	static const enum rw_hook_mode modes[] = {
+		RW_HOOK_FENTRY, RW_HOOK_KPROBE, RW_HOOK_TRACEPOINT, RW_HOOK_UNAVAILABLE,
+	};
 	int h;
 	size_t m;
 
@@ -365,15 +367,15 @@ static void write_hooks(FILE *f, const struct engine *e)
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
 		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);
 
-		if (!hk->mode[0])
+		if (hk->mode == RW_HOOK_UNSET)
 			continue;
 		for (m = 0; m < NLABELS(modes); m++) {
 			struct label l[] = {
-				{ "hook", rw_hook_name((enum dmarw_hook)h) }, { "mode", modes[m] },
+				{ "hook", rw_hook_name((enum dmarw_hook)h) }, { "mode", rw_hook_mode_name(modes[m]) },
 			};
 
 			sample_int(f, "dmarefwatch_hook_mode", l, NLABELS(l),
-				   !strcmp(hk->mode, modes[m]));
+				   hk->mode == modes[m]);
 		}
 	}
 	family(f, "dmarefwatch_hook_events_total", "counter",
@@ -382,7 +384,7 @@ static void write_hooks(FILE *f, const struct engine *e)
 		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);
 		struct label l[] = { { "hook", rw_hook_name((enum dmarw_hook)h) } };
 
-		if (hk->mode[0])
+		if (hk->mode != RW_HOOK_UNSET)
 			sample_int(f, "dmarefwatch_hook_events_total", l, 1, (long long)hk->hits);
 	}
 	family(f, "dmarefwatch_hook_events_lost_total", "counter",
@@ -391,7 +393,7 @@ static void write_hooks(FILE *f, const struct engine *e)
 		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);
 		struct label l[] = { { "hook", rw_hook_name((enum dmarw_hook)h) } };
 
-		if (hk->mode[0])
+		if (hk->mode != RW_HOOK_UNSET)
 			sample_int(f, "dmarefwatch_hook_events_lost_total", l, 1,
 				   (long long)hk->lost);
 	}

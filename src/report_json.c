@@ -110,8 +110,8 @@ void report__json_stats(struct json_writer *jw, const struct engine *e,
 		jsonw__start_object(jw);
 		jsonw__string_field(jw, "hook", rw_hook_name((enum dmarw_hook)i));
 		jsonw__name(jw, "mode");
-		if (h->mode[0])
-			jsonw__string(jw, h->mode);
+		if (h->mode != RW_HOOK_UNSET)
+			jsonw__string(jw, rw_hook_mode_name(h->mode));
 		else
 			jsonw__null(jw);
 		jsonw__uint_field(jw, "hits", h->hits);

@@ -216,8 +216,9 @@ int report__text(FILE *f, const struct engine *e, const struct report_opts *o)
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
 		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);
 
-		if (hk->mode[0])
-			fprintf(f, " %s=%s", rw_hook_name((enum dmarw_hook)h), hk->mode);
+		if (hk->mode != RW_HOOK_UNSET)
+			fprintf(f, " %s=%s", rw_hook_name((enum dmarw_hook)h),
+				rw_hook_mode_name(hk->mode));
 	}
 	fputc('\n', f);
 	if (o->supp) {

@@ -95,7 +95,7 @@ struct top_model {
 	size_t total_findings;
 	size_t errors, warnings, infos;
 	uint64_t events, lost;
-	char hook_mode[DMARW_HOOK_MAX][ENGINE_MODE_LEN];
+	enum rw_hook_mode hook_mode[DMARW_HOOK_MAX];
 
 	/* user state */
 	bool paused;
@@ -279,8 +279,7 @@ void top_model__update(struct top_model *m, const struct engine *e, uint64_t now
 	m->events = st->events;
 	m->lost = st->lost;
 	for (h = 0; h < DMARW_HOOK_MAX; h++)
-		copy_names(m->hook_mode[h], sizeof(m->hook_mode[h]),
-			   engine__hook(e, (enum dmarw_hook)h)->mode);
+		m->hook_mode[h] = engine__hook(e, (enum dmarw_hook)h)->mode;
 }
 
 /* ---- user state ---- */
@@ -843,7 +842,9 @@ void top_model__pane_title(struct top_model *m, enum top_pane pane, char *buf, s
 
 void top_model__status(struct top_model *m, char *buf, size_t len)
 {
-	static const char *const modes[] = { "fentry", "kprobe", "unavailable", "tracepoint" };
+	static const enum rw_hook_mode modes[] = {
+		RW_HOOK_FENTRY, RW_HOOK_KPROBE, RW_HOOK_UNAVAILABLE, RW_HOOK_TRACEPOINT,
+	};
 	size_t off, k;
 	int h, count;
 
@@ -852,16 +853,17 @@ void top_model__status(struct top_model *m, char *buf, size_t len)
 	/* fentry is the rule: count it; name the hooks that are not ("n/a": unavailable) */
 	for (k = 0; k < sizeof(modes) / sizeof(modes[0]) && off < len; k++) {
 		for (h = 0, count = 0; h < DMARW_HOOK_MAX; h++)
-			count += !strcmp(m->hook_mode[h], modes[k]);
+			count += m->hook_mode[h] == modes[k];
 		if (!count)
 			continue;
-		if (k == 0) {
+		if (modes[k] == RW_HOOK_FENTRY) {
 			off += snprintf(buf + off, len - off, " fentry %d ", count);
 			continue;
 		}
-		off += snprintf(buf + off, len - off, " %s", k == 2 ? "n/a" : modes[k]);
+		off += snprintf(buf + off, len - off, " %s", modes[k] == RW_HOOK_UNAVAILABLE ?
+				"n/a" : rw_hook_mode_name(modes[k]));
 		for (h = 0; h < DMARW_HOOK_MAX && off < len; h++)
-			if (!strcmp(m->hook_mode[h], modes[k]))
+			if (m->hook_mode[h] == modes[k])
 				off += snprintf(buf + off, len - off, " %s",
 						rw_hook_name((enum dmarw_hook)h));
 	}

@@ -174,13 +174,13 @@ int trace_writer__verify(struct trace_writer *tw, const struct snapshot *state,
 	return write_state_line(tw, "verify", state, now_ns);
 }
 
-int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, const char *mode,
+int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, enum rw_hook_mode mode,
 		       uint64_t hits, uint64_t lost)
 {
 	jsonw__start_object(tw->jw);
 	jsonw__string_field(tw->jw, "type", "hook");
 	jsonw__string_field(tw->jw, "hook", rw_hook_name(hook));
-	jsonw__string_field(tw->jw, "mode", mode ? mode : "");
+	jsonw__string_field(tw->jw, "mode", rw_hook_mode_name(mode));
 	jsonw__uint_field(tw->jw, "hits", hits);
 	jsonw__uint_field(tw->jw, "lost", lost);
 	jsonw__end_object(tw->jw);
@@ -591,7 +591,8 @@ static int do_line(struct reader *r, struct engine *e, struct trace_info *info,
 		engine__verify(e, now, snap);
 		snapshot__free(snap);
 	} else if (!strcmp(type->string, "hook")) {
-		char mode[ENGINE_MODE_LEN];
+		char mode[16];
+		int m;
 
 		fv = member(r, obj, "hook", JSON_STRING);
 		if (!fv)
@@ -603,10 +604,10 @@ static int do_line(struct reader *r, struct engine *e, struct trace_info *info,
 		    get_u64(r, obj, "hits", UINT64_MAX, &a) ||
 		    get_u64(r, obj, "lost", UINT64_MAX, &b))
 			return -EINVAL;
-		if (strcmp(mode, "fentry") && strcmp(mode, "kprobe") &&
-		    strcmp(mode, "tracepoint") && strcmp(mode, "unavailable") && mode[0])
+		m = rw_hook_mode_parse(mode);
+		if (m < 0)
 			return bad(r, "unknown hook mode \"%s\"", mode);
-		engine__set_hook(e, (enum dmarw_hook)t, mode, a, b);
+		engine__set_hook(e, (enum dmarw_hook)t, (enum rw_hook_mode)m, a, b);
 	} else if (!strcmp(type->string, "lost")) {
 		if (get_u64(r, obj, "count", UINT64_MAX, &a))
 			return -EINVAL;

@@ -33,7 +33,7 @@ int trace_writer__verify(struct trace_writer *tw, const struct snapshot *state,
 			 uint64_t now_ns);
 int trace_writer__snapshot(struct trace_writer *tw, const struct snapshot *snap,
 			   uint64_t now_ns);
-int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, const char *mode,
+int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, enum rw_hook_mode mode,
 		       uint64_t hits, uint64_t lost);
 int trace_writer__event(struct trace_writer *tw, const struct rw_event *ev);
 int trace_writer__lost(struct trace_writer *tw, uint64_t n);

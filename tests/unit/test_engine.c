@@ -452,7 +452,7 @@ static size_t unlisted_put_findings(int variant, struct finding *out)
 		engine__load_snapshot(e, snap, 1 * S);
 	for (h = 0; h < DMARW_HOOK_MAX; h++)
 		engine__set_hook(e, (enum dmarw_hook)h,
-				 variant == 2 && h == DMARW_HOOK_DEV_REGISTER ? "unavailable" : "kprobe",
+				 variant == 2 && h == DMARW_HOOK_DEV_REGISTER ? RW_HOOK_UNAVAILABLE : RW_HOOK_KPROBE,
 				 0, 0);
 	if (variant == 3)
 		engine__add_lost(e, 1);
@@ -1050,7 +1050,7 @@ TEST(module_unload_with_reference_held_is_a_leak_at_once)
 	struct rw_event ev;
 
 	CHECK(st, "snapshot");
-	engine__set_hook(e, DMARW_HOOK_MODULE_FREE, "tracepoint", 1, 0);
+	engine__set_hook(e, DMARW_HOOK_MODULE_FREE, RW_HOOK_TRACEPOINT, 1, 0);
 	ev = ev_get(1 * S, 0, 1, 0, 1);
 	ev_caller(&ev, "leaky_take", "leaky");
 	feed(e, ev);
@@ -1204,10 +1204,10 @@ TEST(hooks_and_counters)
 {
 	struct engine *e = engine__new();
 
-	engine__set_hook(e, DMARW_HOOK_CHAN_GET, "fentry", 10, 0);
-	engine__set_hook(e, DMARW_HOOK_DEV_RELEASE, "unavailable", 0, 0);
+	engine__set_hook(e, DMARW_HOOK_CHAN_GET, RW_HOOK_FENTRY, 10, 0);
+	engine__set_hook(e, DMARW_HOOK_DEV_RELEASE, RW_HOOK_UNAVAILABLE, 0, 0);
 	request_release(e, 1 * S);
-	CHECK_STR(engine__hook(e, DMARW_HOOK_CHAN_GET)->mode, "fentry");
+	CHECK_STR(rw_hook_mode_name(engine__hook(e, DMARW_HOOK_CHAN_GET)->mode), "fentry");
 	CHECK_INT(engine__hook(e, DMARW_HOOK_CHAN_GET)->hits, 10);
 	CHECK_INT(engine__stats(e)->events, 3);
 	CHECK_INT(engine__stats(e)->by_type[DMARW_EV_CHAN_GET], 1);

@@ -279,7 +279,8 @@ static void rich_run(struct dual *d)
 	engine__load_snapshot(d->e, snap, 1 * S);
 	trace_writer__snapshot(d->tw, snap, 1 * S);
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
-		const char *mode = h == DMARW_HOOK_DEV_RELEASE ? "unavailable" : "kprobe";
+		enum rw_hook_mode mode = h == DMARW_HOOK_DEV_RELEASE ? RW_HOOK_UNAVAILABLE :
+									 RW_HOOK_KPROBE;
 
 		engine__set_hook(d->e, (enum dmarw_hook)h, mode, (uint64_t)h * 3, 0);
 		trace_writer__hook(d->tw, (enum dmarw_hook)h, mode, (uint64_t)h * 3, 0);
@@ -389,7 +390,7 @@ TEST(trace_replay_equals_live)
 	CHECK_INT(engine__stats(r)->events, engine__stats(d.e)->events);
 	CHECK_INT(engine__stats(r)->lost, engine__stats(d.e)->lost);
 	CHECK_INT(engine__stats(r)->predating, engine__stats(d.e)->predating);
-	CHECK_STR(engine__hook(r, DMARW_HOOK_DEV_RELEASE)->mode, "unavailable");
+	CHECK_STR(rw_hook_mode_name(engine__hook(r, DMARW_HOOK_DEV_RELEASE)->mode), "unavailable");
 	CHECK_INT(engine__hook(r, DMARW_HOOK_DMAENGINE_PUT)->hits, 27);
 	/* no kernel address in the file */
 	f = fopen(path, "r");
@@ -681,7 +682,7 @@ static struct engine *engine_with_findings(void)
 	struct engine *e = engine__new();
 	struct rw_event ev;
 
-	engine__set_hook(e, DMARW_HOOK_CHAN_GET, "fentry", 1, 0);
+	engine__set_hook(e, DMARW_HOOK_CHAN_GET, RW_HOOK_FENTRY, 1, 0);
 	ev = ev_get(1 * S, 0, 1, 0, 1);
 	ev_task(&ev, 42, "a<b>&\"c'\x01");
 	ev_caller(&ev, "leaky_probe", "leaky");

@@ -160,9 +160,9 @@ static struct engine *held_engine(void)
 	feed(e, ev_get(S, 0, 0, 0, 1));
 	feed(e, ev_release(S + 1000, 0, 0, 1));
 	feed(e, ev_put(S + 2000, 0, 0, 1, 0));
-	engine__set_hook(e, DMARW_HOOK_CHAN_GET, "fentry", 3, 0);
-	engine__set_hook(e, DMARW_HOOK_CHAN_PUT, "kprobe", 1, 2);
-	engine__set_hook(e, DMARW_HOOK_DEV_RELEASE, "unavailable", 0, 0);
+	engine__set_hook(e, DMARW_HOOK_CHAN_GET, RW_HOOK_FENTRY, 3, 0);
+	engine__set_hook(e, DMARW_HOOK_CHAN_PUT, RW_HOOK_KPROBE, 1, 2);
+	engine__set_hook(e, DMARW_HOOK_DEV_RELEASE, RW_HOOK_UNAVAILABLE, 0, 0);
 	return e;
 }
 

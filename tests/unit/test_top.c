@@ -43,10 +43,10 @@ static struct engine *scenario(bool unregister)
 		feed(e, ev_unreg_begin(3 * S, 0, 1, 1));
 		feed(e, ev_unreg_end(3 * S + 10, 0));
 	}
-	engine__set_hook(e, DMARW_HOOK_CHAN_GET, "fentry", 1, 0);
-	engine__set_hook(e, DMARW_HOOK_CHAN_PUT, "fentry", 0, 0);
-	engine__set_hook(e, DMARW_HOOK_DEV_RELEASE, "kprobe", 0, 0);
-	engine__set_hook(e, DMARW_HOOK_DMAENGINE_GET, "unavailable", 0, 0);
+	engine__set_hook(e, DMARW_HOOK_CHAN_GET, RW_HOOK_FENTRY, 1, 0);
+	engine__set_hook(e, DMARW_HOOK_CHAN_PUT, RW_HOOK_FENTRY, 0, 0);
+	engine__set_hook(e, DMARW_HOOK_DEV_RELEASE, RW_HOOK_KPROBE, 0, 0);
+	engine__set_hook(e, DMARW_HOOK_DMAENGINE_GET, RW_HOOK_UNAVAILABLE, 0, 0);
 	return e;
 }
 
