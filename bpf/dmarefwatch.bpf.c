@@ -412,10 +412,18 @@ static __always_inline void dev_names(const struct dmarw_event *ev)
 	__builtin_memcpy(ds->drv_name, ev->drv_name, sizeof(ds->drv_name));
 }
 
+/* What a dma_chan_get()/dma_chan_put() did, for chan_account(). */
+enum chan_op {
+	CHAN_OP_GET,			/* dma_chan_get() took a reference */
+	CHAN_OP_FAILED_GET,		/* dma_chan_get() returned an error */
+	CHAN_OP_PUT,			/* dma_chan_put() dropped a reference */
+	CHAN_OP_NOOP_PUT,		/* dma_chan_put() on client_count 0: ignored */
+};
+
 /* Per-channel counters, kept whether or not the event reaches userspace. */
 static __always_inline void chan_account(__u64 chan, __u64 device, __s32 dev_id,
 					 __s32 chan_id, __s32 client_count, __u64 ts,
-					 __u32 what)
+					 enum chan_op op)
 {
 	struct dmarw_chan_state *cs, zero = {};
 
@@ -431,11 +439,19 @@ static __always_inline void chan_account(__u64 chan, __u64 device, __s32 dev_id,
 	cs->chan_id = chan_id;
 	cs->client_count = client_count;
 	cs->last_ts_ns = ts;
-	switch (what) {
-	case 0: cs->gets++; break;
-	case 1: cs->failed_gets++; break;
-	case 2: cs->puts++; break;
-	default: cs->noop_puts++; break;
+	switch (op) {
+	case CHAN_OP_GET:
+		cs->gets++;
+		break;
+	case CHAN_OP_FAILED_GET:
+		cs->failed_gets++;
+		break;
+	case CHAN_OP_PUT:
+		cs->puts++;
+		break;
+	case CHAN_OP_NOOP_PUT:
+		cs->noop_puts++;
+		break;
 	}
 }
 
@@ -581,7 +597,8 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 	cc = BPF_CORE_READ(chan, client_count);
 	kref = read_kref(device);
 	walk_channels(device, &sum, &in_use);
-	chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts, ret ? 1 : 0);
+	chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts,
+		     ret ? CHAN_OP_FAILED_GET : CHAN_OP_GET);
 	dev_account(in.device, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
 	ev = event_begin(ctx, DMARW_EV_CHAN_GET, DMARW_HOOK_CHAN_GET, device, chan, st);
 	if (!ev) {
@@ -672,7 +689,7 @@ static __always_inline void chan_put_exit(void *ctx)
 		walk_channels(device, &sum, &in_use);
 	}
 	chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc_after, ts,
-		     in.client_count == 0 ? 3 : 2);
+		     in.client_count == 0 ? CHAN_OP_NOOP_PUT : CHAN_OP_PUT);
 	dev_account(in.device, in.dev_id, kref_after, in.flags,
 		    released ? DMARW_DEV_RELEASED : DMARW_DEV_UNKNOWN, ts);
 	ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
@@ -737,6 +754,7 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_DEV_REGISTER);
 	struct dmarw_event *ev;
+	__s32 in_use;
 
 	if (!ret)
 		dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device),
@@ -753,8 +771,12 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 		entry_stack_take(DMARW_HOOK_DEV_REGISTER, ev);
 	ev->ret = (int)ret;
 	ev->kref_after = read_kref(device);
-	walk_channels(device, &ev->client_count_after, &ev->chan_id);
-	ev->chan_id = -1;
+	/*
+	 * Channels in use are not read here: the exit runs after
+	 * dma_list_mutex is released, so they are no consistent view with the
+	 * kref (check_kref() counts the model's instead).
+	 */
+	walk_channels(device, &ev->client_count_after, &in_use);
 	if (!ret)
 		dev_names(ev);
 	event_submit(ev);
@@ -808,7 +830,7 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 		return;
 	walk_channels(device, &clients, &in_use);
 	ev->client_count_before = clients;
-	ev->ret = in_use;
+	ev->dev_in_use = in_use;
 	ev->kref_before = kref;
 	dev_names(ev);
 	event_submit(ev);
@@ -840,8 +862,7 @@ static __always_inline void dev_unregister_exit(void *ctx, bool kretprobe)
 		if (kretprobe)
 			entry_stack_take(DMARW_HOOK_DEV_UNREGISTER, ev);
 		if (!released)
-			walk_channels(device, &ev->client_count_after, &ev->chan_id);
-		ev->chan_id = -1;
+			walk_channels(device, &ev->client_count_after, &ev->dev_in_use);
 		dev_names(ev);
 		event_submit(ev);
 	} else if (kretprobe) {
@@ -898,7 +919,7 @@ static __always_inline void dev_release_enter(void *ctx, struct kref *ref)
 		return;
 	walk_channels(device, &clients, &in_use);
 	ev->client_count_before = clients;
-	ev->ret = in_use;
+	ev->dev_in_use = in_use;
 	ev->kref_before = read_kref(device);
 	ev->kref_after = ev->kref_before;
 	dev_names(ev);
@@ -1275,9 +1296,7 @@ int snapshot_walk(void *ctx)
 		if (!ev)
 			return 0;	/* ring buffer full: the caller drains, retries */
 		ev->kref_after = read_kref(device);
-		walk_channels(device, &ev->client_count_after, &ev->chan_id);
-		ev->ret = ev->chan_id;		/* channels in use */
-		ev->chan_id = -1;
+		walk_channels(device, &ev->client_count_after, &ev->dev_in_use);
 		/*
 		 * Registration fails without channels, unregistration counts
 		 * them down to 0 and leaves the device listed until its
@@ -1451,7 +1470,7 @@ static __always_inline __u32 modsyms_begin(struct module *mod, struct modsyms_st
 
 static __always_inline void modsyms_end(struct modsyms_state *st, __u32 walked)
 {
-	st->ev.ret = st->n > walked ? -1 : st->n;
+	st->ev.modsyms.symtab_nr = st->n > walked ? -1 : st->n;
 	modsyms_flush(&st->ev, DMARW_F_LAST);
 }
 

@@ -94,9 +94,7 @@ struct dmarw_client {
 
 /*
  * DMARW_EV_MODULE_SYMS: up to DMARW_MODSYMS symbols of module @module per
- * record; flags DMARW_F_LAST on the module's last record, whose ret is the
- * number of entries in its symbol table (-1 when more than the BPF program
- * walks: the rest come from kallsyms).
+ * record; flags DMARW_F_LAST on the module's last record.
  */
 #define DMARW_MODSYMS		3
 #define DMARW_MODSYM_LEN	52
@@ -106,7 +104,9 @@ struct dmarw_client {
 struct dmarw_modsyms {
 	char module[DMARW_MODNAME_LEN];
 	__u32 nr;			/* valid entries in sym[] */
-	__u32 __pad;
+	__s32 symtab_nr;		/* DMARW_F_LAST: entries in the module's
+					   symbol table, -1 more than the program
+					   walks (the rest come from kallsyms) */
 	struct {
 		__u64 addr;
 		__u32 size;		/* st_size */
@@ -124,7 +124,8 @@ struct dmarw_event {
 	__u64 ts_ns;			/* bpf_ktime_get_ns() */
 	__u64 device;			/* struct dma_device *: identity only */
 	__u64 chan;			/* struct dma_chan *: identity only, 0 if none */
-	__s64 ret;			/* return value (pointer: 0/1 ok, or -errno) */
+	__s64 ret;			/* return value (pointer: 0/1 ok, or -errno);
+					   0 where the function returns nothing */
 	__u32 type;			/* enum dmarw_event_type */
 	__u32 hook;			/* enum dmarw_hook that produced it */
 	__u32 cpu;
@@ -138,9 +139,11 @@ struct dmarw_event {
 	__s32 kref_before;		/* device->ref at entry, -1 unknown */
 	__s32 kref_after;		/* device->ref at exit, -1 unknown */
 	__u32 nr_stack;			/* valid entries in stack[] */
-	__s32 dev_in_use;		/* the device's channels with client_count > 0,
+	__s32 dev_in_use;		/* the device's channels with client_count > 0:
 					   read at exit under dma_list_mutex (get,
-					   put); -1 unknown */
+					   put), at entry (unregister begin, release),
+					   at exit (unregister end), by the startup
+					   walk (SNAP_DEVICE); -1 unknown */
 	char comm[DMARW_COMM_LEN];
 	char dev_name[DMARW_NAME_LEN];	/* dev_name(device->dev): "dmarw-prov.0" */
 	char drv_name[DMARW_NAME_LEN];	/* device->dev->driver->name */

@@ -62,7 +62,7 @@ static int on_raw_event(void *ctx, const struct dmarw_event *raw)
 			fprintf(stderr, "dmarefwatch: module %.*s loaded: %zu functions from its "
 				"symbol table (%s)\n", (int)sizeof(raw->modsyms.module),
 				raw->modsyms.module, decoder__module_syms(s->dec),
-				raw->ret < 0 ? "longer than walked: the rest from kallsyms" :
+				raw->modsyms.symtab_nr < 0 ? "longer than walked: the rest from kallsyms" :
 				"whole table");
 		return 0;
 	}

@@ -280,8 +280,8 @@ void device_released(struct engine *e, size_t di, uint64_t ts,
 	users = dev_users(e, di, &in_use);
 	if (ev && ev->type == DMARW_EV_DEV_RELEASE && ev->client_count_before >= 0) {
 		users = ev->client_count_before;
-		if (ev->ret >= 0)
-			in_use = (int)ev->ret;
+		if (ev->dev_in_use >= 0)
+			in_use = ev->dev_in_use;
 	}
 	if (users <= 0 || d->rep_release_users)
 		return;

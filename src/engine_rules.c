@@ -375,7 +375,7 @@ static void on_unregister_begin(struct engine *e, const struct rw_event *ev)
 
 	model = dev_users(e, di, &model_in_use);
 	users = from_kernel ? ev->client_count_before : model;
-	in_use = from_kernel && ev->ret >= 0 ? (int)ev->ret : model_in_use;
+	in_use = from_kernel && ev->dev_in_use >= 0 ? ev->dev_in_use : model_in_use;
 	if (users <= 0 || d->rep_unregister_users)
 		return;
 	d->rep_unregister_users = true;

@@ -269,6 +269,7 @@ int trace_writer__close(struct trace_writer *tw, char *err, size_t errlen)
 struct reader {
 	const char *path;
 	uint64_t line;
+	unsigned int version;		/* the header's dmarefwatch_trace */
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -506,6 +507,12 @@ static int read_event(struct reader *r, const struct json_value *obj, struct rw_
 	ev->dev_in_use = -1;
 	if (json_get(obj, "dev_in_use") && get_s32(r, obj, "dev_in_use", &ev->dev_in_use))
 		return -EINVAL;
+	/* version 1 carried the channels in use of these two in "ret" */
+	if (r->version == 1 && (ev->type == DMARW_EV_DEV_UNREGISTER_BEGIN ||
+				ev->type == DMARW_EV_DEV_RELEASE)) {
+		ev->dev_in_use = ev->ret >= INT32_MIN && ev->ret <= INT32_MAX ? (int32_t)ev->ret : -1;
+		ev->ret = 0;
+	}
 	/* only on request events that named a client: "" when absent */
 	if ((json_get(obj, "client") &&
 	     get_str(r, obj, "client", ev->client, sizeof(ev->client))) ||
@@ -649,9 +656,10 @@ static int check_header(struct reader *r, const struct json_value *obj,
 		return bad(r, "not a dmarefwatch trace (no \"dmarefwatch_trace\" header)");
 	if (!json_to_u64(v, &ver))
 		return bad(r, "field \"dmarefwatch_trace\" must be an integer version");
-	if (ver != TRACE_VERSION)
-		return bad(r, "unsupported trace version %llu (this build reads %d)",
+	if (ver < 1 || ver > TRACE_VERSION)
+		return bad(r, "unsupported trace version %llu (this build reads 1 to %d)",
 			   (unsigned long long)ver, TRACE_VERSION);
+	r->version = (unsigned int)ver;
 	return get_str(r, obj, "kernel", info->kernel, sizeof(info->kernel));
 }
 

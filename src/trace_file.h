@@ -17,7 +17,11 @@
 #include "event.h"
 #include "snapshot.h"
 
-#define TRACE_VERSION		1
+/*
+ * 2: unregister-begin and release events carry the device's channels in use
+ * in "dev_in_use" (1 carried them in "ret"; still read).
+ */
+#define TRACE_VERSION		2
 #define TRACE_MAX_LINE		(4u << 20)	/* bytes, one line */
 #define TRACE_KERNEL_LEN	128
 

@@ -139,7 +139,7 @@ struct rw_event ev_unreg_begin(uint64_t ts, int dev, int users_sum, int chans_in
 	ev_caller(&ev, "dmarw_prov_remove", "dmarw_prov");
 	ev_task(&ev, 300, "rmmod");
 	ev.client_count_before = users_sum;
-	ev.ret = chans_in_use;
+	ev.dev_in_use = chans_in_use;
 	return ev;
 }
 
@@ -157,7 +157,7 @@ struct rw_event ev_dev_release(uint64_t ts, int dev, int users_sum)
 	struct rw_event ev = ev_make(DMARW_EV_DEV_RELEASE, ts, dev, -1);
 
 	ev.client_count_before = users_sum;
-	ev.ret = -1;
+	ev.dev_in_use = -1;
 	return ev;
 }
 

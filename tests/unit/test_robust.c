@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "harness.h"
+#include "helpers.h"
 #include "json_parse.h"
 #include "ksyms.h"
 #include "report.h"
@@ -238,6 +239,26 @@ static const char *leak_unbind_trace(void)
 {
 	return access("tests/data/leak-unbind.trace", R_OK) ? "../data/leak-unbind.trace" :
 	       "tests/data/leak-unbind.trace";
+}
+
+/*
+ * Version 1 traces carried an unregister's channels in use in "ret"; the
+ * reader moves it to dev_in_use, so the old recording still says 3.
+ */
+TEST(robust_trace_v1_unregister_in_use)
+{
+	struct engine *e = engine__new();
+	const struct finding *f;
+	char err[512];
+
+	CHECK(e, "oom");
+	CHECK(!trace_file__replay(leak_unbind_trace(), e, err, sizeof(err)), "%s", err);
+	f = find_kind(e, FINDING_UNREGISTER_WITH_USERS);
+	CHECK(f, "no unregister-with-users finding");
+	CHECK(strstr(f->evidence, "while 3 channels had users, client_count sum 3 read "
+		     "from the kernel"), "evidence: %s", f->evidence);
+out:
+	engine__free(e);
 }
 
 /* engine allocation failures were set in a flag nobody read */
