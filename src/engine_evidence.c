@@ -11,13 +11,15 @@
 
 /* ---- findings ---- */
 
-void finding_init(struct engine *e, struct finding *f, enum finding_kind kind,
-		  uint64_t ts, size_t di, size_t ci)
+/* Start finding @f and its evidence writer @sb (the evidence is empty). */
+void finding_init(struct engine *e, struct finding *f, struct sbuf *sb,
+		  enum finding_kind kind, uint64_t ts, size_t di, size_t ci)
 {
 	const struct engine_device *d = di != NONE ? &e->devs[di] : NULL;
 	const struct engine_channel *c = ci != NONE ? &e->chans[ci] : NULL;
 
 	memset(f, 0, sizeof(*f));
+	sb_init(sb, f->evidence, sizeof(f->evidence));
 	f->kind = kind;
 	f->severity = finding_kind_severity(kind);
 	f->ts_ns = ts;
@@ -175,19 +177,6 @@ void sb_previous_release(struct engine *e, struct finding *f, struct sbuf *sb,
 	sb_add(sb, " at %s", rel(e, c->last_release.ts_ns, t, sizeof(t)));
 }
 
-/* A finding about holder @hi's reference at @now, its evidence begun in @sb. */
-static void holder_finding(struct engine *e, struct finding *f, struct sbuf *sb,
-			   enum finding_kind kind, size_t hi, uint64_t now)
-{
-	const struct engine_holder *h = &e->holders[hi];
-
-	finding_init(e, f, kind, now, e->chans[h->channel].device, h->channel);
-	f->holder = h->who;
-	f->refs = h->refs;
-	f->age_ns = now > h->who.ts_ns ? now - h->who.ts_ns : 0;
-	sb_init(sb, f->evidence, sizeof(f->evidence));
-}
-
 void check_kref(struct engine *e, size_t di, const struct rw_event *ev,
 		const char *when)
 {
@@ -225,7 +214,7 @@ void check_kref(struct engine *e, size_t di, const struct rw_event *ev,
 		return;
 	d->rep_mismatch = true;
 
-	finding_init(e, &f, FINDING_REFCOUNT_MISMATCH, ev ? ev->ts_ns : e->stats.last_ts_ns,
+	finding_init(e, &f, &sb, FINDING_REFCOUNT_MISMATCH, ev ? ev->ts_ns : e->stats.last_ts_ns,
 		     di, NONE);
 	if (ev) {
 		who_from_event(&f.holder, ev);
@@ -235,7 +224,6 @@ void check_kref(struct engine *e, size_t di, const struct rw_event *ev,
 			f.chan_id = e->chans[i].chan_id;
 		}
 	}
-	sb_init(&sb, f.evidence, sizeof(f.evidence));
 	sb_add(&sb, "device %s kref read %d from the kernel %s", d->name, d->kref, when);
 	if (ev && ev->type != DMARW_EV_DEV_REGISTER && f.channel[0]) {
 		sb_add(&sb, " on %s by ", f.channel);
@@ -262,6 +250,21 @@ void check_kref(struct engine *e, size_t di, const struct rw_event *ev,
 	finding_commit(e, &f);
 }
 
+/*
+ * Start the device's one release-with-users finding (released while its
+ * channels had users, or a channel touched after the release); false when
+ * it was made already.
+ */
+static bool release_with_users_once(struct engine *e, struct finding *f, struct sbuf *sb,
+				    size_t di, size_t ci, uint64_t ts)
+{
+	if (e->devs[di].rep_release_users)
+		return false;
+	e->devs[di].rep_release_users = true;
+	finding_init(e, f, sb, FINDING_RELEASE_WITH_USERS, ts, di, ci);
+	return true;
+}
+
 void device_released(struct engine *e, size_t di, uint64_t ts,
 		     const struct rw_event *ev, const char *how)
 {
@@ -283,13 +286,9 @@ void device_released(struct engine *e, size_t di, uint64_t ts,
 		if (ev->dev_in_use >= 0)
 			in_use = ev->dev_in_use;
 	}
-	if (users <= 0 || d->rep_release_users)
+	if (users <= 0 || !release_with_users_once(e, &f, &sb, di, NONE, ts))
 		return;
-	d->rep_release_users = true;
-
-	finding_init(e, &f, FINDING_RELEASE_WITH_USERS, ts, di, NONE);
 	f.refs = (uint32_t)users;
-	sb_init(&sb, f.evidence, sizeof(f.evidence));
 	sb_add(&sb, "device %s released (%s) at %s while %d channel%s had users, "
 	       "client_count sum %lld:", d->name, how, rel(e, ts, t, sizeof(t)), in_use,
 	       in_use == 1 ? "" : "s", (long long)users);
@@ -305,17 +304,14 @@ void device_released(struct engine *e, size_t di, uint64_t ts,
 void touched_after_release(struct engine *e, size_t di, size_t ci,
 			   const struct rw_event *ev, const char *what)
 {
-	struct engine_device *d = &e->devs[di];
+	const struct engine_device *d = &e->devs[di];
+	char t[32], t2[32];
 	struct finding f;
 	struct sbuf sb;
-	char t[32], t2[32];
 
-	if (d->rep_release_users)
+	if (!release_with_users_once(e, &f, &sb, di, ci, ev->ts_ns))
 		return;
-	d->rep_release_users = true;
-	finding_init(e, &f, FINDING_RELEASE_WITH_USERS, ev->ts_ns, di, ci);
 	who_from_event(&f.holder, ev);
-	sb_init(&sb, f.evidence, sizeof(f.evidence));
 	sb_add(&sb, "%s on %s at %s by ", what, ci != NONE ? e->chans[ci].name : "?",
 	       rel(e, ev->ts_ns, t, sizeof(t)));
 	sb_who(&sb, &f.holder);
@@ -356,8 +352,7 @@ void missing_release_at_start(struct engine *e, size_t di, uint64_t ts)
 	    d->state == DMARW_DEV_RELEASED)
 		return;
 	d->rep_missing_release = true;
-	finding_init(e, &f, FINDING_MISSING_RELEASE_CALLBACK, ts, di, NONE);
-	sb_init(&sb, f.evidence, sizeof(f.evidence));
+	finding_init(e, &f, &sb, FINDING_MISSING_RELEASE_CALLBACK, ts, di, NONE);
 	sb_add(&sb, "device %s", d->name);
 	if (d->dev_name[0])
 		sb_add(&sb, " (%s%s%s)", d->dev_name, d->drv_name[0] ? ", driver " : "",
@@ -413,18 +408,39 @@ static void sb_gone(struct engine *e, struct sbuf *sb, const struct engine_holde
 		       rel(e, h->gone_ts_ns, t, sizeof(t)));
 }
 
-/* @count_how: where c->client_count comes from ("read from the kernel at the end") */
-void report_leak(struct engine *e, size_t hi, uint64_t now, const char *count_how)
+/*
+ * A finding about holder @hi's reference at @now, its evidence begun in @sb
+ * with the channel's client_count; the holder is marked reported for @kind.
+ */
+static struct engine_holder *holder_finding(struct engine *e, struct finding *f,
+					    struct sbuf *sb, enum finding_kind kind, size_t hi,
+					    uint64_t now, const char *count_how)
 {
 	struct engine_holder *h = &e->holders[hi];
 	const struct engine_channel *c = &e->chans[h->channel];
+
+	if (kind == FINDING_LEAKED_REFERENCE)
+		h->reported = true;
+	else
+		h->long_held = true;
+	finding_init(e, f, sb, kind, now, c->device, h->channel);
+	f->holder = h->who;
+	f->refs = h->refs;
+	f->age_ns = now > h->who.ts_ns ? now - h->who.ts_ns : 0;
+	sb_add(sb, "%s client_count %d %s; ", c->name, c->client_count, count_how);
+	sb_taken(e, sb, h);
+	return h;
+}
+
+/* @count_how: where c->client_count comes from ("read from the kernel at the end") */
+void report_leak(struct engine *e, size_t hi, uint64_t now, const char *count_how)
+{
+	const struct engine_channel *c = &e->chans[e->holders[hi].channel];
+	const struct engine_holder *h;
 	struct finding f;
 	struct sbuf sb;
 
-	h->reported = true;
-	holder_finding(e, &f, &sb, FINDING_LEAKED_REFERENCE, hi, now);
-	sb_add(&sb, "%s client_count %d %s; ", c->name, c->client_count, count_how);
-	sb_taken(e, &sb, h);
+	h = holder_finding(e, &f, &sb, FINDING_LEAKED_REFERENCE, hi, now, count_how);
 	if (h->state != HOLDER_ALIVE) {
 		sb_gone(e, &sb, h);
 	} else {
@@ -440,15 +456,12 @@ void report_leak(struct engine *e, size_t hi, uint64_t now, const char *count_ho
 
 void report_long_held(struct engine *e, size_t hi, uint64_t now, uint64_t min_age)
 {
-	struct engine_holder *h = &e->holders[hi];
-	const struct engine_channel *c = &e->chans[h->channel];
+	const struct engine_holder *h;
 	struct finding f;
 	struct sbuf sb;
 
-	h->long_held = true;
-	holder_finding(e, &f, &sb, FINDING_LONG_HELD_REFERENCE, hi, now);
-	sb_add(&sb, "%s client_count %d per the traced events; ", c->name, c->client_count);
-	sb_taken(e, &sb, h);
+	h = holder_finding(e, &f, &sb, FINDING_LONG_HELD_REFERENCE, hi, now,
+			   "per the traced events");
 	sb_add(&sb, ", held for %.3fs (--min-age %.3fs)", (double)f.age_ns / 1e9,
 	       (double)min_age / 1e9);
 	sb_alive(e, &sb, h);
@@ -464,8 +477,7 @@ void report_pending(struct engine *e, size_t di, uint64_t now)
 	char t[32];
 
 	d->rep_pending = true;
-	finding_init(e, &f, FINDING_RELEASE_PENDING, now, di, NONE);
-	sb_init(&sb, f.evidence, sizeof(f.evidence));
+	finding_init(e, &f, &sb, FINDING_RELEASE_PENDING, now, di, NONE);
 	if (!d->unregister_ts_ns) {
 		/* no unregister event: the startup snapshot found it so */
 		f.age_ns = 0;

@@ -168,6 +168,16 @@ void sb_who(struct sbuf *sb, const struct finding_holder *who)
 
 /* ---- devices and channels ---- */
 
+/* The kernel's device and driver names, where given ("" keeps what we had). */
+void dev_copy_names(struct engine_device *d, const char *dev_name, size_t dev_len,
+		    const char *drv_name, size_t drv_len)
+{
+	if (dev_name[0])
+		snprintf(d->dev_name, sizeof(d->dev_name), "%.*s", (int)dev_len - 1, dev_name);
+	if (drv_name[0])
+		snprintf(d->drv_name, sizeof(d->drv_name), "%.*s", (int)drv_len - 1, drv_name);
+}
+
 void dev_set_names(struct engine_device *d)
 {
 	if (d->dev_id >= 0)
@@ -233,12 +243,8 @@ void dev_update(struct engine_device *d, const struct rw_event *ev)
 		d->dev_id = ev->dev_id;
 		dev_set_names(d);
 	}
-	if (ev->dev_name[0])
-		snprintf(d->dev_name, sizeof(d->dev_name), "%.*s",
-			 (int)sizeof(ev->dev_name) - 1, ev->dev_name);
-	if (ev->drv_name[0])
-		snprintf(d->drv_name, sizeof(d->drv_name), "%.*s",
-			 (int)sizeof(ev->drv_name) - 1, ev->drv_name);
+	dev_copy_names(d, ev->dev_name, sizeof(ev->dev_name), ev->drv_name,
+		       sizeof(ev->drv_name));
 	if (ev->flags & DMARW_F_KREF_VALID)
 		d->kref_valid = true;
 	if (ev->flags & DMARW_F_PRIVATE)

@@ -51,6 +51,8 @@ const char *errno_name(int64_t ret);
 void who_from_event(struct finding_holder *who, const struct rw_event *ev);
 void sb_who(struct sbuf *sb, const struct finding_holder *who);
 void dev_set_names(struct engine_device *d);
+void dev_copy_names(struct engine_device *d, const char *dev_name, size_t dev_len,
+		    const char *drv_name, size_t drv_len);
 size_t dev_lookup(struct engine *e, uint64_t key, int32_t dev_id);
 size_t dev_new(struct engine *e, uint64_t key, int32_t dev_id, uint64_t ts);
 void dev_update(struct engine_device *d, const struct rw_event *ev);
@@ -67,8 +69,8 @@ bool hook_attached(const struct engine *e, enum dmarw_hook hook);
 
 /* ---- engine_evidence.c: building findings and their evidence; the kref checks ---- */
 
-void finding_init(struct engine *e, struct finding *f, enum finding_kind kind,
-		  uint64_t ts, size_t di, size_t ci);
+void finding_init(struct engine *e, struct finding *f, struct sbuf *sb,
+		  enum finding_kind kind, uint64_t ts, size_t di, size_t ci);
 void finding_commit(struct engine *e, const struct finding *f);
 int64_t dev_users(const struct engine *e, size_t di, int *in_use);
 size_t sb_dev_holders(struct engine *e, struct sbuf *sb, size_t di, size_t *first_chan);

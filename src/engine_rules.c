@@ -40,9 +40,8 @@ static void on_chan_get(struct engine *e, const struct rw_event *ev)
 		c->failed_gets++;
 		chan_sync(e, ci, ev->client_count_after >= 0 ? ev->client_count_after
 							      : ev->client_count_before);
-		finding_init(e, &f, FINDING_GET_FAILED, ev->ts_ns, di, ci);
+		finding_init(e, &f, &sb, FINDING_GET_FAILED, ev->ts_ns, di, ci);
 		who_from_event(&f.holder, ev);
-		sb_init(&sb, f.evidence, sizeof(f.evidence));
 		sb_add(&sb, "dma_chan_get on %s returned %lld (%s) at %s for ", c->name,
 		       (long long)ev->ret, errno_name(ev->ret), rel(e, ev->ts_ns, t, sizeof(t)));
 		sb_who(&sb, &f.holder);
@@ -67,9 +66,8 @@ static void on_chan_get(struct engine *e, const struct rw_event *ev)
 	} else if (d->state == DMARW_DEV_UNREGISTERING || d->state == DMARW_DEV_UNREGISTERED) {
 		char t2[32];
 
-		finding_init(e, &f, FINDING_GET_AFTER_UNREGISTER, ev->ts_ns, di, ci);
+		finding_init(e, &f, &sb, FINDING_GET_AFTER_UNREGISTER, ev->ts_ns, di, ci);
 		who_from_event(&f.holder, ev);
-		sb_init(&sb, f.evidence, sizeof(f.evidence));
 		sb_add(&sb, "dma_chan_get on %s succeeded at %s (client_count %d -> %d) for ",
 		       c->name, rel(e, ev->ts_ns, t, sizeof(t)), ev->client_count_before,
 		       ev->client_count_after);
@@ -142,10 +140,9 @@ static void unregistered_before_tracing(struct engine *e, size_t di, size_t ci,
 	if (d->state == DMARW_DEV_UNKNOWN)
 		d->state = DMARW_DEV_UNREGISTERED;
 	d->rep_unregister_users = true;
-	finding_init(e, &f, FINDING_UNREGISTER_WITH_USERS, ev->ts_ns, di, ci);
+	finding_init(e, &f, &sb, FINDING_UNREGISTER_WITH_USERS, ev->ts_ns, di, ci);
 	f.holder = *who;
 	f.refs = (uint32_t)ev->client_count_before;
-	sb_init(&sb, f.evidence, sizeof(f.evidence));
 	sb_add(&sb, "%s read client_count %d at entry of %s at %s, called by ",
 	       e->chans[ci].name, ev->client_count_before, rw_hook_name(ev->hook),
 	       rel(e, ev->ts_ns, t, sizeof(t)));
@@ -164,18 +161,45 @@ static void unregistered_before_tracing(struct engine *e, size_t di, size_t ci,
 	finding_commit(e, &f);
 }
 
-static void on_chan_put(struct engine *e, const struct rw_event *ev)
+/*
+ * dma_chan_put() on client_count 0: the kernel returns without dropping.
+ * One unbalanced-put, unless dma_release_channel() just reported it.
+ */
+static void on_noop_put(struct engine *e, const struct rw_event *ev, size_t di, size_t ci,
+			const struct finding_holder *who)
 {
-	size_t di, ci;
-	struct engine_channel *c;
-	struct finding_holder who;
+	struct engine_channel *c = &e->chans[ci];
+	bool same_incident = c->release_pending_put && c->release_pid == ev->pid &&
+			     c->release_reported;
 	struct finding f;
 	struct sbuf sb;
 	char t[32];
 
+	c->noop_puts++;
+	c->release_pending_put = false;
+	chan_sync(e, ci, 0);
+	if (!same_incident) {
+		finding_init(e, &f, &sb, FINDING_UNBALANCED_PUT, ev->ts_ns, di, ci);
+		f.holder = *who;
+		sb_add(&sb, "dma_chan_put on %s read client_count 0 at entry (kernel "
+		       "returned without dropping) at %s, called by ", c->name,
+		       rel(e, ev->ts_ns, t, sizeof(t)));
+		sb_who(&sb, who);
+		sb_previous_release(e, &f, &sb, c);
+		finding_commit(e, &f);
+	}
+	kref_after_event(e, di, ev, "kref read 0 at exit of dma_chan_put");
+	check_kref(e, di, ev, "at exit of dma_chan_put");
+}
+
+static void on_chan_put(struct engine *e, const struct rw_event *ev)
+{
+	struct finding_holder who;
+	struct engine_channel *c;
+	size_t di, ci;
+
 	if (!event_channel(e, ev, &di, &ci))
 		return;
-	c = &e->chans[ci];
 	who_from_event(&who, ev);
 	unregistered_before_tracing(e, di, ci, ev, &who);
 
@@ -184,28 +208,11 @@ static void on_chan_put(struct engine *e, const struct rw_event *ev)
 		touched_after_release(e, di, ci, ev, "dma_chan_put");
 
 	if (ev->client_count_before == 0) {
-		bool same_incident = c->release_pending_put && c->release_pid == ev->pid &&
-				     c->release_reported;
-
-		c->noop_puts++;
-		c->release_pending_put = false;
-		chan_sync(e, ci, 0);
-		if (!same_incident) {
-			finding_init(e, &f, FINDING_UNBALANCED_PUT, ev->ts_ns, di, ci);
-			f.holder = who;
-			sb_init(&sb, f.evidence, sizeof(f.evidence));
-			sb_add(&sb, "dma_chan_put on %s read client_count 0 at entry (kernel "
-			       "returned without dropping) at %s, called by ", c->name,
-			       rel(e, ev->ts_ns, t, sizeof(t)));
-			sb_who(&sb, &who);
-			sb_previous_release(e, &f, &sb, c);
-			finding_commit(e, &f);
-		}
-		kref_after_event(e, di, ev, "kref read 0 at exit of dma_chan_put");
-		check_kref(e, di, ev, "at exit of dma_chan_put");
+		on_noop_put(e, ev, di, ci, &who);
 		return;
 	}
 
+	c = &e->chans[ci];
 	c->release_pending_put = false;
 	chan_sync(e, ci, ev->client_count_before);
 	if (release_one(e, ci, &who) || ev->client_count_before > 0) {
@@ -272,9 +279,8 @@ static void on_release_channel(struct engine *e, const struct rw_event *ev)
 	if (ev->client_count_before < 0 || ev->client_count_before == 1)
 		return;
 
-	finding_init(e, &f, FINDING_UNBALANCED_PUT, ev->ts_ns, di, ci);
+	finding_init(e, &f, &sb, FINDING_UNBALANCED_PUT, ev->ts_ns, di, ci);
 	who_from_event(&f.holder, ev);
-	sb_init(&sb, f.evidence, sizeof(f.evidence));
 	sb_add(&sb, "dma_release_channel on %s read client_count %d at entry (the kernel's "
 	       "WARN_ONCE: expected 1) at %s, called by ", c->name, ev->client_count_before,
 	       rel(e, ev->ts_ns, t, sizeof(t)));
@@ -336,9 +342,8 @@ static void on_register(struct engine *e, const struct rw_event *ev)
 	d = &e->devs[di];
 	if (d->has_release == 0 && !d->rep_missing_release) {
 		d->rep_missing_release = true;
-		finding_init(e, &f, FINDING_MISSING_RELEASE_CALLBACK, ev->ts_ns, di, NONE);
+		finding_init(e, &f, &sb, FINDING_MISSING_RELEASE_CALLBACK, ev->ts_ns, di, NONE);
 		who_from_event(&f.holder, ev);
-		sb_init(&sb, f.evidence, sizeof(f.evidence));
 		sb_add(&sb, "dma_async_device_register(%s) returned 0 at %s for ", d->name,
 		       rel(e, ev->ts_ns, t, sizeof(t)));
 		sb_who(&sb, &f.holder);
@@ -381,11 +386,10 @@ static void on_unregister_begin(struct engine *e, const struct rw_event *ev)
 	d->rep_unregister_users = true;
 
 	who_from_event(&who, ev);
-	finding_init(e, &f, FINDING_UNREGISTER_WITH_USERS, ev->ts_ns, di, NONE);
+	finding_init(e, &f, &sb, FINDING_UNREGISTER_WITH_USERS, ev->ts_ns, di, NONE);
 	f.refs = (uint32_t)users;
 	f.related = who;
 	snprintf(f.related_what, sizeof(f.related_what), "unregister");
-	sb_init(&sb, f.evidence, sizeof(f.evidence));
 	sb_add(&sb, "dma_async_device_unregister(%s) entered at %s by ", d->name,
 	       rel(e, ev->ts_ns, t, sizeof(t)));
 	sb_who(&sb, &who);
@@ -422,6 +426,30 @@ static void on_dev_release(struct engine *e, const struct rw_event *ev)
 			"kref read 0, release inferred" : "dma_device_release entered");
 }
 
+/* dmaengine_get/put: intent only, the dma_chan_get/put they cause carry the counts */
+static void on_dmaengine_get_put(struct engine *e, const struct rw_event *ev)
+{
+	if (ev->device_key || ev->dev_id >= 0)
+		dev_of_event(e, ev);
+}
+
+typedef void (*event_handler)(struct engine *e, const struct rw_event *ev);
+
+static const event_handler handlers[DMARW_EV_MAX] = {
+	[DMARW_EV_CHAN_GET] = on_chan_get,
+	[DMARW_EV_CHAN_PUT] = on_chan_put,
+	[DMARW_EV_DEV_REGISTER] = on_register,
+	[DMARW_EV_DEV_UNREGISTER_BEGIN] = on_unregister_begin,
+	[DMARW_EV_DEV_UNREGISTER_END] = on_unregister_end,
+	[DMARW_EV_DEV_RELEASE] = on_dev_release,
+	[DMARW_EV_RELEASE_CHANNEL] = on_release_channel,
+	[DMARW_EV_REQUEST_CHAN] = on_request,
+	[DMARW_EV_DMAENGINE_GET] = on_dmaengine_get_put,
+	[DMARW_EV_DMAENGINE_PUT] = on_dmaengine_get_put,
+	[DMARW_EV_MODULE_UNLOAD] = on_module_unload,
+	[DMARW_EV_CLIENT_UNBIND] = on_client_unbind,
+};
+
 void engine__feed(struct engine *e, const struct rw_event *ev)
 {
 	note_time(e, ev->ts_ns);
@@ -429,52 +457,13 @@ void engine__feed(struct engine *e, const struct rw_event *ev)
 	if ((unsigned int)ev->type < DMARW_EV_MAX)
 		e->stats.by_type[ev->type]++;
 
-	switch (ev->type) {
-	case DMARW_EV_CHAN_GET:
-		on_chan_get(e, ev);
-		break;
-	case DMARW_EV_CHAN_PUT:
-		on_chan_put(e, ev);
-		break;
-	case DMARW_EV_DEV_REGISTER:
-		on_register(e, ev);
-		break;
-	case DMARW_EV_DEV_UNREGISTER_BEGIN:
-		on_unregister_begin(e, ev);
-		break;
-	case DMARW_EV_DEV_UNREGISTER_END:
-		on_unregister_end(e, ev);
-		break;
-	case DMARW_EV_DEV_RELEASE:
-		on_dev_release(e, ev);
-		break;
-	case DMARW_EV_RELEASE_CHANNEL:
-		on_release_channel(e, ev);
-		break;
-	case DMARW_EV_REQUEST_CHAN:
-		on_request(e, ev);
-		break;
-	case DMARW_EV_DMAENGINE_GET:
-	case DMARW_EV_DMAENGINE_PUT:
-		/* intent only: the dma_chan_get/put they cause carry the counts */
-		if (ev->device_key || ev->dev_id >= 0)
-			dev_of_event(e, ev);
-		break;
-	case DMARW_EV_MODULE_UNLOAD:
-		on_module_unload(e, ev);
-		break;
-	case DMARW_EV_CLIENT_UNBIND:
-		on_client_unbind(e, ev);
-		break;
-	case DMARW_EV_SNAP_DEVICE:
-	case DMARW_EV_SNAP_CHAN:
-	case DMARW_EV_MODULE_SYMS:
-		/* startup walk records, a module's symbols: not events */
-		break;
-	default:
+	if (ev->type < DMARW_EV_CHAN_GET || (unsigned int)ev->type >= DMARW_EV_MAX) {
 		e->stats.bad_events++;
-		break;
+		return;
 	}
+	/* none for the startup walk's records and a module's symbols: no events */
+	if (handlers[ev->type])
+		handlers[ev->type](e, ev);
 }
 
 void engine__load_snapshot(struct engine *e, const struct snapshot *snap, uint64_t now_ns)
@@ -498,12 +487,8 @@ void engine__load_snapshot(struct engine *e, const struct snapshot *snap, uint64
 		d = &e->devs[di];
 		d->from_snapshot = true;
 		d->channels_complete = true;
-		if (sd->dev_name[0])
-			snprintf(d->dev_name, sizeof(d->dev_name), "%.*s",
-				 (int)sizeof(sd->dev_name) - 1, sd->dev_name);
-		if (sd->drv_name[0])
-			snprintf(d->drv_name, sizeof(d->drv_name), "%.*s",
-				 (int)sizeof(sd->drv_name) - 1, sd->drv_name);
+		dev_copy_names(d, sd->dev_name, sizeof(sd->dev_name), sd->drv_name,
+			       sizeof(sd->drv_name));
 		d->state = sd->state ? sd->state : DMARW_DEV_REGISTERED;
 		d->snap_unregistered = d->state == DMARW_DEV_UNREGISTERED;
 		if (sd->kref >= 0) {
