@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,166 +84,173 @@ static int add_entry(struct suppressions *supp, const struct suppression *s)
 	return 0;
 }
 
+/* The parser's place in the text: where errors point, what block is open. */
+struct parser {
+	struct suppressions *supp;
+	struct suppression cur;
+	const char *name;
+	char *err;
+	size_t errlen;
+	int lineno;
+	int block_line;		/* the open '{', 0 outside a block */
+	bool have_name, have_kind;
+};
+
+/* One error, "NAME:LINE: what" (no line number before the first line). */
+__attribute__((format(printf, 2, 3)))
+static int perr(struct parser *ps, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ps->lineno)
+		snprintf(ps->err, ps->errlen, "%s:%d: %s", ps->name, ps->lineno, msg);
+	else
+		snprintf(ps->err, ps->errlen, "%s: %s", ps->name, msg);
+	return -1;
+}
+
+static int block_open(struct parser *ps, const char *s)
+{
+	if (strcmp(s, "{"))
+		return perr(ps, "expected '{' to open a suppression, got '%.40s'", s);
+	ps->block_line = ps->lineno;
+	ps->have_name = ps->have_kind = false;
+	memset(&ps->cur, 0, sizeof(ps->cur));
+	ps->cur.kind = -1;
+	ps->cur.line = ps->lineno;
+	return 0;
+}
+
+static int block_close(struct parser *ps)
+{
+	if (!ps->have_name)
+		return perr(ps, "suppression has no name");
+	if (!ps->have_kind)
+		return perr(ps, "suppression '%s' has no 'kind:' line", ps->cur.name);
+	if (ps->supp->nr >= SUPP_MAX_ENTRIES)
+		return perr(ps, "too many suppressions (limit %d)", SUPP_MAX_ENTRIES);
+	if (add_entry(ps->supp, &ps->cur))
+		return perr(ps, "out of memory");
+	ps->block_line = 0;
+	return 0;
+}
+
+static int block_name(struct parser *ps, const char *s)
+{
+	if (strchr(s, ':') || strchr(s, ' ') || strchr(s, '\t'))
+		return perr(ps, "expected the suppression name (one word) on the line after "
+			    "'{', got '%.40s'", s);
+	if (strlen(s) >= sizeof(ps->cur.name))
+		return perr(ps, "suppression name too long (limit %zu)", sizeof(ps->cur.name) - 1);
+	snprintf(ps->cur.name, sizeof(ps->cur.name), "%s", s);
+	ps->have_name = true;
+	return 0;
+}
+
+/* "key: value" inside a block. */
+static int block_field(struct parser *ps, char *s)
+{
+	char *colon = strchr(s, ':'), *key, *val, *dst;
+
+	if (!colon)
+		return perr(ps, "expected 'key: value', got '%.40s'", s);
+	*colon = '\0';
+	key = trim(s);
+	val = trim(colon + 1);
+	if (!*val)
+		return perr(ps, "empty value for '%s'", key);
+	if (strlen(val) >= SUPP_FIELD_LEN)
+		return perr(ps, "value of '%s' too long (limit %d)", key, SUPP_FIELD_LEN - 1);
+	if (!strcmp(key, "kind")) {
+		if (ps->have_kind)
+			return perr(ps, "duplicate 'kind'");
+		if (strcmp(val, "*")) {
+			ps->cur.kind = finding_kind_parse(val);
+			if (ps->cur.kind < 0)
+				return perr(ps, "unknown finding kind '%s'", val);
+		}
+		ps->have_kind = true;
+		return 0;
+	}
+	if (!strcmp(key, "device"))
+		dst = ps->cur.device;
+	else if (!strcmp(key, "function"))
+		dst = ps->cur.function;
+	else if (!strcmp(key, "module"))
+		dst = ps->cur.module;
+	else
+		return perr(ps, "unknown key '%.40s' (kind, device, function, module)", key);
+	if (dst[0])
+		return perr(ps, "duplicate '%s'", key);
+	snprintf(dst, SUPP_FIELD_LEN, "%s", val);
+	return 0;
+}
+
+/* One trimmed, non-empty, non-comment line. */
+static int parse_line(struct parser *ps, char *s)
+{
+	if (!printable(s))
+		return perr(ps, "control character in line");
+	if (!ps->block_line)
+		return block_open(ps, s);
+	if (!strcmp(s, "}"))
+		return block_close(ps);
+	if (!strcmp(s, "{"))
+		return perr(ps, "'{' inside the suppression opened at line %d", ps->block_line);
+	if (!ps->have_name)
+		return block_name(ps, s);
+	return block_field(ps, s);
+}
+
 struct suppressions *suppress__parse(const char *text, size_t len, const char *name,
 				     char *err, size_t errlen)
 {
-	struct suppressions *supp;
-	struct suppression cur;
+	struct parser ps = { .name = name ? name : "<suppressions>", .err = err,
+			     .errlen = errlen };
 	char line[SUPP_MAX_LINE + 2];
 	const char *p = text, *end = text + len, *nl;
-	bool in_block = false, have_name = false, have_kind = false;
-	int lineno = 0, block_line = 0;
 	size_t n;
+	char *s;
 
-	if (!name)
-		name = "<suppressions>";
-	supp = calloc(1, sizeof(*supp));
-	if (!supp) {
-		snprintf(err, errlen, "%s: out of memory", name);
+	ps.supp = calloc(1, sizeof(*ps.supp));
+	if (!ps.supp) {
+		perr(&ps, "out of memory");
 		return NULL;
 	}
 	if (len > SUPP_MAX_FILE) {
-		snprintf(err, errlen, "%s: file too large (%zu bytes, limit %d)", name, len,
-			 SUPP_MAX_FILE);
+		perr(&ps, "file too large (%zu bytes, limit %d)", len, SUPP_MAX_FILE);
 		goto fail;
 	}
 	while (p < end) {
-		char *s, *colon, *key, *val;
-
-		lineno++;
+		ps.lineno++;
 		nl = memchr(p, '\n', (size_t)(end - p));
 		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		if (n > SUPP_MAX_LINE) {
-			snprintf(err, errlen, "%s:%d: line too long (%zu bytes, limit %d)", name,
-				 lineno, n, SUPP_MAX_LINE);
+			perr(&ps, "line too long (%zu bytes, limit %d)", n, SUPP_MAX_LINE);
 			goto fail;
 		}
 		if (memchr(p, '\0', n)) {
-			snprintf(err, errlen, "%s:%d: NUL byte in line", name, lineno);
+			perr(&ps, "NUL byte in line");
 			goto fail;
 		}
 		memcpy(line, p, n);
 		line[n] = '\0';
 		p = nl ? nl + 1 : end;
 		s = trim(line);
-		if (!*s || *s == '#')
-			continue;
-		if (!printable(s)) {
-			snprintf(err, errlen, "%s:%d: control character in line", name, lineno);
+		if (*s && *s != '#' && parse_line(&ps, s))
 			goto fail;
-		}
-		if (!in_block) {
-			if (strcmp(s, "{")) {
-				snprintf(err, errlen, "%s:%d: expected '{' to open a suppression, got '%.40s'",
-					 name, lineno, s);
-				goto fail;
-			}
-			in_block = true;
-			have_name = have_kind = false;
-			block_line = lineno;
-			memset(&cur, 0, sizeof(cur));
-			cur.kind = -1;
-			cur.line = lineno;
-			continue;
-		}
-		if (!strcmp(s, "}")) {
-			if (!have_name) {
-				snprintf(err, errlen, "%s:%d: suppression has no name", name, lineno);
-				goto fail;
-			}
-			if (!have_kind) {
-				snprintf(err, errlen, "%s:%d: suppression '%s' has no 'kind:' line",
-					 name, lineno, cur.name);
-				goto fail;
-			}
-			if (supp->nr >= SUPP_MAX_ENTRIES) {
-				snprintf(err, errlen, "%s:%d: too many suppressions (limit %d)", name,
-					 lineno, SUPP_MAX_ENTRIES);
-				goto fail;
-			}
-			if (add_entry(supp, &cur)) {
-				snprintf(err, errlen, "%s:%d: out of memory", name, lineno);
-				goto fail;
-			}
-			in_block = false;
-			continue;
-		}
-		if (!strcmp(s, "{")) {
-			snprintf(err, errlen, "%s:%d: '{' inside the suppression opened at line %d",
-				 name, lineno, block_line);
-			goto fail;
-		}
-		colon = strchr(s, ':');
-		if (!have_name) {
-			if (colon || strchr(s, ' ') || strchr(s, '\t')) {
-				snprintf(err, errlen, "%s:%d: expected the suppression name (one word) "
-					 "on the line after '{', got '%.40s'", name, lineno, s);
-				goto fail;
-			}
-			if (strlen(s) >= sizeof(cur.name)) {
-				snprintf(err, errlen, "%s:%d: suppression name too long (limit %zu)",
-					 name, lineno, sizeof(cur.name) - 1);
-				goto fail;
-			}
-			snprintf(cur.name, sizeof(cur.name), "%s", s);
-			have_name = true;
-			continue;
-		}
-		if (!colon) {
-			snprintf(err, errlen, "%s:%d: expected 'key: value', got '%.40s'", name,
-				 lineno, s);
-			goto fail;
-		}
-		*colon = '\0';
-		key = trim(s);
-		val = trim(colon + 1);
-		if (!*val) {
-			snprintf(err, errlen, "%s:%d: empty value for '%s'", name, lineno, key);
-			goto fail;
-		}
-		if (strlen(val) >= SUPP_FIELD_LEN) {
-			snprintf(err, errlen, "%s:%d: value of '%s' too long (limit %d)", name,
-				 lineno, key, SUPP_FIELD_LEN - 1);
-			goto fail;
-		}
-		if (!strcmp(key, "kind")) {
-			if (have_kind) {
-				snprintf(err, errlen, "%s:%d: duplicate 'kind'", name, lineno);
-				goto fail;
-			}
-			if (strcmp(val, "*")) {
-				cur.kind = finding_kind_parse(val);
-				if (cur.kind < 0) {
-					snprintf(err, errlen, "%s:%d: unknown finding kind '%s'", name,
-						 lineno, val);
-					goto fail;
-				}
-			}
-			have_kind = true;
-		} else if (!strcmp(key, "device") || !strcmp(key, "function") ||
-			   !strcmp(key, "module")) {
-			char *dst = key[0] == 'd' ? cur.device :
-				    key[0] == 'f' ? cur.function : cur.module;
-
-			if (dst[0]) {
-				snprintf(err, errlen, "%s:%d: duplicate '%s'", name, lineno, key);
-				goto fail;
-			}
-			snprintf(dst, SUPP_FIELD_LEN, "%s", val);
-		} else {
-			snprintf(err, errlen, "%s:%d: unknown key '%.40s' (kind, device, function, "
-				 "module)", name, lineno, key);
-			goto fail;
-		}
 	}
-	if (in_block) {
-		snprintf(err, errlen, "%s:%d: suppression opened at line %d is not closed with '}'",
-			 name, lineno, block_line);
+	if (ps.block_line) {
+		perr(&ps, "suppression opened at line %d is not closed with '}'", ps.block_line);
 		goto fail;
 	}
-	return supp;
+	return ps.supp;
 fail:
-	suppress__free(supp);
+	suppress__free(ps.supp);
 	return NULL;
 }
 
