@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Reading dmaengine state from kernel memory with CO-RE, on 32- and 64-bit kernels. */
+#ifndef __DMARW_KREAD_BPF_H
+#define __DMARW_KREAD_BPF_H
+
+#define MAX_CHANNELS_WALKED	64
+#define MAX_ERRNO		4095
+
+/*
+ * A kernel pointer stored in kernel memory.  BPF pointers are 8 bytes, a
+ * 32-bit kernel's 4: there BPF_CORE_READ() would take the next field as the
+ * upper half, so read 4 bytes (little-endian: the low half) into a zeroed
+ * value.  On a 64-bit kernel it is BPF_CORE_READ().
+ */
+#ifdef __TARGET_ARCH_arm
+#define READ_KPTR(src, field) ({					\
+	__u32 __p = 0;							\
+	bpf_core_read(&__p, sizeof(__p), &(src)->field);		\
+	(typeof((src)->field))(unsigned long)__p;			\
+})
+/* src->a->b, the pointer src->a read as above */
+#define READ_KPTR2(src, a, b) ({					\
+	typeof((src)->a) __q = READ_KPTR(src, a);			\
+	READ_KPTR(__q, b);						\
+})
+/* the same for a pointer at @addr, a struct no CO-RE relocation names */
+#define READ_KPTR_AT(dst, addr) ({					\
+	__u32 __p = 0;							\
+	long __err = bpf_probe_read_kernel(&__p, sizeof(__p), addr);	\
+	(dst) = (typeof(dst))(unsigned long)__p;			\
+	__err;								\
+})
+#else
+#define READ_KPTR(src, field) BPF_CORE_READ(src, field)
+#define READ_KPTR2(src, a, b) BPF_CORE_READ(src, a, b)
+#define READ_KPTR_AT(dst, addr) bpf_probe_read_kernel(&(dst), sizeof(dst), addr)
+#endif
+
+static __always_inline __s32 read_kref(struct dma_device *device)
+{
+	if (!device || !bpf_core_field_exists(device->ref))
+		return -1;
+	return BPF_CORE_READ(device, ref.refcount.refs.counter);
+}
+
+static __always_inline __u32 dev_flags(struct dma_device *device)
+{
+	__u32 flags = 0;
+	unsigned long bits0;
+	int priv;
+
+	if (!device)
+		return 0;
+	if (bpf_core_field_exists(device->ref))
+		flags |= DMARW_F_KREF_VALID;
+	if (bpf_core_field_exists(device->device_release)) {
+		flags |= DMARW_F_RELEASE_FIELD;
+		if (READ_KPTR(device, device_release))
+			flags |= DMARW_F_HAS_RELEASE;
+	}
+	priv = bpf_core_enum_value(enum dma_transaction_type, DMA_PRIVATE);
+	bits0 = BPF_CORE_READ(device, cap_mask.bits[0]);
+	if (priv >= 0 && priv < 64 && (bits0 & (1UL << priv)))
+		flags |= DMARW_F_PRIVATE;
+	return flags;
+}
+
+/* Sum of client_count over the device's channels, and channels in use. */
+static __always_inline void walk_channels(struct dma_device *device,
+					  __s32 *clients, __s32 *in_use)
+{
+	struct list_head *head, *pos;
+	struct dma_chan *chan;
+	__s32 sum = 0, used = 0;
+	int i, cc;
+
+	*clients = -1;
+	*in_use = -1;
+	if (!device)
+		return;
+	head = (void *)device + bpf_core_field_offset(struct dma_device, channels);
+	pos = READ_KPTR(device, channels.next);
+	for (i = 0; i < MAX_CHANNELS_WALKED; i++) {
+		if (!pos || pos == head)
+			break;
+		chan = (void *)pos - bpf_core_field_offset(struct dma_chan, device_node);
+		cc = BPF_CORE_READ(chan, client_count);
+		sum += cc;
+		if (cc > 0)
+			used++;
+		pos = READ_KPTR(pos, next);
+	}
+	if (pos != head)
+		return;		/* list longer than we walk: say unknown */
+	*clients = sum;
+	*in_use = used;
+}
+
+#endif /* __DMARW_KREAD_BPF_H */
