@@ -383,6 +383,36 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 	return ret;
 }
 
+/*
+ * The required hooks must all be there: else one line in @err naming the
+ * missing ones, with one reason when they share it; returns how many.
+ */
+static int required_missing(const struct loader *l, char *err, size_t errlen)
+{
+	int h, nr_missing = 0, first = 0;
+	bool same = true;
+	size_t off = 0;
+
+	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+		if (!hooks[h].required || l->mode[h] != RW_HOOK_UNAVAILABLE)
+			continue;
+		if (nr_missing && strcmp(l->why[h], l->why[first]))
+			same = false;
+		if (!nr_missing++)
+			first = h;
+	}
+	for (h = 0; h < DMARW_HOOK_MAX && nr_missing; h++) {
+		if (!hooks[h].required || l->mode[h] != RW_HOOK_UNAVAILABLE)
+			continue;
+		off += snprintf(err + off, off < errlen ? errlen - off : 0, "%s%s%s%s",
+				off ? (same ? ", " : "; ") : "cannot trace ", hooks[h].func,
+				same ? "" : ": ", same ? "" : l->why[h]);
+	}
+	if (nr_missing && same)
+		snprintf(err + off, off < errlen ? errlen - off : 0, ": %s", l->why[first]);
+	return nr_missing;
+}
+
 int loader__open(struct loader **out, const struct loader_opts *opts,
 		 loader_event_fn fn, void *ctx, char *err, size_t errlen)
 {
@@ -391,9 +421,6 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	struct loader *l;
 	bool kprobes, kbtf, any = false;
 	int h, ret;
-	int nr_missing = 0, first = 0;
-	bool same = true;
-	size_t off = 0;
 
 	*out = NULL;
 	verbose = opts->verbose;
@@ -449,25 +476,8 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	}
 	btf__free(vmlinux);
 	vmlinux = NULL;
-	/* the required hooks must all be there; one reason when they share it */
-	for (h = 0; h < DMARW_HOOK_MAX && !opts->no_hooks; h++) {
-		if (!hooks[h].required || l->mode[h] != RW_HOOK_UNAVAILABLE)
-			continue;
-		if (nr_missing && strcmp(l->why[h], l->why[first]))
-			same = false;
-		if (!nr_missing++)
-			first = h;
-	}
-	for (h = 0; h < DMARW_HOOK_MAX && nr_missing; h++) {
-		if (!hooks[h].required || l->mode[h] != RW_HOOK_UNAVAILABLE)
-			continue;
-		off += snprintf(err + off, off < errlen ? errlen - off : 0, "%s%s%s%s",
-				off ? (same ? ", " : "; ") : "cannot trace ", hooks[h].func,
-				same ? "" : ": ", same ? "" : l->why[h]);
-	}
-	if (nr_missing && same)
-		snprintf(err + off, off < errlen ? errlen - off : 0, ": %s", l->why[first]);
-	if (off || (!any && !opts->no_hooks)) {
+	if ((!opts->no_hooks && required_missing(l, err, errlen)) ||
+	    (!any && !opts->no_hooks)) {
 		ret = -ENOTSUP;
 		goto fail;
 	}

@@ -145,11 +145,72 @@ static size_t put_utf8(char *o, uint32_t cp)
 /* Validate one raw UTF-8 sequence at p->pos; returns its length or 0. */
 
 /* p->pos at the opening quote.  Returns a malloc'ed string or NULL. */
+/* The code point of a \\uXXXX escape (a surrogate pair: both), after the 'u'. */
+static int parse_u_escape(struct parser *p, uint32_t *out)
+{
+	uint32_t cp, lo;
+
+	if (hex4(p, &cp))
+		return -1;
+	if (cp >= 0xdc00 && cp <= 0xdfff) {
+		fail(p, "lone low surrogate in \\u escape");
+		return -1;
+	}
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (p->pos + 2 > p->len || p->text[p->pos] != '\\' ||
+		    p->text[p->pos + 1] != 'u') {
+			fail(p, "lone high surrogate in \\u escape");
+			return -1;
+		}
+		p->pos += 2;
+		if (hex4(p, &lo))
+			return -1;
+		if (lo < 0xdc00 || lo > 0xdfff) {
+			fail(p, "bad surrogate pair in \\u escape");
+			return -1;
+		}
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	if (cp == 0) {
+		fail(p, "\\u0000 not allowed in strings");
+		return -1;
+	}
+	*out = cp;
+	return 0;
+}
+
+/* An escape at the backslash: writes its UTF-8 into @dst (4 bytes room); 0 on error. */
+static size_t parse_escape(struct parser *p, char *dst)
+{
+	static const char plain[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+	uint32_t cp;
+	size_t i;
+	int c;
+
+	p->pos++;
+	c = peek(p);
+	if (c < 0) {
+		fail(p, "unterminated string");
+		return 0;
+	}
+	p->pos++;
+	for (i = 0; plain[i]; i += 2) {
+		if (c == plain[i]) {
+			*dst = plain[i + 1];
+			return 1;
+		}
+	}
+	if (c == 'u')
+		return parse_u_escape(p, &cp) ? 0 : put_utf8(dst, cp);
+	p->pos--;
+	fail(p, "bad escape '\\%c'", c >= 0x20 && c < 0x7f ? c : '?');
+	return 0;
+}
+
 static char *parse_string(struct parser *p, size_t *outlen)
 {
 	size_t cap = 32, len = 0, n;
 	char *buf, *nb;
-	uint32_t cp, lo;
 
 	p->pos++;
 	buf = malloc(cap);
@@ -186,55 +247,10 @@ static char *parse_string(struct parser *p, size_t *outlen)
 			goto err;
 		}
 		if (c == '\\') {
-			p->pos++;
-			c = peek(p);
-			if (c < 0) {
-				fail(p, "unterminated string");
+			n = parse_escape(p, buf + len);
+			if (!n)
 				goto err;
-			}
-			p->pos++;
-			switch (c) {
-			case '"':  buf[len++] = '"'; break;
-			case '\\': buf[len++] = '\\'; break;
-			case '/':  buf[len++] = '/'; break;
-			case 'b':  buf[len++] = '\b'; break;
-			case 'f':  buf[len++] = '\f'; break;
-			case 'n':  buf[len++] = '\n'; break;
-			case 'r':  buf[len++] = '\r'; break;
-			case 't':  buf[len++] = '\t'; break;
-			case 'u':
-				if (hex4(p, &cp))
-					goto err;
-				if (cp >= 0xdc00 && cp <= 0xdfff) {
-					fail(p, "lone low surrogate in \\u escape");
-					goto err;
-				}
-				if (cp >= 0xd800 && cp <= 0xdbff) {
-					if (p->pos + 2 > p->len || p->text[p->pos] != '\\' ||
-					    p->text[p->pos + 1] != 'u') {
-						fail(p, "lone high surrogate in \\u escape");
-						goto err;
-					}
-					p->pos += 2;
-					if (hex4(p, &lo))
-						goto err;
-					if (lo < 0xdc00 || lo > 0xdfff) {
-						fail(p, "bad surrogate pair in \\u escape");
-						goto err;
-					}
-					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				}
-				if (cp == 0) {
-					fail(p, "\\u0000 not allowed in strings");
-					goto err;
-				}
-				len += put_utf8(buf + len, cp);
-				break;
-			default:
-				p->pos--;
-				fail(p, "bad escape '\\%c'", c >= 0x20 && c < 0x7f ? c : '?');
-				goto err;
-			}
+			len += n;
 			continue;
 		}
 		if (c < 0x80) {
