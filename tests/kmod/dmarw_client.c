@@ -324,12 +324,51 @@ static int parse_slot(const char *s, int *slot)
 
 #define NARGS 5
 
+/* "get" / "put": dmaengine_get() / dmaengine_put() */
+static int dmarw_client_cmd_get_put(const char *cmd)
+{
+	int ret = 0;
+
+	if (cmd[0] == 'g') {
+		dmarw_client_dmaengine_get();
+		ngets++;
+	} else if (!ngets) {
+		ret = -EALREADY;
+	} else {
+		dmarw_client_dmaengine_put();
+		ngets--;
+	}
+	if (ret)
+		snprintf(result, sizeof(result), "err %s - %d\n", cmd, ret);
+	else
+		snprintf(result, sizeof(result), "ok %s - -\n", cmd);
+	return ret;
+}
+
+/* "loop CYCLES [THREADS]": request/release cycles on kthreads */
+static int dmarw_client_cmd_loop(int argc, char **argv)
+{
+	int ret, a, b, cycles, failures;
+
+	if (argc < 2 || argc > 3 || kstrtoint(argv[1], 10, &a) || a < 0)
+		return -EINVAL;
+	b = num_online_cpus();
+	if (argc == 3 && (kstrtoint(argv[2], 10, &b) || b < 1 || b > MAX_THREADS))
+		return -EINVAL;
+	ret = dmarw_client_loop(a, b, &cycles, &failures);
+	if (ret)
+		snprintf(result, sizeof(result), "err loop - %d\n", ret);
+	else
+		snprintf(result, sizeof(result), "ok loop %d %d\n", cycles, failures);
+	return ret;
+}
+
 static int dmarw_client_cmd(char *buf)
 {
 	char *argv[NARGS] = { NULL };
 	char *p = strim(buf), *tok;
 	char leaked[32] = "-";
-	int argc = 0, slot = -1, ret = 0, a, b, cycles, failures;
+	int argc = 0, slot = -1, ret = 0, a;
 	const char *cmd;
 
 	while ((tok = strsep(&p, " \t")) != NULL) {
@@ -343,39 +382,10 @@ static int dmarw_client_cmd(char *buf)
 		return -EINVAL;
 	cmd = argv[0];
 
-	if (!strcmp(cmd, "get") || !strcmp(cmd, "put")) {
-		if (argc != 1)
-			return -EINVAL;
-		if (cmd[0] == 'g') {
-			dmarw_client_dmaengine_get();
-			ngets++;
-		} else {
-			if (!ngets)
-				ret = -EALREADY;
-			else {
-				dmarw_client_dmaengine_put();
-				ngets--;
-			}
-		}
-		if (ret)
-			snprintf(result, sizeof(result), "err %s - %d\n", cmd, ret);
-		else
-			snprintf(result, sizeof(result), "ok %s - -\n", cmd);
-		return ret;
-	}
-	if (!strcmp(cmd, "loop")) {
-		if (argc < 2 || argc > 3 || kstrtoint(argv[1], 10, &a) || a < 0)
-			return -EINVAL;
-		b = num_online_cpus();
-		if (argc == 3 && (kstrtoint(argv[2], 10, &b) || b < 1 || b > MAX_THREADS))
-			return -EINVAL;
-		ret = dmarw_client_loop(a, b, &cycles, &failures);
-		if (ret)
-			snprintf(result, sizeof(result), "err loop - %d\n", ret);
-		else
-			snprintf(result, sizeof(result), "ok loop %d %d\n", cycles, failures);
-		return ret;
-	}
+	if (!strcmp(cmd, "get") || !strcmp(cmd, "put"))
+		return argc == 1 ? dmarw_client_cmd_get_put(cmd) : -EINVAL;
+	if (!strcmp(cmd, "loop"))
+		return dmarw_client_cmd_loop(argc, argv);
 
 	if (argc < 2 || parse_slot(argv[1], &slot))
 		return -EINVAL;
