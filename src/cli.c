@@ -8,6 +8,7 @@
 #include <time.h>
 #include <sys/utsname.h>
 #include "cli.h"
+#include "json_writer.h"
 
 struct env env = {
 	.mode = MODE_AUTO,
@@ -16,13 +17,57 @@ struct env env = {
 
 void p_err(const char *fmt, ...)
 {
+	struct json_writer *jw;
+	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "dmarefwatch: error: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "dmarefwatch: error: %s\n", msg);
+	if (!env.json)
+		return;
+	/* a program reading --json output gets the error in its own terms too */
+	jw = jsonw__new(stdout, false);
+	if (!jw)
+		return;
+	jsonw__start_object(jw);
+	jsonw__string_field(jw, "error", msg);
+	jsonw__end_object(jw);
+	jsonw__free(jw);
+	fflush(stdout);
+}
+
+/* Options of the global set and of run that take a value as the next argument. */
+static bool takes_value(const char *a)
+{
+	static const char *const with_value[] = {
+		"-o", "--output", "--mode", "--btf", "--device", "--grace", "--error-exitcode",
+		"--fail-on", "--junit", "--json-report", "--suppressions", "--record",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (!strcmp(a, with_value[i]))
+			return true;
+	return false;
+}
+
+void cli_scan_json(int argc, char **argv)
+{
+	bool run = false;
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			env.json = true;
+		else if (takes_value(argv[i]))
+			i++;
+		else if (run && argv[i][0] != '-')
+			break;		/* run's CMD: its arguments are its own */
+		else if (!strcmp(argv[i], "run"))
+			run = true;
+	}
 }
 
 void p_info(const char *fmt, ...)

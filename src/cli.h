@@ -34,8 +34,17 @@ struct env {
 
 extern struct env env;
 
-/* "dmarefwatch: error: ..." on stderr (a JSON object on stdout with --json). */
+/*
+ * "dmarefwatch: error: ..." on stderr; with --json also {"error":"..."} on
+ * stdout, one line.
+ */
 void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Sets env.json before any parsing when --json (or -j) is among the
+ * arguments, so that even an error in an earlier argument is a JSON one.
+ * Stops at "--" and at run's CMD.
+ */
+void cli_scan_json(int argc, char **argv);
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
@@ -58,6 +67,55 @@ int parse_common_arg(int argc, char **argv, int *i, void (*usage)(FILE *f));
 int parse_duration_arg(const char *opt, const char *val, long long *ns);
 /* --fail-on error|warning into *out; message and -1 if bad. */
 int parse_fail_on_arg(const char *val, enum finding_severity *out);
+
+/*
+ * A command's own options, for cli_parse(): every command parses its
+ * arguments and words its errors the same way.
+ */
+enum cli_opt_type {
+	CLI_STR,		/* const char **: the value */
+	CLI_FLAG,		/* bool *: no value */
+	CLI_SECONDS,		/* long long *: nanoseconds, at least min */
+	CLI_COUNT,		/* long *: a decimal integer in [min, max] */
+	CLI_FAIL_ON,		/* enum finding_severity *: error or warning */
+};
+
+struct cli_opt {
+	const char *name;	/* "--grace" */
+	enum cli_opt_type type;
+	void *dst;
+	long long min, max;
+	const char *takes;	/* "OPT takes TAKES, not 'VALUE'": "1 to 255" */
+	bool *given;		/* set when the option is seen, or NULL */
+};
+
+#define CLI_STR_OPT(n, d)	{ .name = (n), .type = CLI_STR, .dst = (d) }
+#define CLI_FLAG_OPT(n, d)	{ .name = (n), .type = CLI_FLAG, .dst = (d) }
+#define CLI_FAIL_ON_OPT(n, d)	{ .name = (n), .type = CLI_FAIL_ON, .dst = (d) }
+#define CLI_SECONDS_OPT(n, d, min_ns, tk) \
+	{ .name = (n), .type = CLI_SECONDS, .dst = (d), .min = (min_ns), .takes = (tk) }
+#define CLI_COUNT_OPT(n, d, lo, hi, tk) \
+	{ .name = (n), .type = CLI_COUNT, .dst = (d), .min = (lo), .max = (hi), .takes = (tk) }
+#define CLI_OPT_END		{ .name = NULL }
+
+#define CLI_ARGS_REST	-1	/* the first argument and all after it: run's CMD */
+
+struct cli_cmd {
+	const char *name;	/* "report" */
+	void (*usage)(FILE *f);
+	const struct cli_opt *opts;	/* ends with { NULL } */
+	int nargs;		/* arguments that are no option: 0, 1 or CLI_ARGS_REST */
+	const char **arg;	/* nargs 1: the argument, NULL when none */
+	const char *arg_name;	/* nargs 1: "trace file" */
+};
+
+/*
+ * The global options, -h/--help and @cmd's own options, "--opt VALUE" or
+ * "--opt=VALUE".  Returns 0, 1 when the usage was printed (exit 0), -1 on
+ * a bad argument (one error printed).  With CLI_ARGS_REST, *rest is the
+ * index of the first argument after the options (after "--"), argc if none.
+ */
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, int *rest);
 
 /* Does a device (names as the kernel has them) pass the --device filters? */
 bool env_device_selected(int dev_id, const char *dev_name, const char *drv_name);

@@ -25,24 +25,14 @@ int cmd_bpf_object(int argc, char **argv)
 	const void *data;
 	size_t sz;
 	FILE *f;
-	int i;
+	const struct cli_cmd cmd = {
+		.name = "bpf-object", .usage = bpf_object_usage, .nargs = 1, .arg = &path,
+		.arg_name = "file",
+	};
+	int r = cli_parse(&cmd, argc, argv, NULL);
 
-	for (i = 1; i < argc; i++) {
-		switch (parse_common_arg(argc, argv, &i, bpf_object_usage)) {
-		case ARG_HELP:
-			return EXIT_OK;
-		case ARG_BAD:
-			return EXIT_ERROR;
-		case ARG_DONE:
-			continue;
-		}
-		if (argv[i][0] == '-' || path) {
-			p_err("bpf-object: unexpected argument '%s'", argv[i]);
-			bpf_object_usage(stderr);
-			return EXIT_ERROR;
-		}
-		path = argv[i];
-	}
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_ERROR;
 	if (!path) {
 		bpf_object_usage(stderr);
 		return EXIT_ERROR;

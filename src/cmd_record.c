@@ -27,23 +27,18 @@ int cmd_record(int argc, char **argv)
 	struct session *s = NULL;
 	struct engine *e = NULL;
 	char err[1024] = "";
-	int i, r, ret = EXIT_ERROR;
+	int r, ret = EXIT_ERROR;
+	const struct cli_opt opts[] = {
+		CLI_SECONDS_OPT("--duration", &duration, 0, NULL),
+		CLI_OPT_END,
+	};
+	const struct cli_cmd cmd = {
+		.name = "record", .usage = record_usage, .opts = opts, .nargs = 0,
+	};
 
-	for (i = 1; i < argc; i++) {
-		r = parse_common_arg(argc, argv, &i, record_usage);
-		if (r != ARG_OWN) {
-			if (r == ARG_DONE)
-				continue;
-			return r == ARG_HELP ? EXIT_OK : EXIT_ERROR;
-		}
-		if (!strcmp(argv[i], "--duration") && i + 1 < argc) {
-			if (parse_duration_arg("--duration", argv[++i], &duration))
-				return EXIT_ERROR;
-		} else {
-			p_err("record: unknown argument '%s' (see record --help)", argv[i]);
-			return EXIT_ERROR;
-		}
-	}
+	r = cli_parse(&cmd, argc, argv, NULL);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_ERROR;
 	if (!env.output || !strcmp(env.output, "-")) {
 		p_err("record needs -o FILE");
 		return EXIT_ERROR;

@@ -30,42 +30,22 @@ int cmd_report(int argc, char **argv)
 	struct trace_info info;
 	struct engine *e = NULL;
 	char err[1024] = "";
-	int i, r, ret = EXIT_ERROR;
+	int r, ret = EXIT_ERROR;
+	const struct cli_opt opts[] = {
+		CLI_FAIL_ON_OPT("--fail-on", &fail_on),
+		CLI_STR_OPT("--suppressions", &supp_path),
+		CLI_STR_OPT("--json-report", &json_report),
+		CLI_STR_OPT("--junit", &junit),
+		CLI_OPT_END,
+	};
+	const struct cli_cmd cmd = {
+		.name = "report", .usage = report_usage, .opts = opts, .nargs = 1, .arg = &path,
+		.arg_name = "trace file",
+	};
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		r = parse_common_arg(argc, argv, &i, report_usage);
-		if (r != ARG_OWN) {
-			if (r == ARG_DONE)
-				continue;
-			return r == ARG_HELP ? EXIT_OK : EXIT_ERROR;
-		}
-		if (a[0] == '-' && a[1]) {
-			if (i + 1 >= argc) {
-				p_err("report: '%s' is unknown or needs a value", a);
-				return EXIT_ERROR;
-			}
-			if (!strcmp(a, "--fail-on")) {
-				if (parse_fail_on_arg(argv[++i], &fail_on))
-					return EXIT_ERROR;
-			} else if (!strcmp(a, "--suppressions")) {
-				supp_path = argv[++i];
-			} else if (!strcmp(a, "--json-report")) {
-				json_report = argv[++i];
-			} else if (!strcmp(a, "--junit")) {
-				junit = argv[++i];
-			} else {
-				p_err("report: unknown option '%s' (see report --help)", a);
-				return EXIT_ERROR;
-			}
-		} else if (!path) {
-			path = a;
-		} else {
-			p_err("report takes one trace file, not '%s' too", a);
-			return EXIT_ERROR;
-		}
-	}
+	r = cli_parse(&cmd, argc, argv, NULL);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_ERROR;
 	if (!path) {
 		p_err("report needs a trace file (see report --help)");
 		return EXIT_ERROR;

@@ -21,7 +21,7 @@
 
 struct run_opts {
 	long long grace_ns;
-	int error_exitcode;
+	long error_exitcode;
 	enum finding_severity fail_on;
 	const char *junit;
 	const char *json_report;
@@ -61,55 +61,24 @@ static void run_usage(FILE *f)
 
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
+	const struct cli_opt opts[] = {
+		CLI_SECONDS_OPT("--grace", &o->grace_ns, 0, NULL),
+		CLI_COUNT_OPT("--error-exitcode", &o->error_exitcode, 1, 255, "1 to 255"),
+		CLI_FAIL_ON_OPT("--fail-on", &o->fail_on),
+		CLI_STR_OPT("--junit", &o->junit),
+		CLI_STR_OPT("--json-report", &o->json_report),
+		CLI_STR_OPT("--suppressions", &o->suppressions),
+		CLI_STR_OPT("--record", &o->record),
+		CLI_OPT_END,
+	};
+	const struct cli_cmd cmd = {
+		.name = "run", .usage = run_usage, .opts = opts, .nargs = CLI_ARGS_REST,
+	};
 	int i, r;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool has_val = i + 1 < argc;
-
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		}
-		r = parse_common_arg(argc, argv, &i, run_usage);
-		if (r != ARG_OWN) {
-			if (r == ARG_DONE)
-				continue;
-			return r == ARG_HELP ? 1 : -1;
-		}
-		if (a[0] != '-')
-			break;		/* CMD without "--" */
-		if (!has_val) {
-			p_err("run: '%s' is unknown or needs a value (see run --help)", a);
-			return -1;
-		}
-		if (!strcmp(a, "--grace")) {
-			if (parse_duration_arg("--grace", argv[++i], &o->grace_ns))
-				return -1;
-		} else if (!strcmp(a, "--error-exitcode")) {
-			long v;
-
-			if (parse_count(argv[++i], 1, 255, &v)) {
-				p_err("--error-exitcode takes 1 to 255, not '%s'", argv[i]);
-				return -1;
-			}
-			o->error_exitcode = v;
-		} else if (!strcmp(a, "--fail-on")) {
-			if (parse_fail_on_arg(argv[++i], &o->fail_on))
-				return -1;
-		} else if (!strcmp(a, "--junit")) {
-			o->junit = argv[++i];
-		} else if (!strcmp(a, "--json-report")) {
-			o->json_report = argv[++i];
-		} else if (!strcmp(a, "--suppressions")) {
-			o->suppressions = argv[++i];
-		} else if (!strcmp(a, "--record")) {
-			o->record = argv[++i];
-		} else {
-			p_err("run: unknown option '%s' (see run --help)", a);
-			return -1;
-		}
-	}
+	r = cli_parse(&cmd, argc, argv, &i);
+	if (r)
+		return r;
 	if (i >= argc) {
 		p_err("run needs a command: dmarefwatch run [OPTIONS] -- CMD [ARGS...]");
 		return -1;

@@ -27,24 +27,19 @@ int cmd_snapshot(int argc, char **argv)
 	struct session *s = NULL;
 	struct engine *e = NULL;
 	char err[1024] = "";
-	int i, r, ret = EXIT_ERROR;
+	int r, ret = EXIT_ERROR;
 	uint64_t now;
+	const struct cli_opt opts[] = {
+		CLI_FAIL_ON_OPT("--fail-on", &fail_on),
+		CLI_OPT_END,
+	};
+	const struct cli_cmd cmd = {
+		.name = "snapshot", .usage = snapshot_usage, .opts = opts, .nargs = 0,
+	};
 
-	for (i = 1; i < argc; i++) {
-		r = parse_common_arg(argc, argv, &i, snapshot_usage);
-		if (r != ARG_OWN) {
-			if (r == ARG_DONE)
-				continue;
-			return r == ARG_HELP ? EXIT_OK : EXIT_ERROR;
-		}
-		if (!strcmp(argv[i], "--fail-on") && i + 1 < argc) {
-			if (parse_fail_on_arg(argv[++i], &fail_on))
-				return EXIT_ERROR;
-		} else {
-			p_err("snapshot: unknown argument '%s' (see snapshot --help)", argv[i]);
-			return EXIT_ERROR;
-		}
-	}
+	r = cli_parse(&cmd, argc, argv, NULL);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_ERROR;
 	e = engine__new();
 	if (!e)
 		goto out;

@@ -71,41 +71,21 @@ static void top_usage(FILE *f)
 
 static int parse_top_opts(int argc, char **argv, struct top *t)
 {
-	int i, r;
+	const struct cli_opt opts[] = {
+		CLI_SECONDS_OPT("--interval", &t->interval_ns, 100000000LL,
+				"seconds (at least 0.1)"),
+		CLI_SECONDS_OPT("--min-age", &t->min_age_ns, 0, NULL),
+		{ .name = "--batch", .type = CLI_COUNT, .dst = &t->batch, .min = 0,
+		  .max = 1000000000L, .takes = "a number of frames", .given = &t->batch_given },
+		CLI_OPT_END,
+	};
+	const struct cli_cmd cmd = {
+		.name = "top", .usage = top_usage, .opts = opts, .nargs = 0,
+	};
+	int r = cli_parse(&cmd, argc, argv, NULL);
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		r = parse_common_arg(argc, argv, &i, top_usage);
-		if (r != ARG_OWN) {
-			if (r == ARG_DONE)
-				continue;
-			return r == ARG_HELP ? 1 : -1;
-		}
-		if (i + 1 >= argc || (strcmp(a, "--interval") && strcmp(a, "--min-age") &&
-				      strcmp(a, "--batch"))) {
-			p_err("top: '%s' is unknown or needs a value (see top --help)", a);
-			return -1;
-		}
-		if (!strcmp(a, "--batch")) {
-			if (parse_count(argv[++i], 0, 1000000000L, &t->batch)) {
-				p_err("--batch takes a number of frames, not '%s'", argv[i]);
-				return -1;
-			}
-			t->batch_given = true;
-			continue;
-		}
-		if (!strcmp(a, "--interval")) {
-			t->interval_ns = parse_duration_ns(argv[++i]);
-			if (t->interval_ns < 100000000LL) {
-				p_err("--interval takes seconds (at least 0.1), not '%s'", argv[i]);
-				return -1;
-			}
-		} else {
-			if (parse_duration_arg("--min-age", argv[++i], &t->min_age_ns))
-				return -1;
-		}
-	}
+	if (r)
+		return r;
 	if (env.json) {
 		p_err("top has no JSON output; use watch --json or run --json");
 		return -1;

@@ -82,25 +82,19 @@ int cmd_trace(int argc, char **argv)
 	struct out_file of = { 0 };
 	bool traced = false;
 	char err[1024] = "";
-	int i, r, ret = EXIT_ERROR;
+	int r, ret = EXIT_ERROR;
+	const struct cli_opt opts[] = {
+		CLI_SECONDS_OPT("--duration", &duration, 0, NULL),
+		CLI_FLAG_OPT("--stack", &t.stack),
+		CLI_OPT_END,
+	};
+	const struct cli_cmd cmd = {
+		.name = "trace", .usage = trace_usage, .opts = opts, .nargs = 0,
+	};
 
-	for (i = 1; i < argc; i++) {
-		r = parse_common_arg(argc, argv, &i, trace_usage);
-		if (r != ARG_OWN) {
-			if (r == ARG_DONE)
-				continue;
-			return r == ARG_HELP ? EXIT_OK : EXIT_ERROR;
-		}
-		if (!strcmp(argv[i], "--duration") && i + 1 < argc) {
-			if (parse_duration_arg("--duration", argv[++i], &duration))
-				return EXIT_ERROR;
-		} else if (!strcmp(argv[i], "--stack")) {
-			t.stack = true;
-		} else {
-			p_err("trace: unknown argument '%s' (see trace --help)", argv[i]);
-			return EXIT_ERROR;
-		}
-	}
+	r = cli_parse(&cmd, argc, argv, NULL);
+	if (r)
+		return r > 0 ? EXIT_OK : EXIT_ERROR;
 	/* a temporary file beside -o FILE: FILE is replaced only once tracing ran */
 	t.out = out_file__open(&of, env.output, err, sizeof(err));
 	if (!t.out) {

@@ -65,47 +65,20 @@ static void watch_usage(FILE *f)
 
 static int parse_watch_opts(int argc, char **argv, struct watch *w)
 {
-	int i, r;
+	const struct cli_opt opts[] = {
+		CLI_SECONDS_OPT("--interval", &w->interval_ns, 100000000LL,
+				"seconds (at least 0.1)"),
+		CLI_SECONDS_OPT("--min-age", &w->min_age_ns, 0, NULL),
+		CLI_SECONDS_OPT("--duration", &w->duration_ns, 0, NULL),
+		CLI_STR_OPT("--prometheus", &w->prometheus),
+		CLI_STR_OPT("--suppressions", &w->suppressions),
+		CLI_OPT_END,
+	};
+	const struct cli_cmd cmd = {
+		.name = "watch", .usage = watch_usage, .opts = opts, .nargs = 0,
+	};
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		long long *dur = NULL;
-
-		r = parse_common_arg(argc, argv, &i, watch_usage);
-		if (r != ARG_OWN) {
-			if (r == ARG_DONE)
-				continue;
-			return r == ARG_HELP ? 1 : -1;
-		}
-		if (!strcmp(a, "--interval"))
-			dur = &w->interval_ns;
-		else if (!strcmp(a, "--min-age"))
-			dur = &w->min_age_ns;
-		else if (!strcmp(a, "--duration"))
-			dur = &w->duration_ns;
-		else if (strcmp(a, "--prometheus") && strcmp(a, "--suppressions")) {
-			p_err("watch: unknown argument '%s' (see watch --help)", a);
-			return -1;
-		}
-		if (i + 1 >= argc) {
-			p_err("option %s needs a value", a);
-			return -1;
-		}
-		if (!dur) {
-			if (!strcmp(a, "--prometheus"))
-				w->prometheus = argv[++i];
-			else
-				w->suppressions = argv[++i];
-			continue;
-		}
-		*dur = parse_duration_ns(argv[++i]);
-		if (*dur < 0 || (dur == &w->interval_ns && *dur < 100000000LL)) {
-			p_err("%s takes seconds%s, not '%s'", a,
-			      dur == &w->interval_ns ? " (at least 0.1)" : "", argv[i]);
-			return -1;
-		}
-	}
-	return 0;
+	return cli_parse(&cmd, argc, argv, NULL);
 }
 
 static double wall_now(void)

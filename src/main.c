@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 
 	if (btf && *btf)
 		env.btf = btf;
+	cli_scan_json(argc, argv);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);

@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Under --json every error is also one JSON object on stdout,
+# {"error":"..."}, whichever argument is wrong and wherever --json stands;
+# the one-line message stays on stderr and the exit status is 2.
+cd "$(dirname "$0")/../.." || exit 1
+B=build/dmarefwatch
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+npass=0 nfail=0
+pass() { echo "PASS: host/json-error/$1"; npass=$((npass + 1)); }
+fail() { echo "FAIL: host/json-error/$1: $2"; nfail=$((nfail + 1)); }
+
+# json_error NAME MESSAGE-SUBSTRING -- ARGS...
+json_error() {
+	local name=$1 want=$2 rc
+	shift 3
+	"$B" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" != 2 ]; then
+		fail "$name" "exit $rc, want 2"
+	elif ! python3 tests/host/json_error_check.py "$tmp/out" "$want"; then
+		fail "$name" "stdout: $(head -c 300 "$tmp/out")"
+	elif [ "$(wc -l <"$tmp/err")" != 1 ] || ! grep -qF -- "$want" "$tmp/err"; then
+		fail "$name" "stderr is not the one line: $(head -c 300 "$tmp/err")"
+	else
+		pass "$name"
+	fi
+}
+
+json_error unknown-option "report: unknown option '--bogus'" -- --json report --bogus
+json_error json-after-the-error "report: unknown option '--bogus'" -- report --bogus --json
+json_error missing-file "nosuch.trace: No such file" -- report --json "$tmp/nosuch.trace"
+json_error bad-value "--grace takes seconds, not 'soon'" -- run --grace soon -j -- true
+json_error unknown-command "unknown command 'frob'" -- --json frob
+json_error cannot-trace "cannot trace here" -- --json run -- true
+json_error bad-trace "unsupported trace version 9" -- report --json tests/host/data-bad-version.trace
+
+# without --json stdout stays empty; after run's CMD, -j is CMD's
+"$B" report --bogus >"$tmp/out" 2>/dev/null
+if [ -s "$tmp/out" ]; then
+	fail text-mode-stdout-empty "$(head -c 200 "$tmp/out")"
+else
+	pass text-mode-stdout-empty
+fi
+"$B" run --grace soon make -j >"$tmp/out" 2>/dev/null
+if [ -s "$tmp/out" ]; then
+	fail run-cmd-args-not-ours "$(head -c 200 "$tmp/out")"
+else
+	pass run-cmd-args-not-ours
+fi
+
+echo "$npass passed, $nfail failed"
+[ "$nfail" -eq 0 ]
