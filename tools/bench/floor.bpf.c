@@ -9,6 +9,10 @@
  *   with_inflight  hash map save at entry, lookup + delete at exit (the
  *                entry -> exit hand-off dmarefwatch uses)
  *   wake_bytes   batch the consumer's wakeups instead of one per record
+ *   with_holders the physical limit of a tool that names every holder's
+ *                stack: at each get's exit one bpf_get_stack() of 32 frames
+ *                straight into a hash map value keyed by the channel (with
+ *                time, pid and comm), deleted at the put's exit; no record
  * Not part of dmarefwatch: a measuring stick only.
  */
 #include "vmlinux.h"
@@ -20,6 +24,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool with_event = false;
 const volatile bool with_stack = false;
 const volatile bool with_inflight = false;
+const volatile bool with_holders = false;
 /* 0: the default adaptive wakeup at every submit that finds the consumer
  * caught up; N: no wakeup until N bytes wait, then a forced one */
 const volatile __u64 wake_bytes = 0;
@@ -40,6 +45,42 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
+
+/* one outstanding reference: what a leak report needs of its holder */
+struct holder {
+	__u64 ts;
+	__u32 pid, tgid;
+	char comm[16];
+	__u32 nr_stack, pad;
+	__u64 stack[32];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);		/* struct dma_chan * */
+	__type(value, struct holder);
+} holders SEC(".maps");
+
+static const struct holder empty_holder;
+
+static __always_inline void holder_take(void *ctx, __u64 chan)
+{
+	struct holder *h;
+	long n;
+
+	if (bpf_map_update_elem(&holders, &chan, &empty_holder, BPF_ANY))
+		return;
+	h = bpf_map_lookup_elem(&holders, &chan);
+	if (!h)
+		return;
+	h->ts = bpf_ktime_get_ns();
+	h->pid = bpf_get_current_pid_tgid();
+	h->tgid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	n = bpf_get_stack(ctx, h->stack, sizeof(h->stack), 0);
+	h->nr_stack = n > 0 ? (__u32)n / 8 : 0;
+}
 
 struct ikey {
 	__u64 pid_tgid;
@@ -77,6 +118,12 @@ static __always_inline void leave(void *ctx, int slot, __u64 chan, long ret)
 			chan = v[0];
 			bpf_map_delete_elem(&inflight, &k);
 		}
+	}
+	if (with_holders && chan) {
+		if (slot == 0 && !ret)
+			holder_take(ctx, chan);
+		else if (slot == 2)
+			bpf_map_delete_elem(&holders, &chan);
 	}
 	if (!with_event)
 		return;

@@ -7,6 +7,8 @@
  *   -e  a 424-byte ring buffer record per exit, consumed by this process
  *   -s  with a 32-frame bpf_get_stack() into each record (implies -e)
  *   -i  entry -> exit hand-off through a hash map
+ *   -l  holders in a map: one bpf_get_stack() per get into its hash map
+ *       value, deleted at the put (fentry/fexit only)
  *   -w BYTES  wake the consumer only once BYTES wait in the ring (it also
  *       polls every 10 ms); default: the kernel's wakeup per record
  * CMD starts once every program is attached.  Prints on stderr:
@@ -34,22 +36,23 @@ static int on_rec(void *ctx, void *data, size_t size)
 
 int main(int argc, char **argv)
 {
-	bool kp = false, ev = false, st = false, inf = false;
+	bool kp = false, ev = false, st = false, inf = false, hold = false;
 	unsigned long long wake = 0;
 	struct ring_buffer *rb = NULL;
 	struct floor_bpf *skel;
 	int opt, status = 0;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "+kesiw:")) != -1) {
+	while ((opt = getopt(argc, argv, "+kesilw:")) != -1) {
 		switch (opt) {
 		case 'k': kp = true; break;
 		case 'e': ev = true; break;
 		case 's': st = ev = true; break;
 		case 'i': inf = true; break;
+		case 'l': hold = true; break;
 		case 'w': wake = strtoull(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: floor [-k] [-e] [-s] [-i] [-w BYTES] -- CMD...\n");
+			fprintf(stderr, "usage: floor [-k] [-e] [-s] [-i] [-l] [-w BYTES] -- CMD...\n");
 			return 2;
 		}
 	}
@@ -65,6 +68,7 @@ int main(int argc, char **argv)
 	skel->rodata->with_event = ev;
 	skel->rodata->with_stack = st;
 	skel->rodata->with_inflight = inf;
+	skel->rodata->with_holders = hold;
 	skel->rodata->wake_bytes = wake;
 	bpf_program__set_autoload(kp ? skel->progs.f_get : skel->progs.k_get, false);
 	bpf_program__set_autoload(kp ? skel->progs.x_get : skel->progs.r_get, false);
