@@ -55,12 +55,10 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 	chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts,
 		     ret ? CHAN_OP_FAILED_GET : CHAN_OP_GET);
 	dev_account(in.device, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
-	ev = event_begin(ctx, DMARW_EV_CHAN_GET, DMARW_HOOK_CHAN_GET, device, chan, st);
-	if (!ev) {
-		entry_stack_forget(DMARW_HOOK_CHAN_GET);
+	ev = event_begin(ctx, DMARW_EV_CHAN_GET, DMARW_HOOK_CHAN_GET, device, chan, st,
+			 EV_STACK_ENTRY);
+	if (!ev)
 		return;
-	}
-	entry_stack_take(DMARW_HOOK_CHAN_GET, ev);
 	ev->ret = (int)ret;
 	ev->client_count_before = in.client_count;
 	ev->client_count_after = cc;
@@ -148,11 +146,8 @@ static __always_inline void chan_put_exit(void *ctx)
 	dev_account(in.device, in.dev_id, kref_after, in.flags,
 		    released ? DMARW_DEV_RELEASED : DMARW_DEV_UNKNOWN, ts);
 	ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
-			 released ? NULL : device, released ? NULL : chan, st);
-	if (!ev)
-		entry_stack_forget(DMARW_HOOK_CHAN_PUT);
+			 released ? NULL : device, released ? NULL : chan, st, EV_STACK_ENTRY);
 	if (ev) {
-		entry_stack_take(DMARW_HOOK_CHAN_PUT, ev);
 		/* identity comes from the entry when the device is gone */
 		ev->device = in.device;
 		ev->chan = in.chan;
@@ -214,16 +209,11 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 	if (!ret)
 		dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device),
 			    dev_flags(device), DMARW_DEV_REGISTERED, bpf_ktime_get_ns());
-	ev = event_begin(ctx, DMARW_EV_DEV_REGISTER, DMARW_HOOK_DEV_REGISTER,
-			 device, NULL, st);
-	if (!ev) {
-		if (kretprobe)
-			entry_stack_forget(DMARW_HOOK_DEV_REGISTER);
-		return;
-	}
 	/* a kretprobe's own stack may end at the trampoline: take the entry's */
-	if (kretprobe)
-		entry_stack_take(DMARW_HOOK_DEV_REGISTER, ev);
+	ev = event_begin(ctx, DMARW_EV_DEV_REGISTER, DMARW_HOOK_DEV_REGISTER,
+			 device, NULL, st, kretprobe ? EV_STACK_ENTRY : EV_STACK_HERE);
+	if (!ev)
+		return;
 	ev->ret = (int)ret;
 	ev->kref_after = read_kref(device);
 	/*
@@ -280,7 +270,7 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), kref, dev_flags(device),
 		    DMARW_DEV_UNREGISTERING, bpf_ktime_get_ns());
 	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_BEGIN, DMARW_HOOK_DEV_UNREGISTER,
-			 device, NULL, st);
+			 device, NULL, st, EV_STACK_HERE);
 	if (!ev)
 		return;
 	walk_channels(device, &clients, &in_use);
@@ -307,21 +297,18 @@ static __always_inline void dev_unregister_exit(void *ctx, bool kretprobe)
 	dev_account(in.device, in.dev_id, released ? 0 : read_kref(device), in.flags,
 		    DMARW_DEV_UNREGISTERED, bpf_ktime_get_ns());
 	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_END, DMARW_HOOK_DEV_UNREGISTER,
-			 released ? NULL : device, NULL, st);
+			 released ? NULL : device, NULL, st,
+			 kretprobe ? EV_STACK_ENTRY : EV_STACK_HERE);
 	if (ev) {
 		ev->device = in.device;
 		ev->dev_id = in.dev_id;
 		ev->flags = in.flags;
 		ev->kref_before = in.kref;
 		ev->kref_after = released ? 0 : read_kref(device);
-		if (kretprobe)
-			entry_stack_take(DMARW_HOOK_DEV_UNREGISTER, ev);
 		if (!released)
 			walk_channels(device, &ev->client_count_after, &ev->dev_in_use);
 		dev_names(ev);
 		event_submit(ev);
-	} else if (kretprobe) {
-		entry_stack_forget(DMARW_HOOK_DEV_UNREGISTER);
 	}
 	if (released && !release_hooked)
 		emit_inferred_release(ctx, DMARW_HOOK_DEV_UNREGISTER, &in, st);
@@ -369,7 +356,8 @@ static __always_inline void dev_release_enter(void *ctx, struct kref *ref)
 	device = (void *)ref - bpf_core_field_offset(struct dma_device, ref);
 	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device),
 		    dev_flags(device), DMARW_DEV_RELEASED, bpf_ktime_get_ns());
-	ev = event_begin(ctx, DMARW_EV_DEV_RELEASE, DMARW_HOOK_DEV_RELEASE, device, NULL, st);
+	ev = event_begin(ctx, DMARW_EV_DEV_RELEASE, DMARW_HOOK_DEV_RELEASE, device, NULL, st,
+			 EV_STACK_HERE);
 	if (!ev)
 		return;
 	walk_channels(device, &clients, &in_use);
@@ -403,20 +391,19 @@ static __always_inline void release_channel_enter(void *ctx, struct dma_chan *ch
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_RELEASE_CHANNEL);
 	struct dma_device *device = READ_KPTR(chan, device);
+	__s32 cc = BPF_CORE_READ(chan, client_count);
 	struct dmarw_event *ev;
 
-	ev = event_begin(ctx, DMARW_EV_RELEASE_CHANNEL, DMARW_HOOK_RELEASE_CHANNEL,
-			 device, chan, st);
-	if (!ev)
-		return;
-	ev->client_count_before = BPF_CORE_READ(chan, client_count);
-	ev->kref_before = read_kref(device);
 	/*
 	 * The put that follows brings the caller's stack; this one is only
 	 * worth its cost when the release is unbalanced (client_count != 1).
 	 */
-	if (capture_stack && ev->client_count_before != 1)
-		stack_capture(ctx, ev->stack, &ev->nr_stack, DMARW_HOOK_RELEASE_CHANNEL);
+	ev = event_begin(ctx, DMARW_EV_RELEASE_CHANNEL, DMARW_HOOK_RELEASE_CHANNEL,
+			 device, chan, st, cc != 1 ? EV_STACK_HERE : EV_STACK_NONE);
+	if (!ev)
+		return;
+	ev->client_count_before = cc;
+	ev->kref_before = read_kref(device);
 	event_submit(ev);
 }
 
@@ -490,7 +477,7 @@ static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan 
 	}
 	if (kretprobe && kretprobe_tramp)
 		entry_stack_forget(hook);
-	ev = event_begin(ctx, DMARW_EV_REQUEST_CHAN, hook, device, chan, st);
+	ev = event_begin(ctx, DMARW_EV_REQUEST_CHAN, hook, device, chan, st, EV_STACK_NONE);
 	if (!ev)
 		return;
 	ev->ret = ret;
@@ -579,7 +566,8 @@ static __always_inline void unbind_exit(void *ctx, struct device *dev)
 	drv = BPF_CORE_READ(dev, driver);
 	if (!drv)
 		return;
-	ev = event_begin(ctx, DMARW_EV_CLIENT_UNBIND, DMARW_HOOK_DRIVER_UNBIND, NULL, NULL, st);
+	ev = event_begin(ctx, DMARW_EV_CLIENT_UNBIND, DMARW_HOOK_DRIVER_UNBIND, NULL, NULL, st,
+			 EV_STACK_NONE);
 	if (!ev)
 		return;
 	ev->client.device = (__u64)dev;
@@ -630,7 +618,8 @@ int BPF_PROG(module_free, struct module *mod)
 
 	if (!mod)
 		return 0;
-	ev = event_begin(ctx, DMARW_EV_MODULE_UNLOAD, DMARW_HOOK_MODULE_FREE, NULL, NULL, st);
+	ev = event_begin(ctx, DMARW_EV_MODULE_UNLOAD, DMARW_HOOK_MODULE_FREE, NULL, NULL, st,
+			 EV_STACK_NONE);
 	if (!ev)
 		return 0;
 	bpf_probe_read_kernel_str(ev->module.name, sizeof(ev->module.name), mod->name);
@@ -645,7 +634,7 @@ static __always_inline void dmaengine_user(void *ctx, __u32 type, __u32 hook)
 	struct dmarw_hook_stats *st = hook_hit(hook);
 	struct dmarw_event *ev;
 
-	ev = event_begin(ctx, type, hook, NULL, NULL, st);
+	ev = event_begin(ctx, type, hook, NULL, NULL, st, EV_STACK_HERE);
 	if (ev)
 		event_submit(ev);
 }

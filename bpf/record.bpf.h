@@ -134,9 +134,60 @@ static __always_inline struct dmarw_hook_stats *hook_hit(__u32 hook)
 	return st;
 }
 
+static __always_inline void entry_stack_save(void *ctx, __u32 hook)
+{
+	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
+	struct dmarw_entry_stack *es;
+
+	if (!capture_stack)
+		return;
+	bpf_map_update_elem(&entry_stacks, &key, &empty_stack, BPF_ANY);
+	es = bpf_map_lookup_elem(&entry_stacks, &key);
+	if (!es)
+		return;
+	stack_capture(ctx, es->ips, &es->nr, hook);
+}
+
+/* Into @ev, and forgotten. */
+static __always_inline void entry_stack_take(__u32 hook, struct dmarw_event *ev)
+{
+	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
+	struct dmarw_entry_stack *es;
+	int i;
+
+	if (!capture_stack)
+		return;
+	es = bpf_map_lookup_elem(&entry_stacks, &key);
+	if (!es)
+		return;
+	ev->nr_stack = es->nr < DMARW_MAX_STACK ? es->nr : DMARW_MAX_STACK;
+	/* both are BPF memory: plain copies, far cheaper than a helper call */
+#pragma unroll
+	for (i = 0; i < DMARW_MAX_STACK; i++)
+		ev->stack[i] = es->ips[i];
+	bpf_map_delete_elem(&entry_stacks, &key);
+}
+
+/* The ring buffer was full: nobody needs the stack any more. */
+static __always_inline void entry_stack_forget(__u32 hook)
+{
+	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
+
+	if (capture_stack)
+		bpf_map_delete_elem(&entry_stacks, &key);
+}
+
+/* Where the stack of a record comes from (event_begin()). */
+enum ev_stack {
+	EV_STACK_NONE,		/* none: requests (the get has it), walks, unload, unbind */
+	EV_STACK_HERE,		/* taken now, in this program */
+	EV_STACK_ENTRY,		/* the one saved at the hook's entry (gets, puts,
+				   and exits that run as kretprobes) */
+};
+
 static __always_inline struct dmarw_event *
 event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
-	    struct dma_chan *chan, struct dmarw_hook_stats *st)
+	    struct dma_chan *chan, struct dmarw_hook_stats *st, enum ev_stack stack)
 {
 	struct dmarw_event *ev;
 	struct device *dev;
@@ -146,6 +197,8 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 	if (!ev) {
 		if (st)
 			st->lost++;
+		if (stack == EV_STACK_ENTRY)
+			entry_stack_forget(hook);
 		return NULL;
 	}
 	id = bpf_get_current_pid_tgid();
@@ -179,16 +232,10 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 						  READ_KPTR2(dev, driver, name));
 		}
 	}
-	/*
-	 * Request events only name the caller's intent: the get has the stack.
-	 * Gets and puts bring the stack taken at their entry (entry_stacks);
-	 * dma_release_channel takes one only when it is unbalanced.
-	 */
-	if (capture_stack && type != DMARW_EV_REQUEST_CHAN && type != DMARW_EV_CHAN_GET &&
-	    type != DMARW_EV_CHAN_PUT && type != DMARW_EV_RELEASE_CHANNEL &&
-	    type < DMARW_EV_SNAP_DEVICE) {
+	if (stack == EV_STACK_ENTRY)
+		entry_stack_take(hook, ev);
+	else if (stack == EV_STACK_HERE && capture_stack)
 		stack_capture(ctx, ev->stack, &ev->nr_stack, hook);
-	}
 	return ev;
 }
 
@@ -306,49 +353,6 @@ static __always_inline void inflight_save(__u32 hook, struct dma_chan *chan,
 	bpf_map_update_elem(&inflight, &key, &val, BPF_ANY);
 }
 
-static __always_inline void entry_stack_save(void *ctx, __u32 hook)
-{
-	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
-	struct dmarw_entry_stack *es;
-
-	if (!capture_stack)
-		return;
-	bpf_map_update_elem(&entry_stacks, &key, &empty_stack, BPF_ANY);
-	es = bpf_map_lookup_elem(&entry_stacks, &key);
-	if (!es)
-		return;
-	stack_capture(ctx, es->ips, &es->nr, hook);
-}
-
-/* Into @ev, and forgotten. */
-static __always_inline void entry_stack_take(__u32 hook, struct dmarw_event *ev)
-{
-	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
-	struct dmarw_entry_stack *es;
-	int i;
-
-	if (!capture_stack)
-		return;
-	es = bpf_map_lookup_elem(&entry_stacks, &key);
-	if (!es)
-		return;
-	ev->nr_stack = es->nr < DMARW_MAX_STACK ? es->nr : DMARW_MAX_STACK;
-	/* both are BPF memory: plain copies, far cheaper than a helper call */
-#pragma unroll
-	for (i = 0; i < DMARW_MAX_STACK; i++)
-		ev->stack[i] = es->ips[i];
-	bpf_map_delete_elem(&entry_stacks, &key);
-}
-
-/* The ring buffer was full: nobody needs the stack any more. */
-static __always_inline void entry_stack_forget(__u32 hook)
-{
-	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
-
-	if (capture_stack)
-		bpf_map_delete_elem(&entry_stacks, &key);
-}
-
 static __always_inline bool inflight_take(__u32 hook, struct inflight *out)
 {
 	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
@@ -370,7 +374,7 @@ static __always_inline void emit_inferred_release(void *ctx, __u32 hook,
 	/* the device may be freed: nothing is read from it any more */
 	dev_account(in->device, in->dev_id, 0, in->flags, DMARW_DEV_RELEASED,
 		    bpf_ktime_get_ns());
-	ev = event_begin(ctx, DMARW_EV_DEV_RELEASE, hook, NULL, NULL, st);
+	ev = event_begin(ctx, DMARW_EV_DEV_RELEASE, hook, NULL, NULL, st, EV_STACK_HERE);
 	if (!ev)
 		return;
 	ev->device = in->device;

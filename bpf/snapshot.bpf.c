@@ -76,7 +76,7 @@ int snapshot_walk(void *ctx)
 	}
 	if (!snap_chan) {
 		ev = event_begin(ctx, DMARW_EV_SNAP_DEVICE, DMARW_HOOK_DEV_REGISTER,
-				 device, NULL, NULL);
+				 device, NULL, NULL, EV_STACK_NONE);
 		if (!ev)
 			return 0;	/* ring buffer full: the caller drains, retries */
 		ev->kref_after = read_kref(device);
@@ -99,7 +99,8 @@ int snapshot_walk(void *ctx)
 		snap_chan = 0;
 		return 0;
 	}
-	ev = event_begin(ctx, DMARW_EV_SNAP_CHAN, DMARW_HOOK_CHAN_GET, device, chan, NULL);
+	ev = event_begin(ctx, DMARW_EV_SNAP_CHAN, DMARW_HOOK_CHAN_GET, device, chan, NULL,
+			 EV_STACK_NONE);
 	if (!ev)
 		return 0;
 	ev->client_count_after = BPF_CORE_READ(chan, client_count);
