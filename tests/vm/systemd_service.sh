@@ -24,7 +24,7 @@ if [ -z "${DMARW_IN_VM:-}" ]; then
 	check_match lintian-no-error "$(printf '%s\n' "$out" | grep 'package: lintian: [0-9]')" ' 0 errors,'
 	[ "$DMARW_NFAIL" = 0 ] || finish
 	echo "# $DMARW_TEST (host): $DMARW_NPASS passed, $DMARW_NFAIL failed"
-	vm_main --systemd --timeout 360 --env "DMARW_DEB=$DMARW_REPO/$deb" -- "$@"
+	vm_main --systemd --timeout 480 --env "DMARW_DEB=$DMARW_REPO/$deb" -- "$@"
 fi
 
 U=dmarefwatch.service
