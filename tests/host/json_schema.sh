@@ -58,6 +58,11 @@ else
 	fail report-suppressed-named "no \"suppressed\": \"known-leak\""
 fi
 
+# a run's command may span lines: still one line per file from the validator
+sed '0,/"tool": "dmarefwatch",/s//"tool": "dmarefwatch", "command": "bash -c \\". lib;\\n\\tclient get\\"",/' \
+	"$tmp/r.json" >"$tmp/cmd.json"
+check_json report-command-on-lines "$tmp/cmd.json"
+
 # the snapshot of this host (sysfs when BPF is refused): a report too
 if "$B" --json snapshot >"$tmp/snap.json" 2>"$tmp/err"; then
 	check_json snapshot-json --schema report "$tmp/snap.json"

@@ -35,10 +35,6 @@ KINDS = {
     'trace-line': ('trace-line.schema.json', None, True),
     'trace': ('trace.schema.json', None, True),
 }
-FINDING_KINDS = ['leaked-reference', 'unregister-with-users', 'release-with-users',
-                 'unbalanced-put', 'refcount-mismatch', 'get-after-unregister',
-                 'release-pending', 'missing-release-callback', 'get-failed',
-                 'long-held-reference']
 
 
 class Invalid(Exception):
@@ -50,6 +46,12 @@ def json_path(path):
     for p in path:
         out += '[%d]' % p if isinstance(p, int) else '.' + p
     return out
+
+
+def one_line(s, n=120):
+    """@s on one line (the output is one line per file), at most @n characters."""
+    s = ' '.join(s.split())
+    return s if len(s) <= n else s[:n - 4] + ' ...'
 
 
 def no_duplicates(pairs):
@@ -102,7 +104,7 @@ class Validators:
             while e.context:
                 e = min(e.context, key=precision)
             msg = e.message if len(e.message) < 300 else e.message[:240] + ' ...'
-            out.append('%s: %s' % (json_path(e.absolute_path), msg))
+            out.append(one_line('%s: %s' % (json_path(e.absolute_path), msg), 400))
         return out
 
 
@@ -189,6 +191,8 @@ def check_json(v, kind, text, verbose):
                                     'header' if 'dmarefwatch_trace' in doc else kind)
             types[t] = types.get(t, 0) + 1
     if errs:
+        if not lines_mode and isinstance(doc, dict) and isinstance(doc.get('command'), str):
+            errs[0] += ' (the report of: %s)' % one_line(doc['command'])
         raise Invalid('\n'.join(errs))
     if lines_mode:
         return '%s, %d line%s (%s)' % (kind, len(docs), '' if len(docs) == 1 else 's',
@@ -198,11 +202,11 @@ def check_json(v, kind, text, verbose):
                                              '' if len(doc['findings']) == 1 else 's',
                                              doc['result'])
     if doc.get('command'):
-        what += ', command: ' + doc['command'][:120]
+        what += ', command: ' + one_line(doc['command'])
     return what
 
 
-def check_junit(path):
+def check_junit(v, path):
     """JUnit XML as a CI system reads it: junitparser, then its counts."""
     import junitparser
     try:
@@ -218,8 +222,10 @@ def check_junit(path):
     other = [c for c in cases if any(not isinstance(r, (junitparser.Failure, junitparser.Skipped))
                                      for r in c.result)]
     names = sorted(c.name or '' for c in cases)
-    if names != sorted(FINDING_KINDS):
-        raise Invalid('testcases %s, want one per finding kind %s' % (names, sorted(FINDING_KINDS)))
+    kinds = sorted(v.store['report.schema.json']['$defs']['kind']['enum'])
+    if names != kinds:
+        raise Invalid('testcases %s, want one per finding kind of the report schema %s' %
+                      (names, kinds))
     for c in cases:
         if not c.classname:
             raise Invalid('testcase %s: no classname' % c.name)
@@ -249,7 +255,7 @@ def check_file(v, kind, path, verbose):
     if kind == 'auto':
         kind = guess(text)
     if kind == 'junit':
-        return check_junit(path)
+        return check_junit(v, path)
     return check_json(v, kind, text, verbose)
 
 
@@ -290,7 +296,7 @@ def main(argv):
         try:
             print('ok %s: %s' % (path, check_file(v, kind, path, verbose)))
         except Invalid as e:
-            msg = str(e).split('\n')
+            msg = [one_line(m, 600) for m in str(e).split('\n')]
             print('invalid %s: %s' % (path, msg[0]))
             for m in msg[1:]:
                 print('    ' + m)

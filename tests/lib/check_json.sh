@@ -4,7 +4,7 @@
 # outputs against docs/schema/ with tests/lib/check_json.py (KIND: report,
 # watch, trace-line, trace, junit; default: told by the document): one PASS
 # or FAIL line per FILE, named NAME for one file, NAME/BASENAME (without
-# .json or .xml) for several.  Uses the caller's pass and fail; sourced by
+# .json) for several.  Uses the caller's pass and fail; sourced by
 # tests/vm/lib.sh and the host tests.
 DMARW_CHECK_JSON=${BASH_SOURCE[0]%/*}/check_json.py
 case $DMARW_CHECK_JSON in /*) ;; *) DMARW_CHECK_JSON=$PWD/$DMARW_CHECK_JSON ;; esac
@@ -24,7 +24,6 @@ check_json() {
 			f=${f%%: *}
 			f=${f##*/}
 			f=${f%.json}
-			f=${f%.xml}
 			[ $# -gt 1 ] && f=$name/$f || f=$name
 			n=$((n + 1))
 			if [ "${line%% *}" = ok ]; then
