@@ -6,8 +6,10 @@
 # or FAIL line per FILE, named NAME for one file, NAME/BASENAME (without
 # .json) for several.  Uses the caller's pass and fail; sourced by
 # tests/vm/lib.sh and the host tests.
-DMARW_CHECK_JSON=${BASH_SOURCE[0]%/*}/check_json.py
+DMARW_CHECK_JSON=${BASH_SOURCE[0]%/*}
+[ "$DMARW_CHECK_JSON" = "${BASH_SOURCE[0]}" ] && DMARW_CHECK_JSON=.
 case $DMARW_CHECK_JSON in /*) ;; *) DMARW_CHECK_JSON=$PWD/$DMARW_CHECK_JSON ;; esac
+DMARW_CHECK_JSON=$DMARW_CHECK_JSON/check_json.py
 check_json() {
 	local name=$1 kind=() out line f st n=0 bad=0
 	shift
