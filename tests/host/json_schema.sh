@@ -3,8 +3,8 @@
 # The JSON and JUnit outputs against their published schemas (docs/schema/)
 # on the build host, without a VM: the report of a trace recorded on a real
 # kernel (tests/data/leak-unbind.trace) as report --json, --json-report and
-# --junit write it, the snapshot of this host, what an error gives with
-# --json; and documents broken on purpose, which the validator must refuse
+# --junit write it, the snapshot of this host, the error object of --json;
+# and documents broken on purpose, which the validator must refuse
 # naming the file, the JSON path and what is wrong.
 cd "$(dirname "$0")/../.." || exit 1
 B=build/dmarefwatch
@@ -70,16 +70,14 @@ else
 	fail snapshot-json "exit $?: $(cat "$tmp/err")"
 fi
 
-# an error with --json: no JSON error object, one text line on stderr and
-# nothing on stdout, so a consumer never parses half a document
-"$B" --json report "$tmp/nosuch" >"$tmp/out" 2>"$tmp/err"
+# an error with --json: the error object on stdout, alone (and the one
+# line on stderr: tests/host/json_errors.sh)
+"$B" --json report "$tmp/nosuch" >"$tmp/error.json" 2>"$tmp/err"
 rc=$?
-if [ $rc = 2 ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
-	grep -q '^dmarefwatch: error: .*nosuch' "$tmp/err"; then
-	pass error-json-is-text-on-stderr
-else
-	fail error-json-is-text-on-stderr "exit $rc, stdout $(wc -c <"$tmp/out") bytes, stderr: $(cat "$tmp/err")"
-fi
+if [ $rc = 2 ]; then pass error-exit-2; else fail error-exit-2 "exit $rc: $(cat "$tmp/err")"; fi
+check_json error-object "$tmp/error.json"
+"$B" report --bogus --json >"$tmp/error-option.json" 2>/dev/null
+check_json error-object-option --schema error "$tmp/error-option.json"
 
 # broken on purpose: each must be refused, naming what is wrong where
 R=$tmp/r.json
@@ -94,6 +92,11 @@ rejects rejects-unknown-member "findings\\[0\\]: Additional properties are not a
 	"$tmp/extra.json"
 sed '0,/"severity": "error"/s//"severity": "warning"/' "$R" >"$tmp/bad-severity.json"
 rejects rejects-severity-of-kind "findings\\[0\\]\\.severity: 'error' was expected" "$tmp/bad-severity.json"
+printf '{"error":"x","code":2}\n' >"$tmp/error-extra.json"
+rejects rejects-error-member "error-extra.json: document: \\\$: Additional properties are not allowed \\('code'" \
+	"$tmp/error-extra.json"
+printf '{"error":""}\n' >"$tmp/error-empty.json"
+rejects rejects-error-empty "error-empty.json: document: \\\$\\.error: '' is too short" "$tmp/error-empty.json"
 sed '0,/"schema": 1/s//"schema": 2/' "$R" >"$tmp/v2.json"
 rejects rejects-unknown-version '\$\.schema: 2, but this validator knows report schema 1' "$tmp/v2.json"
 sed '0,/"mode": "fentry"/s//"mode": "uprobe"/' "$R" >"$tmp/bad-mode.json"

@@ -9,11 +9,12 @@ KIND is what FILE holds:
   watch       JSON lines of watch --json
   trace-line  JSON lines of trace --json
   trace       a trace file (record -o, run --record)
+  error       the error object {"error": ...} of any command under --json
   junit       JUnit XML (--junit), read with python3-junitparser
   auto        (default) chosen by the document: its "schema" member and
               "tool" (a report), "type" and "time" (watch lines),
               "dmarefwatch_trace" (a trace file), "event" or "finding"
-              (trace --json), an XML declaration (JUnit)
+              (trace --json), "error" (an error), an XML declaration (JUnit)
 
 Prints one line per FILE, in order: "ok FILE: what it holds" or
 "invalid FILE: LINE: $.json.path: what is wrong" (the first error; -v
@@ -34,6 +35,7 @@ KINDS = {
     'watch': ('watch-line.schema.json', 1, True),
     'trace-line': ('trace-line.schema.json', None, True),
     'trace': ('trace.schema.json', None, True),
+    'error': ('error.schema.json', None, False),
 }
 
 
@@ -131,6 +133,8 @@ def guess(text):
         raise Invalid('line 1: not a JSON object (give --schema)')
     if 'dmarefwatch_trace' in doc:
         return 'trace'
+    if 'error' in doc:
+        return 'error'
     if 'tool' in doc and 'findings' in doc:
         return 'report'
     if 'type' in doc and 'time' in doc:
@@ -143,8 +147,8 @@ def guess(text):
 
 def check_version(kind, doc, where):
     want = KINDS[kind][1]
-    if want is None or not isinstance(doc, dict):
-        return
+    if want is None or not isinstance(doc, dict) or 'error' in doc:
+        return		# an error line in a stream has no version
     got = doc.get('schema')
     if got != want:
         raise Invalid('%s: $.schema: %s, but this validator knows %s schema %d '
@@ -186,7 +190,8 @@ def check_json(v, kind, text, verbose):
         if not verbose and errs:
             break
         if isinstance(doc, dict):
-            t = doc.get('type') or ('finding' if 'finding' in doc else
+            t = doc.get('type') or ('error' if 'error' in doc else
+                                    'finding' if 'finding' in doc else
                                     'event' if 'event' in doc else
                                     'header' if 'dmarefwatch_trace' in doc else kind)
             types[t] = types.get(t, 0) + 1
@@ -198,6 +203,8 @@ def check_json(v, kind, text, verbose):
         return '%s, %d line%s (%s)' % (kind, len(docs), '' if len(docs) == 1 else 's',
                                        ', '.join('%d %s' % (c, t) for t, c in types.items()))
     doc = json.loads(text)
+    if kind == 'error':
+        return 'error: ' + one_line(doc['error'])
     what = '%s schema %d, %d finding%s, %s' % (kind, doc['schema'], len(doc['findings']),
                                              '' if len(doc['findings']) == 1 else 's',
                                              doc['result'])
