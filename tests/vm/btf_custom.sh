@@ -74,6 +74,7 @@ rm -f "$R"
 DMAREFWATCH_BTF=$MIN "$B" run --grace 0.3 --json-report "$R" -- \
 	bash -c ". $L; client request 2 mask; client release-twice 2" >/tmp/run.out 2>&1
 rc=$?
+cp "$R" "$REPORTS/run-env.json" 2>/dev/null
 check_eq double-release-exit "$rc" 3
 expect double-release-found count unbalanced-put 1 channel=dma0chan0 \
 	holder.function=dmarw_client_release_twice holder.module=dmarw_client
