@@ -20,6 +20,8 @@
 #include "report.h"
 #include "suppress.h"
 
+/* The "schema" member of every --json line: docs/schema/watch-line.schema.json */
+#define WATCH_SCHEMA	1
 
 struct watch {
 	long long interval_ns;
@@ -156,6 +158,7 @@ static void print_new_findings(struct watch *w)
 
 		if (w->jw) {
 			jsonw__start_object(w->jw);
+			jsonw__uint_field(w->jw, "schema", WATCH_SCHEMA);
 			jsonw__string_field(w->jw, "type", "finding");
 			jsonw__string_field(w->jw, "time", wall_str(t, sizeof(t)));
 			jsonw__name(w->jw, "finding");
@@ -219,6 +222,7 @@ static void report_json(struct watch *w, uint64_t now, bool final)
 	char t[32];
 
 	jsonw__start_object(jw);
+	jsonw__uint_field(jw, "schema", WATCH_SCHEMA);
 	jsonw__string_field(jw, "type", "report");
 	jsonw__string_field(jw, "time", wall_str(t, sizeof(t)));
 	jsonw__bool_field(jw, "final", final);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include "finding.h"
 
+/* The report's "schema" member: docs/schema/report.schema.json */
 #define REPORT_SCHEMA	1
 
 struct engine;

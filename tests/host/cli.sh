@@ -13,6 +13,8 @@ trap 'rm -rf "$tmp"' EXIT
 npass=0 nfail=0
 pass() { echo "PASS: host/$1"; npass=$((npass + 1)); }
 fail() { echo "FAIL: host/$1: $2"; nfail=$((nfail + 1)); }
+# shellcheck source=../lib/check_json.sh
+. tests/lib/check_json.sh
 
 # expect NAME STATUS REGEX -- ARGS...: exit status and a stderr+stdout match
 expect() {
@@ -101,6 +103,7 @@ fi
 "$B" report --json-report "$tmp/r.json" --junit "$tmp/j.xml" "$T" >"$tmp/out" 2>&1
 rc=$?
 [ $rc = 1 ] && pass report-exit-1 || fail report-exit-1 "exit $rc"
+check_json report-schema "$tmp/r.json" "$tmp/j.xml"
 for k in leaked-reference unbalanced-put unregister-with-users release-pending; do
 	if tests/vm/findings.py "$tmp/r.json" count $k 1 >"$tmp/f" 2>&1; then
 		pass report-finds-$k

@@ -10,6 +10,8 @@ trap 'rm -rf "$tmp"' EXIT
 npass=0 nfail=0
 pass() { echo "PASS: host/json-error/$1"; npass=$((npass + 1)); }
 fail() { echo "FAIL: host/json-error/$1: $2"; nfail=$((nfail + 1)); }
+# shellcheck source=../lib/check_json.sh
+. tests/lib/check_json.sh
 
 # json_error NAME MESSAGE-SUBSTRING -- ARGS...
 json_error() {
@@ -17,6 +19,7 @@ json_error() {
 	shift 3
 	"$B" "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
+	cp "$tmp/out" "$tmp/error-$name.json"	# against docs/schema at the end
 	if [ "$rc" != 2 ]; then
 		fail "$name" "exit $rc, want 2"
 	elif ! python3 tests/host/json_error_check.py "$tmp/out" "$want"; then
@@ -49,6 +52,8 @@ if [ -s "$tmp/out" ]; then
 else
 	pass run-cmd-args-not-ours
 fi
+
+check_json schema --schema error "$tmp"/error-*.json
 
 echo "$npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

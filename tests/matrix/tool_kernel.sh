@@ -42,6 +42,7 @@ for m in auto fentry kprobe; do
 	rm -f "$R"
 	"$B" -v --mode $m run --grace 0.2 --json-report "$R" -- true >/tmp/hooks.out 2>&1
 	rc=$?
+	cp "$R" /tmp/schema-hooks-$m.json 2>/dev/null
 	sed 's/^/# /' /tmp/hooks.out | grep -E '^# dmarefwatch:' | head -30
 	if [ -s "$R" ]; then
 		hooks_of "$R" $m
@@ -59,6 +60,7 @@ sed 's/^/# snapshot: /' /tmp/snap.out | head -20
 rm -f "$R"
 "$B" run --grace 0.3 --json-report "$R" -- bash -c ". $L; client get; client put" >/tmp/run.out 2>&1
 check_eq getput-single-exit "$?" 0
+cp "$R" /tmp/schema-getput.json 2>/dev/null
 expect getput-single-no-finding total 0
 
 # nested get/put (last: it may release the device on kernels without the fix)
@@ -88,4 +90,5 @@ import json, sys
 for f in json.load(open(sys.argv[1])).get('findings', []):
     print(f["kind"], f.get("device"), f.get("channel"), (f.get("holder") or {}).get("function"), "|", json.dumps(f.get("evidence"))[:300])
 PY
+check_json schema --schema report /tmp/schema-*.json "$R"
 finish

@@ -68,6 +68,10 @@ tlost=$(sed -n 's/.*: \([0-9]*\) events lost.*/\1/p' $T/trace.err | tail -1)
 echo "# trace: $(cat $T/trace) lines=$lines lost=${tlost:-0}"
 check_eq trace-no-silent-loss "$((lines + ${tlost:-0}))" $((N * 2 * 4))
 
+# against docs/schema: the report, and the first 300 trace lines (all of
+# them would take minutes under TCG)
+head -n 300 $T/trace.json >$T/trace-head.json
+check_json schema $T/r.json $T/trace-head.json
 check unload-client client_unload
 check unload-prov prov_unload
 finish

@@ -20,7 +20,11 @@ dmarw() {
 	rm -f "$R"
 	"$B" "$@" >/tmp/run.out 2>&1
 	rc=$?
+	# every report is validated against docs/schema at the end, in one call
+	[ -f "$R" ] && cp "$R" "$REPORTS/run-$((++nrun)).json"
 }
+nrun=0
+REPORTS=$(mktemp -d /tmp/reports.XXXXXX)
 
 # the documented recipe, on the kernel's own BTF
 check bpf-object-written "$B" bpf-object /tmp/dmarefwatch.bpf.o
@@ -70,6 +74,7 @@ rm -f "$R"
 DMAREFWATCH_BTF=$MIN "$B" run --grace 0.3 --json-report "$R" -- \
 	bash -c ". $L; client request 2 mask; client release-twice 2" >/tmp/run.out 2>&1
 rc=$?
+cp "$R" "$REPORTS/run-env.json" 2>/dev/null
 check_eq double-release-exit "$rc" 3
 expect double-release-found count unbalanced-put 1 channel=dma0chan0 \
 	holder.function=dmarw_client_release_twice holder.module=dmarw_client
@@ -95,7 +100,8 @@ expect leak-only total 1
 check_eq leak-kernel-in-use "$(in_use dma0chan0)" 1
 
 # the snapshot walks the kernel's list through the same types, not sysfs
-dmarw --btf "$MIN" --json snapshot
+dmarw --btf "$MIN" --json -o "$REPORTS/snapshot.json" snapshot
 check_fails snapshot-from-bpf grep -q 'BPF not usable' /tmp/run.out
-check_match snapshot-lists-device "$(cat /tmp/run.out)" '"dmarw_prov.0"'
+check_match snapshot-lists-device "$(cat "$REPORTS/snapshot.json")" '"dmarw_prov.0"'
+check_json schema --schema report "$REPORTS"/*.json
 finish

@@ -131,7 +131,7 @@ wait "$tpid"
 check_match trace-event-line "$(grep -c '"event":"module-unload"' "$d/trace.json")" '^[1-9]'
 
 R=$d/run.json
-"$B" --mode "$mode" run --grace 0.3 --json-report "$R" --record "$d/run.trace" -- \
+"$B" --mode "$mode" run --grace 0.3 --json-report "$R" --junit "$d/run.xml" --record "$d/run.trace" -- \
 	bash -c ". $DMARW_TESTS_DIR/lib.sh; client_load; client request 2 mask;
 	client forget 2; client_unload" >"$d/run.out" 2>&1
 check_eq run-fails "$?" 3
@@ -141,6 +141,9 @@ expect run-gone count leaked-reference 1 holder.module=dmarw_client \
 expect_in "$d/replay.json" replay-same count leaked-reference 1 holder.module=dmarw_client \
 	"evidence~the holder is gone"
 check_match replay-has-verify "$(grep -c '"type":"verify"' "$d/run.trace")" '^[1-9]'
+# every JSON and JUnit output above against docs/schema: watch and trace
+# lines, the report, the recording, its replay
+check_json schema "$d"/*.json "$d/run.trace" "$d/run.xml"
 
 check_fails no-warning dmesg_has 'WARNING:|BUG:'
 finish

@@ -105,6 +105,13 @@ finish() {
 	exit $?
 }
 
+# ---- schema validation (issue 14) -------------------------------------------
+# check_json NAME [--schema KIND] FILE...: the JSON and JUnit outputs against
+# docs/schema/, one PASS/FAIL line per file (python starts in seconds under
+# TCG: validate many files in one call)
+# shellcheck source=../lib/check_json.sh
+. "$DMARW_REPO/tests/lib/check_json.sh"
+
 # ---- host side -----------------------------------------------------------
 # vm_main [tools/vm/run options] -- [args]: on the host, boot the guest and
 # run this script in it, then exit with its status (a harness failure, i.e.

@@ -27,7 +27,14 @@ dmarw() {
 	rm -f "$R"
 	"$B" --mode "$mode" run --grace 0.3 --json-report "$R" "$@" >/tmp/run.out 2>&1
 	rc=$?
+	# every report is validated against docs/schema at the end, in one call
+	local n
+	nrun=$((nrun + 1))
+	printf -v n '%02d' "$nrun"
+	cp "$R" "$REPORTS/run-$n.json" 2>/dev/null
 }
+nrun=0
+REPORTS=$(mktemp -d /tmp/reports.XXXXXX)
 
 
 mode=${DMARW_MODE:?}
@@ -182,4 +189,5 @@ expect init-leak-names-module count leaked-reference 1 channel=dma0chan3 \
 	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
 expect init-leak-init-frame stack leaked-reference dma_chan_get \
 	dmarw_client_request_by_mask dmarw_client_init_leak do_one_initcall
+check_json schema --schema report "$REPORTS"/*.json
 finish
