@@ -17,6 +17,8 @@ F=tests/vm/findings.py
 npass=0 nfail=0
 pass() { echo "PASS: $T/$1"; npass=$((npass + 1)); }
 fail() { echo "FAIL: $T/$1: $2"; nfail=$((nfail + 1)); }
+# shellcheck source=../lib/check_json.sh
+. tests/lib/check_json.sh
 expect() {	# NAME REPORT ARGS...
 	local name=$1 rep=$2 out
 	shift 2
@@ -147,6 +149,7 @@ n=0
 for r in "$O"/*.json; do
 	"$F" "$r" count missing-release-callback 1 device=dma0 severity=warning >/dev/null 2>&1 && n=$((n + 1))
 done
+check_json schema "$O"/*.json
 case $kver in
 6.1.*-armmp) echo "# $kver: missing-release-callback in $n reports of the clients boot (none expected: no dma_device_list in kallsyms)" ;;
 *) check_match missing-release-callback-at-startup "$n" '^[1-9]' ;;
