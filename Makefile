@@ -7,7 +7,8 @@
 # make check           unit tests + VM tests (tests/run)
 # make fuzz            every libFuzzer harness (tests/fuzz/) for FUZZ_SECONDS each
 # make check-matrix    kernel x arch matrix (tests/matrix/run): x86_64 5.10 and
-#                      6.12, arm64 raspi3b 6.1 and 6.12 (docs/matrix.md)
+#                      6.12, arm64 raspi3b 6.1 and 6.12, armhf raspi2b 6.1
+#                      (docs/matrix.md)
 
 ARCH ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 ifeq ($(ARCH),x86)
@@ -133,9 +134,10 @@ vmlinux:
 bench: all
 	tools/bench/run
 
-# The matrix needs the host build and the arm64 cross build (make ARCH=arm64)
+# The matrix needs the host build and the arm64 and armhf cross builds
 check-matrix: all
 	$(MAKE) ARCH=arm64 all
+	$(MAKE) ARCH=arm all
 	tests/matrix/run $(MATRIX_ARGS)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, the

@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Guest side (busybox sh, raspi3b, run by tools/vm/arm64/run) of
-# tests/matrix/arm64_bcm2835.sh: the real bcm2835-dma controller and its
+# tests/matrix/arm64_bcm2835.sh, and on raspi2b (tools/vm/arm/run) of
+# tests/matrix/armhf_bcm2835.sh: the real bcm2835-dma controller and its
 # clients bcm2835-sdhost (MMC, module bcm2835) and spi-bcm2835.
 # Argument: clients (default; the clients' life under tracing) or rebind
 # (the controller alone unbound and bound again).  Writes the
 # reports and the sysfs state of each phase to /out; the host checks them.
 B=dmarefwatch
+# armhf (tests/matrix/armhf_bcm2835.sh): the kernel has no BTF, the host
+# made one from the kernel's headers (tools/btf-from-headers)
+[ -f /dmarw/dmarefwatch.btf ] && B="dmarefwatch --btf /dmarw/dmarefwatch.btf"
 D=/sys/bus/platform/drivers
 # device names follow the DT node names: 3f007000.dma (6.1),
 # 3f007000.dma-controller (6.12)
@@ -28,10 +32,11 @@ state() {	# NAME: in_use of every channel and the debugfs summary; both
 	kill -0 $! 2>/dev/null && echo "blocked (dma_list_mutex held by a dead task?)" >>/out/state-$1.txt
 	echo "# state $1: $(tr '\n' ' ' </out/state-$1.txt)"
 }
-oops() {	# WHAT: the kernel's oops, if one happened, on the output
-	dmesg | grep -qE 'Internal error: Oops|Unable to handle kernel' || return 0
+oops() {	# WHAT: the kernel's oops, if one happened, on the output (32-bit
+		# ARM: "Unhandled fault: ..." then "Internal error: : 1b")
+	dmesg | grep -qE 'Internal error:|Unable to handle kernel|Unhandled fault:' || return 0
 	echo "# oops $1"
-	dmesg | grep -E -A30 'Internal error: Oops|Unable to handle kernel' | head -40 | sed 's/^/# oops: /'
+	dmesg | grep -E -A30 'Internal error:|Unable to handle kernel|Unhandled fault:' | head -40 | sed 's/^/# oops: /'
 }
 phase() {	# NAME [run options] -- SCRIPT: one `dmarefwatch run`, report in /out
 	n=$1
