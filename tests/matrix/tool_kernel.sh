@@ -46,7 +46,7 @@ for m in auto fentry kprobe; do
 	if [ -s "$R" ]; then
 		hooks_of "$R" $m
 		check_eq hooks-$m-exit "$rc" 0
-		expect hooks-$m-get-mode hook dma_chan_get "$([ $m = auto ] && python3 -c "import json;print([h['mode'] for h in json.load(open('$R'))['stats']['hooks'] if h['hook']=='dma_chan_get'][0])" || echo $m)"
+		check_report hooks-$m-get-mode "$R" hook dma_chan_get "$([ $m = auto ] && python3 -c "import json;print([h['mode'] for h in json.load(open('$R'))['stats']['hooks'] if h['hook']=='dma_chan_get'][0])" || echo $m)"
 	else
 		fail hooks-$m "no report (status $rc): $(tail -3 /tmp/hooks.out)"
 	fi
@@ -59,7 +59,7 @@ sed 's/^/# snapshot: /' /tmp/snap.out | head -20
 rm -f "$R"
 "$B" run --grace 0.3 --json-report "$R" -- bash -c ". $L; client get; client put" >/tmp/run.out 2>&1
 check_eq getput-single-exit "$?" 0
-expect getput-single-no-finding total 0
+check_report getput-single-no-finding "$R" total 0
 
 # nested get/put (last: it may release the device on kernels without the fix)
 rm -f "$R"
@@ -72,7 +72,7 @@ if dmesg_has 'refcount_t: underflow|dma device released'; then
 	dmesg | grep -E -B2 -A12 'refcount_t: underflow' | sed 's/^/# dmesg: /' | head -40
 	dmesg | grep -E 'dma device released' | sed 's/^/# dmesg: /'
 	check_eq getput-nested-exit "$rc" 3
-	expect getput-nested-release-with-users count release-with-users 1 device=dma0
+	check_report getput-nested-release-with-users "$R" count release-with-users 1 device=dma0
 	if "$F" "$R" count refcount-mismatch 0 >/dev/null 2>&1; then
 		fail getput-nested-refcount-mismatch "no refcount-mismatch finding: $("$F" "$R" total 99 2>&1)"
 	else
@@ -81,7 +81,7 @@ if dmesg_has 'refcount_t: underflow|dma device released'; then
 else
 	echo "# $DMARW_KVER: dma_chan_put() stable fix present (kref dropped on the last put)"
 	check_eq getput-nested-exit "$rc" 0
-	expect getput-nested-no-finding total 0
+	check_report getput-nested-no-finding "$R" total 0
 fi
 python3 - "$R" <<'PY' | sed 's/^/# finding: /'
 import json, sys

@@ -10,7 +10,7 @@
 vm_main --cpus 2 --timeout 600 -- "$@"
 
 B=$DMARW_REPO/build/dmarefwatch
-CYCLE="/bin/bash $DMARW_REPO/tools/bench/cycle"
+CYCLE=(/bin/bash "$DMARW_REPO/tools/bench/cycle")
 N=${BENCH_SMOKE_CYCLES:-20000}
 T=/tmp/bench-smoke
 mkdir -p $T
@@ -18,7 +18,7 @@ prov_load nchan=4 || { fail load "insmod dmarw_prov"; finish; }
 client_load || { fail load "insmod dmarw_client"; finish; }
 
 # base, for the log only
-$CYCLE $N 2 $T/base
+"${CYCLE[@]}" "$N" 2 $T/base
 echo "# base: $(cat $T/base)"
 
 # jstat FILE EXPR: a value from the JSON report
@@ -29,7 +29,7 @@ print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || echo error
 }
 
 # storm under run
-$B -o $T/run.txt run --grace 0 --json-report $T/r.json -- $CYCLE $N 2 $T/run 2>$T/run.err
+$B -o $T/run.txt run --grace 0 --json-report $T/r.json -- "${CYCLE[@]}" "$N" 2 $T/run 2>$T/run.err
 rc=$?
 check_eq run-status "$rc" 0
 check_match run-loop "$(cat $T/run 2>/dev/null)" "result=ok_loop_$((N * 2))_0 "
@@ -58,7 +58,7 @@ for _ in $(seq 1200); do
 	kill -0 $tp 2>/dev/null || break
 	sleep 0.05
 done
-$CYCLE $N 2 $T/trace
+"${CYCLE[@]}" "$N" 2 $T/trace
 sleep 0.5
 kill -INT $tp
 wait $tp

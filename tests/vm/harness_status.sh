@@ -39,11 +39,11 @@ echo "# boot to command: ${boot}s (whole run $((SECONDS - t0))s)"
 limit=${DMARW_VM_BOOT_LIMIT:-10}
 others=$(pgrep -c -f '^qemu-system' || true)
 if awk -v b="$boot" -v l="$limit" 'BEGIN { exit !(b < l) }'; then
-	pass boot-under-${limit}s
+	pass "boot-under-${limit}s"
 elif [ "${others:-0}" -gt 0 ]; then
 	echo "# boot ${boot}s with $others other QEMU guest(s) running: not judged"
 else
-	fail boot-under-${limit}s "boot to command took ${boot}s"
+	fail "boot-under-${limit}s" "boot to command took ${boot}s"
 fi
 
 $RUN "${K[@]}" --quiet -- sh -c 'exit 7' >/dev/null 2>"$tmp/err"

@@ -22,11 +22,11 @@ state() {	# NAME: in_use of every channel and the debugfs summary; both
 			[ -e "$c" ] && echo "${c##*/}=$(cat "$c/in_use" 2>/dev/null || echo gone)"
 		done
 		summary
-	) >/out/state-$1.txt 2>&1 &
+	) >"/out/state-$1.txt" 2>&1 &
 	i=0
 	while kill -0 $! 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -0 $! 2>/dev/null && echo "blocked (dma_list_mutex held by a dead task?)" >>/out/state-$1.txt
-	echo "# state $1: $(tr '\n' ' ' </out/state-$1.txt)"
+	kill -0 $! 2>/dev/null && echo "blocked (dma_list_mutex held by a dead task?)" >>"/out/state-$1.txt"
+	echo "# state $1: $(tr '\n' ' ' <"/out/state-$1.txt")"
 }
 oops() {	# WHAT: the kernel's oops, if one happened, on the output
 	dmesg | grep -qE 'Internal error: Oops|Unable to handle kernel' || return 0
@@ -39,10 +39,10 @@ phase() {	# NAME [run options] -- SCRIPT: one `dmarefwatch run`, report in /out
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	# a phase that hangs (a task killed by an oops holding dma_list_mutex)
 	# must not take the others' reports with it
-	timeout -s KILL 120 $B run --grace 0.5 --json-report /out/$n.json "$@" >/out/$n.txt 2>&1
-	echo "$?" >/out/$n.rc
-	echo "# phase $n: exit $(cat /out/$n.rc), $(awk -v t="$t0" '{ print $1 - t }' /proc/uptime) s"
-	sed 's/^/#   /' /out/$n.txt
+	timeout -s KILL 120 $B run --grace 0.5 --json-report "/out/$n.json" "$@" >"/out/$n.txt" 2>&1
+	echo "$?" >"/out/$n.rc"
+	echo "# phase $n: exit $(cat "/out/$n.rc"), $(awk -v t="$t0" '{ print $1 - t }' /proc/uptime) s"
+	sed 's/^/#   /' "/out/$n.txt"
 }
 
 echo "# kernel $(uname -r) $(uname -m)"
