@@ -6,7 +6,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 R=tools/prometheus/dmarefwatch.rules.yml
 DMARW_TEST=host
-# shellcheck source=tests/lib/testlib.sh
+# shellcheck source=../lib/testlib.sh
 . tests/lib/testlib.sh
 
 if ! command -v promtool >/dev/null; then

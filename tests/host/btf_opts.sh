@@ -8,7 +8,7 @@ B=build/dmarefwatch
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 DMARW_TEST=host/btf
-# shellcheck source=tests/lib/testlib.sh
+# shellcheck source=../lib/testlib.sh
 . tests/lib/testlib.sh
 
 expect needs-value 2 'option --btf needs a value' -- "$B" run --btf

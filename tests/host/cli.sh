@@ -11,7 +11,7 @@ T=tests/data/leak-unbind.trace
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 DMARW_TEST=host
-# shellcheck source=tests/lib/testlib.sh
+# shellcheck source=../lib/testlib.sh
 . tests/lib/testlib.sh
 
 [ -x "$B" ] || { fail build "no $B (run make)"; finish; }
@@ -85,14 +85,17 @@ fi
 # offline report of a real recording: the live run's four findings
 "$B" report --json-report "$tmp/r.json" --junit "$tmp/j.xml" "$T" >"$tmp/out" 2>&1
 rc=$?
-[ $rc = 1 ] && pass report-exit-1 || fail report-exit-1 "exit $rc"
+check_eq report-exit-1 "$rc" 1
 for k in leaked-reference unbalanced-put unregister-with-users release-pending; do
 	check_report "report-finds-$k" "$tmp/r.json" count "$k" 1
 done
 check_report report-names-holder "$tmp/r.json" count leaked-reference 1 channel=dma0chan1 \
 	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
-grep -q 'holder: .* in dmarw_client_request_by_mask \[dmarw_client\]' "$tmp/out" &&
-	pass report-text-holder || fail report-text-holder "$(head -5 "$tmp/out")"
+if grep -q 'holder: .* in dmarw_client_request_by_mask \[dmarw_client\]' "$tmp/out"; then
+	pass report-text-holder
+else
+	fail report-text-holder "$(head -5 "$tmp/out")"
+fi
 if python3 -c 'import sys, xml.dom.minidom as m; sys.exit(not m.parse(sys.argv[1]).getElementsByTagName("failure"))' "$tmp/j.xml"; then
 	pass report-junit-valid-with-failures
 else

@@ -10,7 +10,7 @@ secs=${FUZZ_SECONDS:-30}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 DMARW_TEST=fuzz
-# shellcheck source=tests/lib/testlib.sh
+# shellcheck source=../lib/testlib.sh
 . tests/lib/testlib.sh
 
 if ! make -s fuzzers >"$tmp/build.log" 2>&1; then

@@ -8,10 +8,11 @@ T=$PWD/tests/data/leak-unbind.trace
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 DMARW_TEST=hostile
-# shellcheck source=tests/lib/testlib.sh
+# shellcheck source=../lib/testlib.sh
 . tests/lib/testlib.sh
 
 # in_tmp ARGS...: the tool in $tmp, killed after 20 s
+# shellcheck disable=SC2317 # called through expect
 in_tmp() { cd "$tmp" && timeout 20 "$B" "$@"; }
 
 # left_tmp: print the temporaries left in $tmp; true if there is one

@@ -6,6 +6,7 @@
 # counts equal the cycles done, every event is either decoded or counted as
 # lost (no silent loss), lost events are reported, and the final counts from
 # the BPF maps equal the kernel's in_use even when events were lost.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main --cpus 2 --timeout 600 -- "$@"
 
@@ -21,12 +22,8 @@ client_load || { fail load "insmod dmarw_client"; finish; }
 "${CYCLE[@]}" "$N" 2 $T/base
 echo "# base: $(cat $T/base)"
 
-# jstat FILE EXPR: a value from the JSON report
-jstat() {
-	python3 -c 'import json,sys
-d = json.load(open(sys.argv[1])); s = d["stats"]; h = {x["hook"]: x for x in s["hooks"]}
-print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || echo error
-}
+# jstat FILE EXPR: a value from the JSON report (tests/vm/jstat.py)
+jstat() { python3 "$DMARW_TESTS_DIR/jstat.py" "$1" "$2" 2>/dev/null || echo error; }
 
 # storm under run
 $B -o $T/run.txt run --grace 0 --json-report $T/r.json -- "${CYCLE[@]}" "$N" 2 $T/run 2>$T/run.err

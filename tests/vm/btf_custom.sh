@@ -7,6 +7,7 @@
 # with --btf it runs in kprobe mode and finds what tool_findings finds with
 # the kernel's own BTF: a double release, an unbind with a holder, a leak,
 # each holder named by function and module.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main --timeout 600 --expect-splat 'chan reference count' -- "$@"
 

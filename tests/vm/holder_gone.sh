@@ -7,6 +7,7 @@
 # --min-age is a long-held-reference (info), never an error; a remove()
 # that releases gives nothing; `trace` prints the leak when it happens; a
 # recording replays to the same verdicts.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 if [ -z "${DMARW_IN_VM:-}" ]; then
 	st=0
@@ -24,6 +25,7 @@ F=$DMARW_TESTS_DIR/findings.py
 d=$(mktemp -d /tmp/gone.XXXXXX)
 
 # found FILE ARGS...: findings.py FILE count ARGS... holds
+# shellcheck disable=SC2317 # called through check and wait_for
 found() { "$F" "$@" >/dev/null; }
 # watch_start NAME ARGS...: watch in JSON lines to $d/NAME.json, metrics in
 # $d/NAME.prom; returns once every hook is attached (the first metrics)

@@ -19,7 +19,7 @@
 DMARW_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DMARW_REPO=$(cd "$DMARW_TESTS_DIR/../.." && pwd)
 DMARW_CLIENT=/sys/kernel/debug/dmarw_client
-# shellcheck source=tests/lib/testlib.sh
+# shellcheck source=../lib/testlib.sh
 . "$DMARW_REPO/tests/lib/testlib.sh"
 
 # wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds
@@ -62,6 +62,7 @@ kmod() { echo "${DMARW_KMOD_DIR:?not in the VM or no modules}/$1.ko"; }
 # prov_load [param=value...]: insmod dmarw_prov (ndev nchan no_release private fail_alloc)
 prov_load() { insmod "$(kmod dmarw_prov)" "$@"; }
 prov_unload() { rmmod dmarw_prov; }
+# shellcheck disable=SC2120 # module parameters are optional: most callers pass none
 client_load() { insmod "$(kmod dmarw_client)" "$@"; }
 client_unload() { rmmod dmarw_client; }
 # mod_refcnt MODULE: the module's reference count
@@ -84,9 +85,9 @@ client() {
 # client_chan CMD...: run the command, print only the channel name (4th field)
 client_chan() {
 	client "$@" >/dev/null || { echo "${DMARW_RESULT:-none}"; return 1; }
-	local f
-	read -r -a f <<<"$DMARW_RESULT"
-	echo "${f[3]}"
+	local fields
+	read -r -a fields <<<"$DMARW_RESULT"
+	echo "${fields[3]}"
 }
 client_slots() { echo "$(<"$DMARW_CLIENT/slots")"; }
 

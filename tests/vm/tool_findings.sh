@@ -3,6 +3,7 @@
 # dmarefwatch against a real kernel, once per attach mode: every finding
 # kind the 6.1 kernel can produce with our provider and client, caught with
 # the right holder function and module; clean workloads give no finding.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # One boot per attach mode: the leaks pin the provider module for good.
 if [ -z "${DMARW_IN_VM:-}" ]; then
@@ -32,7 +33,7 @@ dmarw() {
 
 mode=${DMARW_MODE:?}
 DMARW_TEST=tool_findings/$mode
-prov_load nchan=4 && client_load || { fail load "cannot load the test modules"; finish; }
+{ prov_load nchan=4 && client_load; } || { fail load "cannot load the test modules"; finish; }
 
 # clean: requests by mask and name, a copy, releases, dmaengine_get/put
 dmarw "$mode" -- bash -c ". $L; client request 0 mask; client request 1 name tx;

@@ -5,9 +5,11 @@
 # profile (bpf_stats run_time_ns per program, perf), memory (bpftool),
 # storm (2 vCPUs: ring buffer limits, exact final counts, RSS over time).
 # Appends key=value lines to $BENCH_OUT/raw.txt; the host prints the table.
+# shellcheck disable=SC2317 # the phases are called by name ("phase_$ph"), and what they call
 set -u
 BENCH=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$BENCH/../.." && pwd)
+# shellcheck source=../../tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
 B=$REPO/build/dmarefwatch
 FLOOR=$REPO/build/bench/floor
@@ -25,28 +27,11 @@ log() { echo "bench: $*" >&2; }
 # fsub A B: B - A in ms, from $EPOCHREALTIME values
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$2" | tail -1; }
-# jq-free JSON reads: python3 from the host root
-runstats() {
-	python3 - "$1" <<'PY'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("report=unreadable"); sys.exit(0)
-s = d["stats"]
-h = {x["hook"]: x for x in s["hooks"]}
-hits = sum(x["hits"] for x in s["hooks"])
-cc = sum(max(c.get("client_count", 0), 0) for c in d.get("channels", []))
-modes = ",".join(sorted(set(x["mode"] or "-" for x in s["hooks"][:2])))
-print("events=%d lost=%d hits=%d get_hits=%d put_hits=%d final_cc=%d modes=%s findings=%d"
-      % (s["events"], s["events_lost"], hits, h["dma_chan_get"]["hits"],
-         h["dma_chan_put"]["hits"], cc, modes, s["findings"]))
-PY
-}
-
+# runstats REPORT: the run's counts as key=value (jq-free: python3 from the host root)
+runstats() { python3 "$BENCH/runstats.py" "$1"; }
 # measure VARIANT REP COUNT NTHREADS: one timed run; prints a record
 measure() {
-	local v=$1 rep=$2 n=$3 th=$4 f=$T/cycle.$1.$2 tl tr extra= rc=0 tp
+	local v=$1 rep=$2 n=$3 th=$4 f=$T/cycle.$1.$2 tl tr extra='' rc=0 tp
 	rm -f "$f" "$T/r.json" "$T/err" "$T/trace.json"
 	tl=$EPOCHREALTIME
 	case $v in
@@ -108,7 +93,8 @@ measure() {
 }
 
 phase_timing() {
-	local rep i vs=($VARIANTS) nv
+	local rep i vs nv
+	read -r -a vs <<<"$VARIANTS"
 	nv=${#vs[@]}
 	# warm up: page cache, BTF parsing caches, first module paths
 	measure base 0 "$N" 1 >/dev/null

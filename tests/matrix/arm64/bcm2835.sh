@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# shellcheck shell=dash # busybox sh: checked as dash
 # Guest side (busybox sh, raspi3b, run by tools/vm/arm64/run) of
 # tests/matrix/arm64_bcm2835.sh: the real bcm2835-dma controller and its
 # clients bcm2835-sdhost (MMC, module bcm2835) and spi-bcm2835.
@@ -9,6 +10,7 @@ B=dmarefwatch
 D=/sys/bus/platform/drivers
 # device names follow the DT node names: 3f007000.dma (6.1),
 # 3f007000.dma-controller (6.12)
+# shellcheck disable=SC2012 # DT node names: plain words
 DMA=$(cd $D/bcm2835-dma && ls -d 3f007000.* | head -n1)
 MMC=3f202000.mmc SPI=3f204000.spi
 summary() {
