@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # The demo's guest side (tools/demo runs it in QEMU).
+# shellcheck source=../tests/vm/lib.sh
 . tests/vm/lib.sh
 B="build/dmarefwatch --mode ${DMARW_DEMO_MODE:-auto}"
 L=tests/vm/lib.sh

@@ -5,9 +5,9 @@
 # else), and every metric they name is one src/prometheus.c writes.
 cd "$(dirname "$0")/../.." || exit 2
 R=tools/prometheus/dmarefwatch.rules.yml
-npass=0 nfail=0
-pass() { echo "PASS: host/$1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: host/$1: $2"; nfail=$((nfail + 1)); }
+DMARW_TEST=host
+# shellcheck source=../lib/testlib.sh
+. tests/lib/testlib.sh
 
 if ! command -v promtool >/dev/null; then
 	fail alert-rules-promtool "no promtool (tools/install-deps installs prometheus)"
@@ -35,5 +35,4 @@ else
 	fail alert-rules-metric-names "not written by src/prometheus.c:$bad"
 fi
 
-echo "$npass passed, $nfail failed"
-[ "$nfail" -eq 0 ]
+finish

@@ -7,35 +7,15 @@ cd "$(dirname "$0")/../.." || exit 1
 B=build/dmarefwatch
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-npass=0 nfail=0
-pass() { echo "PASS: host/btf/$1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: host/btf/$1: $2"; nfail=$((nfail + 1)); }
+DMARW_TEST=host/btf
+# shellcheck source=../lib/testlib.sh
+. tests/lib/testlib.sh
 
-# expect NAME STATUS REGEX [ENV=VALUE] -- ARGS...
-expect() {
-	local name=$1 want=$2 re=$3 out rc envs=()
-	shift 3
-	while [ "$1" != -- ]; do
-		envs+=("$1")
-		shift
-	done
-	shift
-	out=$(env "${envs[@]}" "$B" "$@" 2>&1)
-	rc=$?
-	if [ "$rc" != "$want" ]; then
-		fail "$name" "exit $rc, want $want: $(echo "$out" | head -3)"
-	elif ! printf '%s\n' "$out" | grep -qE -- "$re"; then
-		fail "$name" "output does not match /$re/: $(echo "$out" | head -3)"
-	else
-		pass "$name"
-	fi
-}
-
-expect needs-value 2 'option --btf needs a value' -- run --btf
-expect help-names-it 0 '--btf FILE' -- --help
-expect bpf-object-usage 2 'Usage: dmarefwatch bpf-object FILE' -- bpf-object
-expect bpf-object-unwritable 2 'cannot write /nonexistent/x' -- bpf-object /nonexistent/x
-expect bpf-object-writes 0 '' -- bpf-object "$tmp/o.bpf.o"
+expect needs-value 2 'option --btf needs a value' -- "$B" run --btf
+expect help-names-it 0 '--btf FILE' -- "$B" --help
+expect bpf-object-usage 2 'Usage: dmarefwatch bpf-object FILE' -- "$B" bpf-object
+expect bpf-object-unwritable 2 'cannot write /nonexistent/x' -- "$B" bpf-object /nonexistent/x
+expect bpf-object-writes 0 '' -- "$B" bpf-object "$tmp/o.bpf.o"
 if cmp -s "$tmp/o.bpf.o" build/dmarefwatch.bpf.o; then
 	pass bpf-object-is-the-built-object
 else
@@ -51,12 +31,11 @@ if [ -r /sys/kernel/btf/vmlinux ] && command -v bpftool >/dev/null; then
 fi
 # the file is checked before tracing is tried (root: after the capability check)
 if [ "$(id -u)" = 0 ]; then
-	expect not-btf 2 'cannot read BTF from /etc/passwd' -- --btf /etc/passwd run -- true
-	expect not-btf-env 2 'cannot read BTF from /etc/passwd' DMAREFWATCH_BTF=/etc/passwd \
-		-- run -- true
-	expect missing-btf 2 'cannot read BTF from /nonexistent' -- run --btf=/nonexistent -- true
+	expect not-btf 2 'cannot read BTF from /etc/passwd' -- "$B" --btf /etc/passwd run -- true
+	expect not-btf-env 2 'cannot read BTF from /etc/passwd' \
+		-- env DMAREFWATCH_BTF=/etc/passwd "$B" run -- true
+	expect missing-btf 2 'cannot read BTF from /nonexistent' -- "$B" run --btf=/nonexistent -- true
 	printf '\237\353\001\000\030\000\000\000' >"$tmp/trunc.btf"
-	expect truncated-btf 2 'cannot read BTF from' -- --btf "$tmp/trunc.btf" run -- true
+	expect truncated-btf 2 'cannot read BTF from' -- "$B" --btf "$tmp/trunc.btf" run -- true
 fi
-echo "# host/btf: $npass passed, $nfail failed"
-[ "$nfail" -eq 0 ]
+finish

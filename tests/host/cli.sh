@@ -10,51 +10,36 @@ B=build/dmarefwatch
 T=tests/data/leak-unbind.trace
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-npass=0 nfail=0
-pass() { echo "PASS: host/$1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: host/$1: $2"; nfail=$((nfail + 1)); }
+DMARW_TEST=host
+# shellcheck source=../lib/testlib.sh
+. tests/lib/testlib.sh
 # shellcheck source=../lib/check_json.sh
 . tests/lib/check_json.sh
 
-# expect NAME STATUS REGEX -- ARGS...: exit status and a stderr+stdout match
-expect() {
-	local name=$1 want=$2 re=$3 out rc
-	shift 4
-	out=$("$B" "$@" 2>&1)
-	rc=$?
-	if [ "$rc" != "$want" ]; then
-		fail "$name" "exit $rc, want $want: $(echo "$out" | head -3)"
-	elif ! printf '%s\n' "$out" | grep -qE -- "$re"; then
-		fail "$name" "output does not match /$re/: $(echo "$out" | head -3)"
-	else
-		pass "$name"
-	fi
-}
-
-[ -x "$B" ] || { fail build "no $B (run make)"; echo "$npass passed, $nfail failed"; exit 1; }
+[ -x "$B" ] || { fail build "no $B (run make)"; finish; }
 
 # --help everywhere
-expect help 0 'Usage: dmarefwatch' -- --help
+expect help 0 'Usage: dmarefwatch' -- "$B" --help
 for c in trace run snapshot record report top watch; do
-	expect help-$c 0 "Usage: dmarefwatch.* $c" -- $c --help
+	expect help-$c 0 "Usage: dmarefwatch.* $c" -- "$B" $c --help
 done
-expect version 0 '^dmarefwatch [0-9]' -- --version
+expect version 0 '^dmarefwatch [0-9]' -- "$B" --version
 
 # arguments
-expect no-command 2 'Usage' --
-expect unknown-command 2 "unknown command 'frob'" -- frob
-expect unknown-option 2 "unknown option '--frob'" -- --frob trace
-expect bad-mode 2 "--mode takes auto, fentry or kprobe" -- --mode uprobe trace
-expect mode-needs-value 2 "option --mode needs a value" -- --mode
-expect run-no-cmd 2 'run needs a command' -- run --grace 1
-expect run-bad-grace 2 "--grace takes seconds" -- run --grace soon -- true
-expect run-bad-exitcode 2 "--error-exitcode takes 1 to 255" -- run --error-exitcode 0 -- true
-expect run-bad-fail-on 2 "--fail-on takes error or warning" -- run --fail-on never -- true
-expect run-unknown 2 "unknown option '--frob'" -- run --frob 1 -- true
-expect trace-bad-duration 2 "--duration takes seconds" -- trace --duration -3
-expect record-needs-o 2 'record needs -o FILE' -- record --duration 1
-expect report-needs-file 2 'report needs a trace file' -- report
-expect report-two-files 2 'report takes one trace file' -- report a b
+expect no-command 2 'Usage' -- "$B"
+expect unknown-command 2 "unknown command 'frob'" -- "$B" frob
+expect unknown-option 2 "unknown option '--frob'" -- "$B" --frob trace
+expect bad-mode 2 "--mode takes auto, fentry or kprobe" -- "$B" --mode uprobe trace
+expect mode-needs-value 2 "option --mode needs a value" -- "$B" --mode
+expect run-no-cmd 2 'run needs a command' -- "$B" run --grace 1
+expect run-bad-grace 2 "--grace takes seconds" -- "$B" run --grace soon -- true
+expect run-bad-exitcode 2 "--error-exitcode takes 1 to 255" -- "$B" run --error-exitcode 0 -- true
+expect run-bad-fail-on 2 "--fail-on takes error or warning" -- "$B" run --fail-on never -- true
+expect run-unknown 2 "unknown option '--frob'" -- "$B" run --frob 1 -- true
+expect trace-bad-duration 2 "--duration takes seconds" -- "$B" trace --duration -3
+expect record-needs-o 2 'record needs -o FILE' -- "$B" record --duration 1
+expect report-needs-file 2 'report needs a trace file' -- "$B" report
+expect report-two-files 2 'report takes one trace file' -- "$B" report a b
 
 # tracing is impossible here: one line that says why, exit 2, nothing left
 if "$B" trace --duration 1 >"$tmp/out" 2>"$tmp/err"; then
@@ -84,7 +69,7 @@ if [ $rc = 2 ]; then
 	else
 		fail run-no-trace-no-command "exit $rc, command ran: $([ -e "$tmp/ran" ] && echo yes || echo no)"
 	fi
-	expect snapshot-sysfs-fallback 0 'no findings' -- snapshot
+	expect snapshot-sysfs-fallback 0 'no findings' -- "$B" snapshot
 	# without privileges: said before anything is tried
 	if command -v setpriv >/dev/null; then
 		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$B" trace 2>&1)
@@ -102,22 +87,19 @@ fi
 # offline report of a real recording: the live run's four findings
 "$B" report --json-report "$tmp/r.json" --junit "$tmp/j.xml" "$T" >"$tmp/out" 2>&1
 rc=$?
-[ $rc = 1 ] && pass report-exit-1 || fail report-exit-1 "exit $rc"
+check_eq report-exit-1 "$rc" 1
 check_json report-schema "$tmp/r.json" "$tmp/j.xml"
 for k in leaked-reference unbalanced-put unregister-with-users release-pending; do
-	if tests/vm/findings.py "$tmp/r.json" count $k 1 >"$tmp/f" 2>&1; then
-		pass report-finds-$k
-	else
-		fail report-finds-$k "$(cat "$tmp/f")"
-	fi
+	check_report "report-finds-$k" "$tmp/r.json" count "$k" 1
 done
-tests/vm/findings.py "$tmp/r.json" count leaked-reference 1 channel=dma0chan1 \
-	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client >"$tmp/f" 2>&1 &&
-	pass report-names-holder || fail report-names-holder "$(cat "$tmp/f")"
-grep -q 'holder: .* in dmarw_client_request_by_mask \[dmarw_client\]' "$tmp/out" &&
-	pass report-text-holder || fail report-text-holder "$(head -5 "$tmp/out")"
-if python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); \
-	sys.exit(0 if d.getElementsByTagName("failure") else 1)' "$tmp/j.xml"; then
+check_report report-names-holder "$tmp/r.json" count leaked-reference 1 channel=dma0chan1 \
+	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
+if grep -q 'holder: .* in dmarw_client_request_by_mask \[dmarw_client\]' "$tmp/out"; then
+	pass report-text-holder
+else
+	fail report-text-holder "$(head -5 "$tmp/out")"
+fi
+if python3 -c 'import sys, xml.dom.minidom as m; sys.exit(not m.parse(sys.argv[1]).getElementsByTagName("failure"))' "$tmp/j.xml"; then
 	pass report-junit-valid-with-failures
 else
 	fail report-junit-valid-with-failures "$(head -c 300 "$tmp/j.xml")"
@@ -145,25 +127,24 @@ cat >"$tmp/supp" <<'S'
    kind: unregister-with-users
 }
 S
-expect report-suppressed 0 'suppressed' -- report --suppressions "$tmp/supp" "$T"
-expect report-fail-on-warning 1 'release-pending' -- report --suppressions "$tmp/supp" --fail-on warning "$T"
+expect report-suppressed 0 'suppressed' -- "$B" report --suppressions "$tmp/supp" "$T"
+expect report-fail-on-warning 1 'release-pending' -- "$B" report --suppressions "$tmp/supp" --fail-on warning "$T"
 
 # bad trace and suppression files
-expect report-missing 2 'error: .*nosuch' -- report "$tmp/nosuch"
+expect report-missing 2 'error: .*nosuch' -- "$B" report "$tmp/nosuch"
 printf 'not json\n' >"$tmp/garbage"
-expect report-garbage 2 "error: .*garbage:1" -- report "$tmp/garbage"
+expect report-garbage 2 "error: .*garbage:1" -- "$B" report "$tmp/garbage"
 : >"$tmp/empty"
-expect report-empty 2 'error: .*empty' -- report "$tmp/empty"
+expect report-empty 2 'error: .*empty' -- "$B" report "$tmp/empty"
 head -c 2000 "$T" >"$tmp/truncated"
 # an interrupted recording: replayed up to its last complete line (issue 12)
-expect report-truncated 0 'truncated: cut inside line [0-9]+' -- report "$tmp/truncated"
+expect report-truncated 0 'truncated: cut inside line [0-9]+' -- "$B" report "$tmp/truncated"
 sed '3s/"type":"hook"/"type":"frob"/' "$T" >"$tmp/badtype"
-expect report-bad-type 2 'error: .*badtype:3' -- report "$tmp/badtype"
+expect report-bad-type 2 'error: .*badtype:3' -- "$B" report "$tmp/badtype"
 head -c 100000 /dev/urandom >"$tmp/random"
-expect report-random 2 'error: ' -- report "$tmp/random"
+expect report-random 2 'error: ' -- "$B" report "$tmp/random"
 printf '{\n   x\n   kind: no-such-kind\n}\n' >"$tmp/badsupp"
-expect report-bad-suppressions 2 'error: .*badsupp:3' -- report --suppressions "$tmp/badsupp" "$T"
-expect report-unwritable 2 'cannot write' -- report --json-report /nonexistent/dir/r.json "$T"
+expect report-bad-suppressions 2 'error: .*badsupp:3' -- "$B" report --suppressions "$tmp/badsupp" "$T"
+expect report-unwritable 2 'cannot write' -- "$B" report --json-report /nonexistent/dir/r.json "$T"
 
-echo "# host: $npass passed, $nfail failed"
-[ $nfail = 0 ]
+finish

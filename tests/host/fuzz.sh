@@ -9,14 +9,13 @@ cd "$(dirname "$0")/../.." || exit 1
 secs=${FUZZ_SECONDS:-30}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-npass=0 nfail=0
-pass() { echo "PASS: fuzz/$1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: fuzz/$1: $2"; nfail=$((nfail + 1)); }
+DMARW_TEST=fuzz
+# shellcheck source=../lib/testlib.sh
+. tests/lib/testlib.sh
 
 if ! make -s fuzzers >"$tmp/build.log" 2>&1; then
 	fail build "make fuzzers: $(tail -3 "$tmp/build.log" | tr '\n' ' ')"
-	echo "$npass passed, $nfail failed"
-	exit 1
+	finish
 fi
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -39,5 +38,4 @@ for src in tests/fuzz/fuzz_*.c; do
 		pass "$name ($execs executions in ${secs}s, no crash)"
 	fi
 done
-echo "$npass passed, $nfail failed"
-[ "$nfail" -eq 0 ]
+finish

@@ -10,6 +10,7 @@
 #     registered and while a channel still has a client: the tool must say
 #     so (release-with-users, refcount-mismatch); with the fix, no finding.
 # Usage (host): tests/matrix/tool_kernel.sh  (DMARW_VM_KERNEL=<suite>)
+# shellcheck source=../vm/lib.sh
 . "$(dirname "$0")/../vm/lib.sh"
 DMARW_TEST=tool_kernel
 if [ -z "${DMARW_IN_VM:-}" ]; then
@@ -27,16 +28,9 @@ B=$DMARW_REPO/build/dmarefwatch
 F=$DMARW_TESTS_DIR/findings.py
 R=/tmp/report.json
 L=$DMARW_TESTS_DIR/lib.sh
-hooks_of() {	# REPORT REQUESTED
-	python3 - "$1" "$2" "$DMARW_KVER" <<'PY'
-import json, sys
-rep = json.load(open(sys.argv[1]))
-for h in rep['stats']['hooks']:
-    print(f"HOOK {sys.argv[3]} {sys.argv[2]} {h['hook']} {h['mode']}")
-PY
-}
+M=$DMARW_REPO/tests/matrix/reports.py
 
-prov_load nchan=2 && client_load || { fail load "cannot load the test modules"; finish; }
+{ prov_load nchan=2 && client_load; } || { fail load "cannot load the test modules"; finish; }
 
 for m in auto fentry kprobe; do
 	rm -f "$R"
@@ -45,9 +39,9 @@ for m in auto fentry kprobe; do
 	cp "$R" /tmp/schema-hooks-$m.json 2>/dev/null
 	sed 's/^/# /' /tmp/hooks.out | grep -E '^# dmarefwatch:' | head -30
 	if [ -s "$R" ]; then
-		hooks_of "$R" $m
+		"$M" hooks "$R" "$DMARW_KVER" $m
 		check_eq hooks-$m-exit "$rc" 0
-		expect hooks-$m-get-mode hook dma_chan_get "$([ $m = auto ] && python3 -c "import json;print([h['mode'] for h in json.load(open('$R'))['stats']['hooks'] if h['hook']=='dma_chan_get'][0])" || echo $m)"
+		check_report hooks-$m-get-mode "$R" hook dma_chan_get "$(if [ $m = auto ]; then "$M" mode "$R" dma_chan_get; else echo $m; fi)"
 	else
 		fail hooks-$m "no report (status $rc): $(tail -3 /tmp/hooks.out)"
 	fi
@@ -61,7 +55,7 @@ rm -f "$R"
 "$B" run --grace 0.3 --json-report "$R" -- bash -c ". $L; client get; client put" >/tmp/run.out 2>&1
 check_eq getput-single-exit "$?" 0
 cp "$R" /tmp/schema-getput.json 2>/dev/null
-expect getput-single-no-finding total 0
+check_report getput-single-no-finding "$R" total 0
 
 # nested get/put (last: it may release the device on kernels without the fix)
 rm -f "$R"
@@ -74,7 +68,7 @@ if dmesg_has 'refcount_t: underflow|dma device released'; then
 	dmesg | grep -E -B2 -A12 'refcount_t: underflow' | sed 's/^/# dmesg: /' | head -40
 	dmesg | grep -E 'dma device released' | sed 's/^/# dmesg: /'
 	check_eq getput-nested-exit "$rc" 3
-	expect getput-nested-release-with-users count release-with-users 1 device=dma0
+	check_report getput-nested-release-with-users "$R" count release-with-users 1 device=dma0
 	if "$F" "$R" count refcount-mismatch 0 >/dev/null 2>&1; then
 		fail getput-nested-refcount-mismatch "no refcount-mismatch finding: $("$F" "$R" total 99 2>&1)"
 	else
@@ -83,12 +77,8 @@ if dmesg_has 'refcount_t: underflow|dma device released'; then
 else
 	echo "# $DMARW_KVER: dma_chan_put() stable fix present (kref dropped on the last put)"
 	check_eq getput-nested-exit "$rc" 0
-	expect getput-nested-no-finding total 0
+	check_report getput-nested-no-finding "$R" total 0
 fi
-python3 - "$R" <<'PY' | sed 's/^/# finding: /'
-import json, sys
-for f in json.load(open(sys.argv[1])).get('findings', []):
-    print(f["kind"], f.get("device"), f.get("channel"), (f.get("holder") or {}).get("function"), "|", json.dumps(f.get("evidence"))[:300])
-PY
+"$M" findings "$R" | sed 's/^/# finding: /'
 check_json schema --schema report /tmp/schema-*.json "$R"
 finish

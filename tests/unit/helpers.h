@@ -33,6 +33,16 @@ void ev_kref(struct rw_event *ev, int before, int after);
 /* Number of findings of @kind. */
 size_t count_kind(const struct engine *e, enum finding_kind kind);
 const struct finding *find_kind(const struct engine *e, enum finding_kind kind);
+/*
+ * In a TEST: @f = the first finding of @kind in @e; when there is none, one
+ * FAIL line and the test is left (CHECK of harness.h) instead of a NULL
+ * dereference.
+ */
+#define CHECK_FIND(f, e, kind)						\
+	do {								\
+		(f) = find_kind((e), (kind));				\
+		CHECK((f), "no %s finding", #kind);			\
+	} while (0)
 /* NULL if every finding has kind, severity and evidence; else a message. */
 const char *findings_sane(const struct engine *e);
 

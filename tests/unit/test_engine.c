@@ -113,11 +113,13 @@ TEST(leak_module_vmlinux_when_no_module)
 {
 	struct engine *e = engine__new();
 	struct rw_event ev = ev_get(1 * S, 0, 1, 0, 1);
+	const struct finding *f;
 
 	ev_caller(&ev, "async_tx_init", "");
 	engine__feed(e, &ev);
 	engine__finish(e, 2 * S, NULL);
-	CHECK_STR(find_kind(e, FINDING_LEAKED_REFERENCE)->holder.module, "vmlinux");
+	CHECK_FIND(f, e, FINDING_LEAKED_REFERENCE);
+	CHECK_STR(f->holder.module, "vmlinux");
 out:
 	engine__free(e);
 }
@@ -138,7 +140,7 @@ TEST(unbalanced_put_double_release_one_finding)
 	engine__finish(e, 4 * S, NULL);
 	CHECK_INT(count_kind(e, FINDING_UNBALANCED_PUT), 1);
 	CHECK_INT(engine__nr_findings(e), 1);
-	f = find_kind(e, FINDING_UNBALANCED_PUT);
+	CHECK_FIND(f, e, FINDING_UNBALANCED_PUT);
 	CHECK_INT(f->holder.pid, 201);
 	CHECK(f->related.valid, "no previous release stack");
 	CHECK_STR(f->related_what, "previous-release");
@@ -171,14 +173,15 @@ out:
 TEST(unbalanced_put_release_channel_count_two)
 {
 	struct engine *e = engine__new();
+	const struct finding *f;
 
 	feed(e, ev_get(1 * S, 0, 1, 0, 1));
 	feed(e, ev_get(1 * S + 5, 0, 1, 1, 2));
 	feed(e, ev_release(2 * S, 0, 1, 2));
 	feed(e, ev_put(2 * S + 1, 0, 1, 2, 1));
 	CHECK_INT(count_kind(e, FINDING_UNBALANCED_PUT), 1);
-	CHECK(strstr(find_kind(e, FINDING_UNBALANCED_PUT)->evidence, "WARN_ONCE"),
-	      "evidence lacks WARN_ONCE");
+	CHECK_FIND(f, e, FINDING_UNBALANCED_PUT);
+	CHECK(strstr(f->evidence, "WARN_ONCE"), "evidence lacks WARN_ONCE");
 	CHECK_INT(engine__channel(e, 0)->client_count, 1);
 out:
 	engine__free(e);
@@ -344,7 +347,7 @@ TEST(public_channel_balance_jump_leak_one)
 	feed(e, ev_put(2 * S, 0, 1, 2, 1));
 	engine__finish(e, 4 * S, NULL);
 	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 1);
-	f = find_kind(e, FINDING_LEAKED_REFERENCE);
+	CHECK_FIND(f, e, FINDING_LEAKED_REFERENCE);
 	CHECK_INT(f->refs, 1);
 	CHECK_INT(engine__stats(e)->predating, 0);
 out:
@@ -360,7 +363,7 @@ TEST(unregister_with_users_fires)
 	feed(e, ev_get(2 * S, 0, 1, 0, 1));
 	feed(e, ev_unreg_begin(3 * S, 0, 1, 1));
 	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
-	f = find_kind(e, FINDING_UNREGISTER_WITH_USERS);
+	CHECK_FIND(f, e, FINDING_UNREGISTER_WITH_USERS);
 	CHECK_STR(f->channel, "dma0chan1");
 	CHECK_STR(f->holder.function, "client_probe");
 	CHECK_STR(f->related.function, "dmarw_prov_remove");
@@ -400,7 +403,7 @@ TEST(request_names_the_client_of_the_holder)
 	CHECK_STR(engine__channel(e, 0)->client_name, "3f202000.mmc:rx-tx");
 	feed(e, ev_unreg_begin(3 * S, 0, 2, 2));
 	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
-	f = find_kind(e, FINDING_UNREGISTER_WITH_USERS);
+	CHECK_FIND(f, e, FINDING_UNREGISTER_WITH_USERS);
 	CHECK_STR(f->holder.client, "3f202000.mmc:rx-tx");
 	CHECK_STR(f->holder.client_drv, "sdhost-bcm2835");
 	CHECK(strstr(f->evidence, "from client_probe [dmarw_client] for 3f202000.mmc:rx-tx "
@@ -511,14 +514,14 @@ TEST(unregister_with_users_counts_predating)
 	struct engine *e = engine__new();
 	struct snapshot *snap = snapshot__new("sysfs");
 	struct snapshot_channel c = { .dev_id = 0, .chan_id = 1, .client_count = 1 };
+	const struct finding *f;
 
 	snapshot__add_channel(snap, &c);
 	engine__load_snapshot(e, snap, 1 * S);
 	feed(e, ev_unreg_begin(3 * S, 0, 1, 1));
 	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
-	CHECK(strstr(find_kind(e, FINDING_UNREGISTER_WITH_USERS)->evidence,
-		     "1 reference predates tracing"), "evidence: %s",
-	      find_kind(e, FINDING_UNREGISTER_WITH_USERS)->evidence);
+	CHECK_FIND(f, e, FINDING_UNREGISTER_WITH_USERS);
+	CHECK(strstr(f->evidence, "1 reference predates tracing"), "evidence: %s", f->evidence);
 out:
 	snapshot__free(snap);
 	engine__free(e);
@@ -543,13 +546,15 @@ out:
 TEST(unregister_with_users_model_when_not_read)
 {
 	struct engine *e = engine__new();
+	const struct finding *f;
 
 	feed(e, ev_register(1 * S, 0, true));
 	feed(e, ev_get(2 * S, 0, 1, 0, 1));
 	feed(e, ev_unreg_begin(3 * S, 0, -1, -1));
 	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
-	CHECK(strstr(find_kind(e, FINDING_UNREGISTER_WITH_USERS)->evidence,
-		     "per the traced events"), "evidence does not say where the count is from");
+	CHECK_FIND(f, e, FINDING_UNREGISTER_WITH_USERS);
+	CHECK(strstr(f->evidence, "per the traced events"),
+	      "evidence does not say where the count is from");
 out:
 	engine__free(e);
 }
@@ -563,7 +568,7 @@ TEST(get_after_unregister_fires)
 	feed(e, ev_unreg_begin(2 * S, 0, 0, 0));
 	feed(e, ev_get(2 * S + 5, 0, 1, 0, 1));
 	CHECK_INT(count_kind(e, FINDING_GET_AFTER_UNREGISTER), 1);
-	f = find_kind(e, FINDING_GET_AFTER_UNREGISTER);
+	CHECK_FIND(f, e, FINDING_GET_AFTER_UNREGISTER);
 	CHECK_STR(f->holder.function, "client_probe");
 	CHECK(strstr(f->evidence, "after dma_async_device_unregister(dma0)"),
 	      "evidence: %s", f->evidence);
@@ -598,7 +603,7 @@ TEST(release_with_users_fires)
 	engine__feed(e, &ev);
 	feed(e, ev_dev_release(3 * S, 0, 1));
 	CHECK_INT(count_kind(e, FINDING_RELEASE_WITH_USERS), 1);
-	f = find_kind(e, FINDING_RELEASE_WITH_USERS);
+	CHECK_FIND(f, e, FINDING_RELEASE_WITH_USERS);
 	CHECK_STR(f->channel, "dma0chan1");
 	CHECK_STR(f->holder.function, "client_probe");
 	/* the client's later put touches the freed device: same incident */
@@ -638,6 +643,7 @@ out:
 TEST(release_after_get_on_released_device)
 {
 	struct engine *e = engine__new();
+	const struct finding *f;
 
 	feed(e, ev_register(1 * S, 0, true));
 	feed(e, ev_unreg_begin(2 * S, 0, 0, 0));
@@ -646,9 +652,8 @@ TEST(release_after_get_on_released_device)
 	CHECK_INT(engine__nr_findings(e), 0);
 	feed(e, ev_get(3 * S, 0, 1, 0, 1));
 	CHECK_INT(count_kind(e, FINDING_RELEASE_WITH_USERS), 1);
-	CHECK(strstr(find_kind(e, FINDING_RELEASE_WITH_USERS)->evidence,
-		     "after device dma0 was released"), "evidence: %s",
-	      find_kind(e, FINDING_RELEASE_WITH_USERS)->evidence);
+	CHECK_FIND(f, e, FINDING_RELEASE_WITH_USERS);
+	CHECK(strstr(f->evidence, "after device dma0 was released"), "evidence: %s", f->evidence);
 out:
 	engine__free(e);
 }
@@ -675,7 +680,7 @@ TEST(refcount_mismatch_old_kernel_underflow)
 	ev_kref(&ev, 2, 1);
 	engine__feed(e, &ev);
 	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 1);
-	f = find_kind(e, FINDING_REFCOUNT_MISMATCH);
+	CHECK_FIND(f, e, FINDING_REFCOUNT_MISMATCH);
 	CHECK(strstr(f->evidence, "kref read 1"), "evidence: %s", f->evidence);
 	CHECK(strstr(f->evidence, "expected 2 = 1 (registration) + 1 channel in use"),
 	      "evidence: %s", f->evidence);
@@ -697,6 +702,7 @@ TEST(refcount_mismatch_old_kernel_release_with_users)
 	struct engine *e = engine__new();
 	struct rw_event ev;
 	int i;
+	const struct finding *f;
 
 	ev = ev_register(1 * S, 0, true);
 	ev_kref(&ev, -1, 1);
@@ -715,8 +721,8 @@ TEST(refcount_mismatch_old_kernel_release_with_users)
 	}
 	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 1);
 	CHECK_INT(count_kind(e, FINDING_RELEASE_WITH_USERS), 1);
-	CHECK(strstr(find_kind(e, FINDING_RELEASE_WITH_USERS)->evidence, "kref read 0"),
-	      "evidence: %s", find_kind(e, FINDING_RELEASE_WITH_USERS)->evidence);
+	CHECK_FIND(f, e, FINDING_RELEASE_WITH_USERS);
+	CHECK(strstr(f->evidence, "kref read 0"), "evidence: %s", f->evidence);
 out:
 	engine__free(e);
 }
@@ -813,7 +819,7 @@ TEST(release_pending_fires)
 	CHECK_INT(count_kind(e, FINDING_RELEASE_PENDING), 1);
 	CHECK_INT(count_kind(e, FINDING_UNREGISTER_WITH_USERS), 1);
 	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 1);
-	f = find_kind(e, FINDING_RELEASE_PENDING);
+	CHECK_FIND(f, e, FINDING_RELEASE_PENDING);
 	CHECK_INT(f->severity, SEVERITY_WARNING);
 	CHECK_STR(f->holder.function, "client_probe");
 	CHECK(strstr(f->evidence, "not released after 3.000s"), "evidence: %s", f->evidence);
@@ -851,7 +857,7 @@ TEST(missing_release_callback_fires)
 
 	feed(e, ev_register(1 * S, 0, false));
 	CHECK_INT(count_kind(e, FINDING_MISSING_RELEASE_CALLBACK), 1);
-	f = find_kind(e, FINDING_MISSING_RELEASE_CALLBACK);
+	CHECK_FIND(f, e, FINDING_MISSING_RELEASE_CALLBACK);
 	CHECK_INT(f->severity, SEVERITY_WARNING);
 	CHECK_STR(f->holder.function, "dmarw_prov_probe");
 	CHECK(!finding__fails(f, SEVERITY_ERROR), "warning fails at --fail-on error");
@@ -904,14 +910,14 @@ TEST(unregistered_at_startup_no_kref_verdict)
 	struct snapshot *snap = snapshot__new("bpf");
 	struct snapshot_device d = { .device_key = DEV_KEY(0), .dev_id = 0, .kref = 3,
 				     .has_release = 0, .state = DMARW_DEV_UNREGISTERED };
+	const struct finding *f;
 
 	snapshot__add_device(snap, &d);
 	engine__load_snapshot(e, snap, 1 * S);
 	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 0);
 	CHECK_INT(count_kind(e, FINDING_MISSING_RELEASE_CALLBACK), 1);
-	CHECK(strstr(find_kind(e, FINDING_MISSING_RELEASE_CALLBACK)->evidence,
-		     "found unregistered at startup"), "evidence: %s",
-	      find_kind(e, FINDING_MISSING_RELEASE_CALLBACK)->evidence);
+	CHECK_FIND(f, e, FINDING_MISSING_RELEASE_CALLBACK);
+	CHECK(strstr(f->evidence, "found unregistered at startup"), "evidence: %s", f->evidence);
 	CHECK_SANE(e);
 out:
 	snapshot__free(snap);
@@ -1271,6 +1277,7 @@ TEST(refcount_check_uses_kernel_view_after_loss)
 {
 	struct engine *e = engine__new();
 	struct rw_event ev;
+	const struct finding *f;
 
 	ev = ev_register(1 * S, 0, true);
 	ev_kref(&ev, -1, 1);
@@ -1288,8 +1295,8 @@ TEST(refcount_check_uses_kernel_view_after_loss)
 	ev.dev_in_use = 2;
 	engine__feed(e, &ev);
 	CHECK_INT(count_kind(e, FINDING_REFCOUNT_MISMATCH), 1);
-	CHECK(strstr(find_kind(e, FINDING_REFCOUNT_MISMATCH)->evidence, "underflow"),
-	      "evidence: %s", find_kind(e, FINDING_REFCOUNT_MISMATCH)->evidence);
+	CHECK_FIND(f, e, FINDING_REFCOUNT_MISMATCH);
+	CHECK(strstr(f->evidence, "underflow"), "evidence: %s", f->evidence);
 out:
 	engine__free(e);
 }

@@ -6,11 +6,12 @@
 # counts equal the cycles done, every event is either decoded or counted as
 # lost (no silent loss), lost events are reported, and the final counts from
 # the BPF maps equal the kernel's in_use even when events were lost.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main --cpus 2 --timeout 600 -- "$@"
 
 B=$DMARW_REPO/build/dmarefwatch
-CYCLE="/bin/bash $DMARW_REPO/tools/bench/cycle"
+CYCLE=(/bin/bash "$DMARW_REPO/tools/bench/cycle")
 N=${BENCH_SMOKE_CYCLES:-20000}
 T=/tmp/bench-smoke
 mkdir -p $T
@@ -18,18 +19,14 @@ prov_load nchan=4 || { fail load "insmod dmarw_prov"; finish; }
 client_load || { fail load "insmod dmarw_client"; finish; }
 
 # base, for the log only
-$CYCLE $N 2 $T/base
+"${CYCLE[@]}" "$N" 2 $T/base
 echo "# base: $(cat $T/base)"
 
-# jstat FILE EXPR: a value from the JSON report
-jstat() {
-	python3 -c 'import json,sys
-d = json.load(open(sys.argv[1])); s = d["stats"]; h = {x["hook"]: x for x in s["hooks"]}
-print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || echo error
-}
+# jstat FILE EXPR: a value from the JSON report (tests/vm/jstat.py)
+jstat() { python3 "$DMARW_TESTS_DIR/jstat.py" "$1" "$2" 2>/dev/null || echo error; }
 
 # storm under run
-$B -o $T/run.txt run --grace 0 --json-report $T/r.json -- $CYCLE $N 2 $T/run 2>$T/run.err
+$B -o $T/run.txt run --grace 0 --json-report $T/r.json -- "${CYCLE[@]}" "$N" 2 $T/run 2>$T/run.err
 rc=$?
 check_eq run-status "$rc" 0
 check_match run-loop "$(cat $T/run 2>/dev/null)" "result=ok_loop_$((N * 2))_0 "
@@ -58,7 +55,7 @@ for _ in $(seq 1200); do
 	kill -0 $tp 2>/dev/null || break
 	sleep 0.05
 done
-$CYCLE $N 2 $T/trace
+"${CYCLE[@]}" "$N" 2 $T/trace
 sleep 0.5
 kill -INT $tp
 wait $tp

@@ -7,6 +7,7 @@
 # with --btf it runs in kprobe mode and finds what tool_findings finds with
 # the kernel's own BTF: a double release, an unbind with a holder, a leak,
 # each holder named by function and module.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main --timeout 600 --expect-splat 'chan reference count' -- "$@"
 
@@ -65,9 +66,9 @@ dmarw --btf "$MIN" run --grace 0.3 --json-report "$R" -- bash -c ". $L;
 check_eq clean-exit "$rc" 0 || sed 's/^/# /' /tmp/run.out
 check_match clean-says-kprobe "$(cat /tmp/run.out)" \
 	"no kernel BTF: kprobe mode, types from $MIN"
-expect clean-no-finding total 0
-expect clean-hook-mode hook dma_chan_get kprobe
-expect clean-final-count channel dma0chan0 client_count 0
+check_report clean-no-finding "$R" total 0
+check_report clean-hook-mode "$R" hook dma_chan_get kprobe
+check_report clean-final-count "$R" channel dma0chan0 client_count 0
 
 # the same from the environment, as the systemd unit sets it
 rm -f "$R"
@@ -76,17 +77,17 @@ DMAREFWATCH_BTF=$MIN "$B" run --grace 0.3 --json-report "$R" -- \
 rc=$?
 cp "$R" "$REPORTS/run-env.json" 2>/dev/null
 check_eq double-release-exit "$rc" 3
-expect double-release-found count unbalanced-put 1 channel=dma0chan0 \
+check_report double-release-found "$R" count unbalanced-put 1 channel=dma0chan0 \
 	holder.function=dmarw_client_release_twice holder.module=dmarw_client
-expect double-release-only total 1
+check_report double-release-only "$R" total 1
 
 dmarw --btf "$MIN" --mode kprobe run --grace 0.3 --json-report "$R" -- bash -c ". $L;
 	client request 0 mask; unbind dmarw_prov.0; client release 0"
 check_eq unbind-exit "$rc" 3
-expect unbind-found count unregister-with-users 1 channel=dma0chan0 \
+check_report unbind-found "$R" count unregister-with-users 1 channel=dma0chan0 \
 	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
-expect unbind-only total 1
-expect unbind-stack stack unregister-with-users dma_chan_get __dma_request_channel \
+check_report unbind-only "$R" total 1
+check_report unbind-stack "$R" stack unregister-with-users dma_chan_get __dma_request_channel \
 	dmarw_client_request_by_mask vfs_write
 bind dmarw_prov.0
 
@@ -94,9 +95,9 @@ bind dmarw_prov.0
 dmarw --btf "$MIN" run --grace 0.3 --json-report "$R" -- bash -c ". $L;
 	client request 0 mask; client forget 0"
 check_eq leak-exit "$rc" 3
-expect leak-found count leaked-reference 1 channel=dma0chan0 \
+check_report leak-found "$R" count leaked-reference 1 channel=dma0chan0 \
 	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
-expect leak-only total 1
+check_report leak-only "$R" total 1
 check_eq leak-kernel-in-use "$(in_use dma0chan0)" 1
 
 # the snapshot walks the kernel's list through the same types, not sysfs

@@ -3,6 +3,7 @@
 # tools/vm/run and kernel splats: an unexpected WARNING fails the run (126)
 # even when the command succeeds; a declared one passes; an oops that leaves
 # the command running fails fast instead of waiting for the timeout.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 cd "$DMARW_REPO" || exit 1
 RUN=tools/vm/run
@@ -25,6 +26,7 @@ check_match command-output-kept "$(cat "$tmp/out")" '^ok release-twice 0 dma0cha
 $RUN "${K[@]}" --expect-splat 'chan reference count 0 != 1' -- bash -c "$double_release" >"$tmp/out" 2>"$tmp/err"
 check_eq expected-warning-passes "$?" 0
 # an expected splat that does not happen is not an error by itself
+# shellcheck disable=SC2016 # expanded by bash in the guest
 $RUN "${K[@]}" --expect-splat 'never happens' --expect-splat 'chan reference count' \
 	-- bash -c '. tests/vm/lib.sh; insmod $(kmod dmarw_splat) what=warn' >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -33,6 +35,7 @@ check_match other-warning-message "$(tail -n1 "$tmp/err")" 'WARNING: .*dmarw_spl
 
 # 3. an oops that kills a task while the command goes on: fail fast
 t0=$SECONDS
+# shellcheck disable=SC2016 # expanded by bash in the guest
 $RUN "${K[@]}" --timeout 120 -- bash -c '. tests/vm/lib.sh; insmod $(kmod dmarw_splat) what=oops; sleep 1000' \
 	>"$tmp/out" 2>"$tmp/err"
 rc=$?

@@ -3,6 +3,7 @@
 # tools/vm/run itself: the command's exit status, output, environment and
 # working directory come back; a guest panic and a hang fail the run with
 # their own status and message, never a hang or a pass.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 cd "$DMARW_REPO" || exit 1
 RUN=tools/vm/run
@@ -13,6 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # 1. exit status, stdout+stderr, env, cwd, a file written in the guest
 t0=$SECONDS
+# shellcheck disable=SC2016 # expanded by bash in the guest
 $RUN "${K[@]}" -- bash -c 'echo out-line; echo err-line >&2; echo "in_vm=$DMARW_IN_VM kver=$DMARW_KVER kmod=$DMARW_KMOD_DIR pwd=$PWD uid=$(id -u)";
 	ls "$DMARW_KMOD_DIR"/dmarw_prov.ko >/dev/null && echo kmod-ok;
 	mount | grep -q "on /sys/kernel/debug type debugfs" && echo debugfs-ok;
@@ -39,11 +41,11 @@ echo "# boot to command: ${boot}s (whole run $((SECONDS - t0))s)"
 limit=${DMARW_VM_BOOT_LIMIT:-10}
 others=$(pgrep -c -f '^qemu-system' || true)
 if awk -v b="$boot" -v l="$limit" 'BEGIN { exit !(b < l) }'; then
-	pass boot-under-${limit}s
+	pass "boot-under-${limit}s"
 elif [ "${others:-0}" -gt 0 ]; then
 	echo "# boot ${boot}s with $others other QEMU guest(s) running: not judged"
 else
-	fail boot-under-${limit}s "boot to command took ${boot}s"
+	fail "boot-under-${limit}s" "boot to command took ${boot}s"
 fi
 
 $RUN "${K[@]}" --quiet -- sh -c 'exit 7' >/dev/null 2>"$tmp/err"
@@ -70,6 +72,7 @@ if ! check_match timeout-message "$(tail -n1 "$tmp/err")" "^vm: error: timeout: 
 	sed 's/^/# stderr: /' "$tmp/err"
 fi
 check timeout-took-${to}s test "$took" -ge $to -a "$took" -le $((to + 15))
+# shellcheck disable=SC2012 # the newest run dir; their names are plain words
 run=$(ls -td build/vm-logs/*/ | head -n1)
 check_fails timeout-qemu-gone pgrep -f "path=${run%/},"
 
@@ -78,6 +81,7 @@ $RUN "${K[@]}" --boot-timeout 1 -- true >"$tmp/out" 2>"$tmp/err"
 check_eq noboot-status "$?" 125
 check_match noboot-retried "$(cat "$tmp/err")" 'did not boot to the command within 1s .*booting once more'
 check_match noboot-message "$(tail -n1 "$tmp/err")" '^vm: error: guest did not boot to the command within 1s'
+# shellcheck disable=SC2012 # the newest run dir; their names are plain words
 run=$(ls -td build/vm-logs/*/ | head -n1)
 check noboot-first-console-kept test -f "${run}console.log.1"
 check_fails noboot-qemu-gone pgrep -f "path=${run%/},"

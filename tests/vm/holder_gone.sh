@@ -7,6 +7,7 @@
 # --min-age is a long-held-reference (info), never an error; a remove()
 # that releases gives nothing; `trace` prints the leak when it happens; a
 # recording replays to the same verdicts.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 if [ -z "${DMARW_IN_VM:-}" ]; then
 	st=0
@@ -24,13 +25,8 @@ F=$DMARW_TESTS_DIR/findings.py
 d=$(mktemp -d /tmp/gone.XXXXXX)
 
 # found FILE ARGS...: findings.py FILE count ARGS... holds
+# shellcheck disable=SC2317 # called through check and wait_for
 found() { "$F" "$@" >/dev/null; }
-# expect_in FILE NAME ARGS...: as expect, on FILE
-expect_in() {
-	local file=$1
-	shift
-	R=$file expect "$@"
-}
 # watch_start NAME ARGS...: watch in JSON lines to $d/NAME.json, metrics in
 # $d/NAME.prom; returns once every hook is attached (the first metrics)
 watch_start() {
@@ -61,9 +57,9 @@ check_eq alive-released "$(in_use dma0chan0)" 0
 check alive-unload client_unload
 sleep 2.5
 watch_stop alive
-expect_in "$d/alive.json" alive-no-leak count leaked-reference 0
+check_report alive-no-leak "$d/alive.json" count leaked-reference 0
 check_eq alive-nothing-failing "$(grep -c '"severity":"error"' "$d/alive.json")" 0
-expect_in "$d/alive.json" alive-holder-named count long-held-reference 1 \
+check_report alive-holder-named "$d/alive.json" count long-held-reference 1 \
 	holder.function=dmarw_client_probe "evidence~the holder is alive"
 
 # 2. a module unloaded with its reference held, watch with its defaults but
@@ -82,12 +78,12 @@ check unload-reported wait_for 12 grep -q '"kind":"leaked-reference"' "$d/unload
 t1=$(date +%s%N)
 echo "# leak reported $(((t1 - t0) / 1000000)) ms after rmmod returned (interval 10 s)"
 check_eq unload-within-an-interval "$(((t1 - t0) < 10000000000))" 1
-expect_in "$d/unload.json" unload-names-holder count leaked-reference 1 channel="$chan" \
+check_report unload-names-holder "$d/unload.json" count leaked-reference 1 channel="$chan" \
 	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client \
 	"evidence~module dmarw_client was unloaded" "evidence~client_count 1 in the kernel"
 check_eq unload-still-counted "$(in_use "$chan")" 1
 watch_stop unload
-expect_in "$d/unload.json" unload-once count leaked-reference 1
+check_report unload-once "$d/unload.json" count leaked-reference 1
 echo "# watch --json, the finding line:"
 grep '"type":"finding"' "$d/unload.json" | sed 's/^/#   /'
 cp "$d/unload.json" "$DMARW_REPO/build/holder-gone-watch-$mode.json" 2>/dev/null
@@ -102,13 +98,13 @@ check unbind-unbind unbind dmarw_client dmarw_client
 t0=$(date +%s%N)
 check unbind-reported wait_for 15 grep -q '"kind":"leaked-reference"' "$d/unbind.json"
 echo "# leak reported $((($(date +%s%N) - t0) / 1000000)) ms after the unbind returned"
-expect_in "$d/unbind.json" unbind-names-client count leaked-reference 1 channel=dma0chan1 \
+check_report unbind-names-client "$d/unbind.json" count leaked-reference 1 channel=dma0chan1 \
 	holder.function=dmarw_client_probe holder.module=dmarw_client \
 	holder.client=dmarw_client:rx "evidence~client device dmarw_client (dmarw_client) was unbound"
 check unbind-unload client_unload
 sleep 2
 watch_stop unbind
-expect_in "$d/unbind.json" unbind-once count leaked-reference 1
+check_report unbind-once "$d/unbind.json" count leaked-reference 1
 
 # 4. trace says it when it happens; run --record replays to the same
 # on stdout: `trace -o FILE` writes FILE only when it ends (a temporary file
@@ -135,10 +131,10 @@ R=$d/run.json
 	bash -c ". $DMARW_TESTS_DIR/lib.sh; client_load; client request 2 mask;
 	client forget 2; client_unload" >"$d/run.out" 2>&1
 check_eq run-fails "$?" 3
-expect run-gone count leaked-reference 1 holder.module=dmarw_client \
+check_report run-gone "$R" count leaked-reference 1 holder.module=dmarw_client \
 	"evidence~the holder is gone"
 "$B" --json report "$d/run.trace" >"$d/replay.json" 2>"$d/replay.err"
-expect_in "$d/replay.json" replay-same count leaked-reference 1 holder.module=dmarw_client \
+check_report replay-same "$d/replay.json" count leaked-reference 1 holder.module=dmarw_client \
 	"evidence~the holder is gone"
 check_match replay-has-verify "$(grep -c '"type":"verify"' "$d/run.trace")" '^[1-9]'
 # every JSON and JUnit output above against docs/schema: watch and trace

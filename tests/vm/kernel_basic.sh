@@ -3,6 +3,7 @@
 # Clean workloads on a real kernel: request/release by mask and by name, a
 # verified memcpy, fail_alloc, dmaengine_get/put, a private device, and
 # request/release loops on both CPUs; every count must end at 0.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main -- "$@"
 

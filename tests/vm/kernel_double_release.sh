@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # A double release: the kernel's WARN_ONCE "chan reference count 0 != 1"
 # (declared as expected) and the channel count stays at 0.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main --expect-splat 'chan reference count 0 != 1' -- "$@"
 

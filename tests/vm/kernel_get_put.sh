@@ -6,6 +6,7 @@
 # underflow the device kref here: "refcount_t: underflow" (declared as
 # expected, reported as a "#" line), and the device is released while
 # registered so later requests fail.  Kernels with the fix: no splat.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main --expect-splat 'refcount_t: underflow' -- "$@"
 

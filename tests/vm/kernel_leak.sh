@@ -3,6 +3,7 @@
 # References left behind: a forgotten channel and an error-path leak survive
 # the unload of the client; the kernel keeps in_use at 1 and the provider
 # module pinned.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main -- "$@"
 

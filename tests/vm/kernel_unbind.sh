@@ -8,6 +8,7 @@
 # declared as expected; releasing afterwards does not crash.  And the core
 # still hands out the other channels of an unbound device that a holder keeps
 # alive (get after unregister; provider knob alloc_after_remove=1).
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main --expect-splat '__dma_async_device_channel_unregister called while [0-9]+ clients hold a reference' -- "$@"
 

@@ -4,6 +4,7 @@
 # leaves no BPF program or link (bpftool prog/link show before and after)
 # and the kernel's counts untouched; a watch stopped with SIGSTOP for 30 s
 # during a storm resumes and ends cleanly.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main --timeout 900 -- "$@"
 

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Helpers for dmarefwatch VM test scripts (bash).  Source it:
 #     . "$(dirname "$0")/lib.sh"
 #
@@ -12,32 +13,15 @@
 #     client request 0 mask && check_eq req-in-use "$(in_use dma0chan0)" 1
 #     finish
 #
-# Reporting: "PASS: <name>" and "FAIL: <name>: <reason>" lines on stdout; test
-# names get the prefix "$DMARW_TEST/" (default: the script name).  finish
-# exits 1 when anything failed.
+# Reporting (pass, fail, check*, expect, check_report, finish): the shared
+# tests/lib/testlib.sh, sourced here.
 
 DMARW_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DMARW_REPO=$(cd "$DMARW_TESTS_DIR/../.." && pwd)
 DMARW_CLIENT=/sys/kernel/debug/dmarw_client
-: "${DMARW_TEST:=$(basename "$0" .sh)}"
-DMARW_NPASS=0
-DMARW_NFAIL=0
+# shellcheck source=../lib/testlib.sh
+. "$DMARW_REPO/tests/lib/testlib.sh"
 
-# ---- reporting ---------------------------------------------------------
-pass() {
-	echo "PASS: $DMARW_TEST/$1"
-	DMARW_NPASS=$((DMARW_NPASS + 1))
-}
-
-fail() {
-	local name=$1
-	shift
-	echo "FAIL: $DMARW_TEST/$name: $*"
-	DMARW_NFAIL=$((DMARW_NFAIL + 1))
-	return 1
-}
-
-# check NAME CMD [ARGS...]: PASS when CMD succeeds
 # wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds
 wait_for() {
 	local n=$(($1 * 5))
@@ -48,61 +32,6 @@ wait_for() {
 		n=$((n - 1))
 	done
 	return 1
-}
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		pass "$name"
-	else
-		fail "$name" "failed: $*: $(echo $out)"
-	fi
-}
-
-# check_fails NAME CMD [ARGS...]: PASS when CMD fails
-check_fails() {
-	local name=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		fail "$name" "succeeded unexpectedly: $*"
-	else
-		pass "$name"
-	fi
-}
-
-# check_eq NAME GOT WANT
-check_eq() {
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "got '$2', want '$3'"
-	fi
-}
-
-# check_match NAME STRING ERE
-check_match() {
-	if printf '%s\n' "$2" | grep -qE -- "$3"; then
-		pass "$1"
-	else
-		fail "$1" "'$2' does not match /$3/"
-	fi
-}
-
-# expect NAME ARGS...: a findings.py assertion on the JSON report $R, as a test
-expect() {
-	local name=$1 out
-	shift
-	if out=$("$DMARW_TESTS_DIR/findings.py" "${R:?no report}" "$@" 2>&1); then
-		pass "$name"
-	else
-		fail "$name" "$out"
-	fi
-}
-
-finish() {
-	echo "# $DMARW_TEST: $DMARW_NPASS passed, $DMARW_NFAIL failed"
-	[ "$DMARW_NFAIL" -eq 0 ]
-	exit $?
 }
 
 # ---- schema validation (issue 14) -------------------------------------------
@@ -140,6 +69,7 @@ kmod() { echo "${DMARW_KMOD_DIR:?not in the VM or no modules}/$1.ko"; }
 # prov_load [param=value...]: insmod dmarw_prov (ndev nchan no_release private fail_alloc)
 prov_load() { insmod "$(kmod dmarw_prov)" "$@"; }
 prov_unload() { rmmod dmarw_prov; }
+# shellcheck disable=SC2120 # module parameters are optional: most callers pass none
 client_load() { insmod "$(kmod dmarw_client)" "$@"; }
 client_unload() { rmmod dmarw_client; }
 # mod_refcnt MODULE: the module's reference count
@@ -162,9 +92,9 @@ client() {
 # client_chan CMD...: run the command, print only the channel name (4th field)
 client_chan() {
 	client "$@" >/dev/null || { echo "${DMARW_RESULT:-none}"; return 1; }
-	local f
-	read -r -a f <<<"$DMARW_RESULT"
-	echo "${f[3]}"
+	local fields
+	read -r -a fields <<<"$DMARW_RESULT"
+	echo "${fields[3]}"
 }
 client_slots() { echo "$(<"$DMARW_CLIENT/slots")"; }
 

@@ -6,6 +6,8 @@
 # Enter shows the holder's stack; 80x24 and a resize; q exits 0 and leaves
 # the terminal sane.  Then top --batch from a script.  The capture is kept
 # in build/top-capture.txt.
+# shellcheck disable=SC2317 # the screen helpers are called through check and wait_for
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main --timeout 300 -- "$@"
 

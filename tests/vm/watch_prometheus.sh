@@ -6,6 +6,7 @@
 # survives thousands of request/release cycles, an unbind with a channel
 # held, a rebind, module unloads and SIGHUP; SIGTERM gives a final report
 # and exit 0.  RSS is printed at the start and the end.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 vm_main --timeout 420 -- "$@"
 
@@ -116,6 +117,7 @@ check leak-counted wait_for 10 grep -qF \
 	'dmarefwatch_findings_total{kind="leaked-reference",severity="error"} 1' "$prom"
 check rebind bind dmarw_prov.0
 check client-reload client_load
+# shellcheck disable=SC2012 # channel names are plain words
 check_eq rebind-request "$(client_chan request 2 mask)" "$(ls /sys/class/dma | head -1)"
 next_write
 check promtool-after-rebind promtool check metrics <"$prom"

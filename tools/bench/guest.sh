@@ -5,9 +5,11 @@
 # profile (bpf_stats run_time_ns per program, perf), memory (bpftool),
 # storm (2 vCPUs: ring buffer limits, exact final counts, RSS over time).
 # Appends key=value lines to $BENCH_OUT/raw.txt; the host prints the table.
+# shellcheck disable=SC2317 # the phases are called by name ("phase_$ph"), and what they call
 set -u
 BENCH=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$BENCH/../.." && pwd)
+# shellcheck source=../../tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
 B=$REPO/build/dmarefwatch
 FLOOR=$REPO/build/bench/floor
@@ -18,75 +20,58 @@ SN=${BENCH_STORM_CYCLES:-50000}
 VARIANTS=${BENCH_VARIANTS:-base floor floor-holders floor-kprobe floor-event floor-event-batch floor-stack floor-stack-batch floor-full-batch drw-trace drw-run drw-kprobe drw-nostacks bt-count bt-tracker}
 T=/tmp/bench
 mkdir -p $T
-CYCLE="/bin/bash $BENCH/cycle"
+CYCLE=(/bin/bash "$BENCH/cycle")
 
 rec() { echo "$*" >>"$OUT/raw.txt"; }
 log() { echo "bench: $*" >&2; }
 # fsub A B: B - A in ms, from $EPOCHREALTIME values
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$2" | tail -1; }
-# jq-free JSON reads: python3 from the host root
-runstats() {
-	python3 - "$1" <<'PY'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("report=unreadable"); sys.exit(0)
-s = d["stats"]
-h = {x["hook"]: x for x in s["hooks"]}
-hits = sum(x["hits"] for x in s["hooks"])
-cc = sum(max(c.get("client_count", 0), 0) for c in d.get("channels", []))
-modes = ",".join(sorted(set(x["mode"] or "-" for x in s["hooks"][:2])))
-print("events=%d lost=%d hits=%d get_hits=%d put_hits=%d final_cc=%d modes=%s findings=%d"
-      % (s["events"], s["events_lost"], hits, h["dma_chan_get"]["hits"],
-         h["dma_chan_put"]["hits"], cc, modes, s["findings"]))
-PY
-}
-
+# runstats REPORT: the run's counts as key=value (jq-free: python3 from the host root)
+runstats() { python3 "$BENCH/runstats.py" "$1"; }
 # measure VARIANT REP COUNT NTHREADS: one timed run; prints a record
 measure() {
-	local v=$1 rep=$2 n=$3 th=$4 f=$T/cycle.$1.$2 tl tr extra= rc=0 tp
-	rm -f "$f" $T/r.json $T/err $T/trace.json
+	local v=$1 rep=$2 n=$3 th=$4 f=$T/cycle.$1.$2 tl tr extra='' rc=0 tp
+	rm -f "$f" "$T/r.json" "$T/err" "$T/trace.json"
 	tl=$EPOCHREALTIME
 	case $v in
-	base) $CYCLE $n $th "$f" ;;
-	floor) $FLOOR -- $CYCLE $n $th "$f" 2>$T/err ;;
-	floor-kprobe) $FLOOR -k -- $CYCLE $n $th "$f" 2>$T/err ;;
-	floor-holders) $FLOOR -l -- $CYCLE $n $th "$f" 2>$T/err ;;
-	floor-event) $FLOOR -e -- $CYCLE $n $th "$f" 2>$T/err ;;
-	floor-stack) $FLOOR -s -- $CYCLE $n $th "$f" 2>$T/err ;;
-	floor-full) $FLOOR -s -i -- $CYCLE $n $th "$f" 2>$T/err ;;
-	floor-event-batch) $FLOOR -e -w 262144 -- $CYCLE $n $th "$f" 2>$T/err ;;
-	floor-stack-batch) $FLOOR -s -w 262144 -- $CYCLE $n $th "$f" 2>$T/err ;;
-	floor-full-batch) $FLOOR -s -i -w 262144 -- $CYCLE $n $th "$f" 2>$T/err ;;
-	drw-run) $B -o $T/run.out run --grace 0 --json-report $T/r.json -- $CYCLE $n $th "$f" 2>$T/err ;;
-	drw-kprobe) $B --mode kprobe -o $T/run.out run --grace 0 --json-report $T/r.json -- $CYCLE $n $th "$f" 2>$T/err ;;
-	drw-nostacks) $B --no-stacks -o $T/run.out run --grace 0 --json-report $T/r.json -- $CYCLE $n $th "$f" 2>$T/err ;;
+	base) "${CYCLE[@]}" "$n" "$th" "$f" ;;
+	floor) $FLOOR -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	floor-kprobe) $FLOOR -k -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	floor-holders) $FLOOR -l -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	floor-event) $FLOOR -e -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	floor-stack) $FLOOR -s -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	floor-full) $FLOOR -s -i -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	floor-event-batch) $FLOOR -e -w 262144 -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	floor-stack-batch) $FLOOR -s -w 262144 -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	floor-full-batch) $FLOOR -s -i -w 262144 -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	drw-run) $B -o "$T/run.out" run --grace 0 --json-report "$T/r.json" -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	drw-kprobe) $B --mode kprobe -o "$T/run.out" run --grace 0 --json-report "$T/r.json" -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	drw-nostacks) $B --no-stacks -o "$T/run.out" run --grace 0 --json-report "$T/r.json" -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
 	drw-trace)
-		$B -v trace --json -o $T/trace.json 2>$T/err &
+		$B -v trace --json -o "$T/trace.json" 2>"$T/err" &
 		tp=$!
 		for _ in $(seq 1200); do
-			grep -q 'hook dmaengine_put:' $T/err 2>/dev/null && break
-			kill -0 $tp 2>/dev/null || break
+			grep -q 'hook dmaengine_put:' "$T/err" 2>/dev/null && break
+			kill -0 "$tp" 2>/dev/null || break
 			sleep 0.05
 		done
 		tr=$EPOCHREALTIME
-		$CYCLE $n $th "$f"
-		extra="hwm=$(awk '/^VmHWM/ { print $2 }' /proc/$tp/status)"
+		"${CYCLE[@]}" "$n" "$th" "$f"
+		extra="hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$tp/status")"
 		sleep 0.2
-		kill -INT $tp
-		wait $tp
-		extra="$extra ready_ms=$(fsub "$tl" "$tr") lost=$(sed -n 's/.*: \([0-9]*\) events lost.*/\1/p' $T/err | tail -1)"
-		extra="$extra events=$(wc -l <$T/trace.json)"
+		kill -INT "$tp"
+		wait "$tp"
+		extra="$extra ready_ms=$(fsub "$tl" "$tr") lost=$(sed -n 's/.*: \([0-9]*\) events lost.*/\1/p' "$T/err" | tail -1)"
+		extra="$extra events=$(wc -l <"$T/trace.json")"
 		;;
-	bt-count) bpftrace -c "$CYCLE $n $th $f" "$BENCH/count.bt" >$T/bt.out 2>$T/err ;;
-	bt-tracker) bpftrace -c "$CYCLE $n $th $f" "$BENCH/tracker.bt" >$T/bt.out 2>$T/err ;;
+	bt-count) bpftrace -c "${CYCLE[*]} $n $th $f" "$BENCH/count.bt" >"$T/bt.out" 2>"$T/err" ;;
+	bt-tracker) bpftrace -c "${CYCLE[*]} $n $th $f" "$BENCH/tracker.bt" >"$T/bt.out" 2>"$T/err" ;;
 	*) log "unknown variant $v"; return 1 ;;
 	esac
 	rc=$?
 	if [ ! -s "$f" ]; then
-		log "$v rep $rep: no measurement (status $rc): $(tail -3 $T/err 2>/dev/null | tr '\n' ' ')"
+		log "$v rep $rep: no measurement (status $rc): $(tail -3 "$T/err" 2>/dev/null | tr '\n' ' ')"
 		rec "phase=${PHASE} variant=$v rep=$rep n=$n threads=$th failed=1 rc=$rc"
 		return 1
 	fi
@@ -94,13 +79,13 @@ measure() {
 	start=$(field start "$f") t0=$(field t0 "$f") t1=$(field t1 "$f")
 	ns=$(awk -v a="$t0" -v b="$t1" -v n="$n" -v t="$th" 'BEGIN { printf "%.1f", (b - a) * 1e9 / (n * t) }')
 	case $v in
-	floor*) extra="$(sed -n 's/^floor: counts //p' $T/err)" ;;
+	floor*) extra="$(sed -n 's/^floor: counts //p' "$T/err")" ;;
 	drw-run | drw-kprobe | drw-nostacks)
-		extra="$(runstats $T/r.json)"
-		case $extra in *findings=0*) ;; *) cp $T/r.json "$OUT/report-$PHASE-$v-$rep.json"
-			cp $T/run.out "$OUT/report-$PHASE-$v-$rep.txt" ;; esac ;;
-	bt-tracker) extra="gets=$(sed -n 's/^@gets: //p' $T/bt.out | head -1) puts=$(sed -n 's/^@puts: //p' $T/bt.out | head -1)" ;;
-	bt-count) extra="entries=$(sed -n 's/^@entries: //p' $T/bt.out) exits=$(sed -n 's/^@exits: //p' $T/bt.out)" ;;
+		extra="$(runstats "$T/r.json")"
+		case $extra in *findings=0*) ;; *) cp "$T/r.json" "$OUT/report-$PHASE-$v-$rep.json"
+			cp "$T/run.out" "$OUT/report-$PHASE-$v-$rep.txt" ;; esac ;;
+	bt-tracker) extra="gets=$(sed -n 's/^@gets: //p' "$T/bt.out" | head -1) puts=$(sed -n 's/^@puts: //p' "$T/bt.out" | head -1)" ;;
+	bt-count) extra="entries=$(sed -n 's/^@entries: //p' "$T/bt.out") exits=$(sed -n 's/^@exits: //p' "$T/bt.out")" ;;
 	esac
 	[ "$v" = drw-trace ] || extra="$extra hwm=$(field hwm "$f")"
 	rec "phase=${PHASE} variant=$v rep=$rep n=$n threads=$th ns=$ns elapsed_ms=$(fsub "$t0" "$t1")" \
@@ -109,13 +94,14 @@ measure() {
 }
 
 phase_timing() {
-	local rep i vs=($VARIANTS) nv
+	local rep i vs nv
+	read -r -a vs <<<"$VARIANTS"
 	nv=${#vs[@]}
 	# warm up: page cache, BTF parsing caches, first module paths
-	measure base 0 $N 1 >/dev/null
+	measure base 0 "$N" 1 >/dev/null
 	for rep in $(seq 1 "$REPS"); do
 		for i in $(seq 0 $((nv - 1))); do
-			measure "${vs[$(((i + rep) % nv))]}" "$rep" $N 1
+			measure "${vs[$(((i + rep) % nv))]}" "$rep" "$N" 1
 		done
 	done
 }
@@ -127,11 +113,11 @@ phase_profile() {
 	for v in floor floor-full drw-run drw-kprobe drw-nostacks bt-tracker; do
 		p=$OUT/profile-$v
 		case $v in
-		floor) $FLOOR -- /bin/bash -c "$CYCLE $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
-		floor-full) $FLOOR -s -i -- /bin/bash -c "$CYCLE $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
-		drw-run) $B -o /dev/null run --grace 0 -- /bin/bash -c "$CYCLE $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
-		drw-kprobe) $B --mode kprobe -o /dev/null run --grace 0 -- /bin/bash -c "$CYCLE $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
-		drw-nostacks) $B --no-stacks -o /dev/null run --grace 0 -- /bin/bash -c "$CYCLE $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
+		floor) $FLOOR -- /bin/bash -c "${CYCLE[*]} $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
+		floor-full) $FLOOR -s -i -- /bin/bash -c "${CYCLE[*]} $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
+		drw-run) $B -o /dev/null run --grace 0 -- /bin/bash -c "${CYCLE[*]} $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
+		drw-kprobe) $B --mode kprobe -o /dev/null run --grace 0 -- /bin/bash -c "${CYCLE[*]} $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
+		drw-nostacks) $B --no-stacks -o /dev/null run --grace 0 -- /bin/bash -c "${CYCLE[*]} $N 1 $T/p; $BENCH/snap-bpf $p" 2>/dev/null ;;
 		bt-tracker) bpftrace -c "/bin/bash $BENCH/profile-child $N $T/p $p" "$BENCH/tracker.bt" >/dev/null 2>&1 ;;
 		esac
 		rec "phase=profile variant=$v n=$N file=profile-$v"
@@ -142,14 +128,14 @@ phase_profile() {
 		for v in base floor drw-run bt-tracker; do
 			p=$OUT/perf-$v.txt
 			case $v in
-			base) perf record -q -e cpu-clock -F 2000 -a -g -o $T/perf.data -- $CYCLE $N 1 $T/q >/dev/null 2>&1 ;;
-			floor) $FLOOR -- perf record -q -e cpu-clock -F 2000 -a -g -o $T/perf.data -- $CYCLE $N 1 $T/q >/dev/null 2>&1 ;;
-			drw-run) $B -o /dev/null run --grace 0 -- perf record -q -e cpu-clock -F 2000 -a -g -o $T/perf.data -- $CYCLE $N 1 $T/q >/dev/null 2>&1 ;;
-			bt-tracker) bpftrace -c "/usr/bin/perf record -q -e cpu-clock -F 2000 -a -g -o $T/perf.data -- $CYCLE $N 1 $T/q" "$BENCH/tracker.bt" >/dev/null 2>&1 ;;
+			base) perf record -q -e cpu-clock -F 2000 -a -g -o "$T/perf.data" -- "${CYCLE[@]}" "$N" 1 "$T/q" >/dev/null 2>&1 ;;
+			floor) $FLOOR -- perf record -q -e cpu-clock -F 2000 -a -g -o "$T/perf.data" -- "${CYCLE[@]}" "$N" 1 "$T/q" >/dev/null 2>&1 ;;
+			drw-run) $B -o /dev/null run --grace 0 -- perf record -q -e cpu-clock -F 2000 -a -g -o "$T/perf.data" -- "${CYCLE[@]}" "$N" 1 "$T/q" >/dev/null 2>&1 ;;
+			bt-tracker) bpftrace -c "/usr/bin/perf record -q -e cpu-clock -F 2000 -a -g -o $T/perf.data -- ${CYCLE[*]} $N 1 $T/q" "$BENCH/tracker.bt" >/dev/null 2>&1 ;;
 			esac
-			perf report -i $T/perf.data --no-children --sort sym --stdio -g none 2>/dev/null |
+			perf report -i "$T/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null |
 				grep -v '^$' | head -45 >"$p"
-			perf report -i $T/perf.data --no-children --sort comm --stdio -g none 2>/dev/null |
+			perf report -i "$T/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null |
 				grep -v '^#' | grep -v '^$' | head -10 >>"$p"
 			rec "phase=perf variant=$v file=perf-$v.txt"
 		done
@@ -185,19 +171,19 @@ measure_storm() {
 phase_long() {
 	local f=$T/storm
 	# a long run: resident memory sampled after every round
-	rm -f $f.long
-	$B -o /dev/null run --grace 0 --json-report $T/r.json -- /bin/bash -c \
-		"export BENCH_RSS_PID=\$PPID; for i in \$(seq ${BENCH_LONG_ROUNDS:-10}); do $CYCLE $SN 2 $f.long; done" 2>$T/err
+	rm -f "$f.long"
+	$B -o /dev/null run --grace 0 --json-report "$T/r.json" -- /bin/bash -c \
+		"export BENCH_RSS_PID=\$PPID; for i in \$(seq ${BENCH_LONG_ROUNDS:-10}); do ${CYCLE[*]} $SN 2 $f.long; done" 2>"$T/err"
 	rec "phase=long rounds=${BENCH_LONG_ROUNDS:-10} n=$SN threads=2" \
-		"rss_series=$(sed -n 's/.*rss=\([0-9]*\).*/\1/p' $f.long | paste -sd,)" \
-		"hwm_series=$(sed -n 's/.*hwm=\([0-9]*\).*/\1/p' $f.long | paste -sd,)" \
-		"in_use=$(all_in_use | tr ' ' ,) $(runstats $T/r.json)"
+		"rss_series=$(sed -n 's/.*rss=\([0-9]*\).*/\1/p' "$f.long" | paste -sd,)" \
+		"hwm_series=$(sed -n 's/.*hwm=\([0-9]*\).*/\1/p' "$f.long" | paste -sd,)" \
+		"in_use=$(all_in_use | tr ' ' ,) $(runstats "$T/r.json")"
 }
 
 prov_load nchan=4 || { log "insmod dmarw_prov failed"; exit 1; }
 client_load || { log "insmod dmarw_client failed"; exit 1; }
 rec "phase=env kernel=$(uname -r) cpus=$(nproc) bpftrace=$(bpftrace --version 2>&1 | tr ' ' _)" \
-	"binary_bytes=$(stat -c %s $B) static=$(file -b $B | grep -qE 'statically linked|static-pie' && echo yes || echo no)"
+	"binary_bytes=$(stat -c %s "$B") static=$(file -b "$B" | grep -qE 'statically linked|static-pie' && echo yes || echo no)"
 for ph in "$@"; do
 	PHASE=$ph
 	log "phase $ph"

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared helpers of tools/vm/run and tools/vm/kernel: resolve a Debian
 # kernel through apt, download and unpack it into the cache, extract the
 # uncompressed vmlinux, build the busybox initramfs.  Sourced, not run.
@@ -12,9 +13,8 @@ VM_APT_MAX_AGE=${DMARW_VM_APT_MAX_AGE:-86400}
 # exit statuses of the harness itself (documented in docs/vm-harness.md)
 VM_E_USAGE=120
 VM_E_SETUP=121
-VM_E_TIMEOUT=124
-VM_E_PANIC=125
-VM_E_SPLAT=126
+# shellcheck disable=SC2034 # used by the scripts that source this file
+VM_E_TIMEOUT=124 VM_E_PANIC=125 VM_E_SPLAT=126
 
 VM_QUIET=${VM_QUIET:-0}
 VM_VERBOSE=${VM_VERBOSE:-0}
@@ -108,9 +108,9 @@ vm_apt_version() {
 # to the last kernel cached for the suite when apt cannot answer.
 vm_resolve() {
 	VM_SUITE=$1
-	local img= hdr= dep=
-	VM_KVER= VM_PKGVER= VM_PKGS=()
-	local lists=/var/lib/apt/lists stamp= memo="$VM_CACHE/resolved-$VM_SUITE"
+	local img='' hdr='' dep=''
+	VM_KVER='' VM_PKGVER='' VM_PKGS=()
+	local lists=/var/lib/apt/lists stamp='' memo="$VM_CACHE/resolved-$VM_SUITE"
 	if [[ $VM_SUITE =~ ^[0-9] ]] && [ -f "$VM_CACHE/$VM_SUITE/.complete" ]; then
 		# a kernel version already in the cache (pinned, offline)
 		VM_KVER=$VM_SUITE
@@ -186,6 +186,7 @@ vm_extract_vmlinux() {
 		magic=${spec%%:*}
 		tool=${spec#*:}
 		command -v "${tool%% *}" >/dev/null || continue
+		# shellcheck disable=SC2001 # every byte pair: no parameter expansion does that
 		for off in $(LC_ALL=C grep -obUaP "$(echo "$magic" | sed 's/../\\x&/g')" "$in" 2>/dev/null |
 			cut -d: -f1 | head -20); do
 			tail -c +$((off + 1)) "$in" | $tool >"$out.tmp" 2>/dev/null
@@ -304,6 +305,7 @@ vm_build_kmod() {
 	local src=$VM_REPO/tests/kmod out stamp f
 	VM_KMOD_DIR=$VM_REPO/build/kmod/$VM_KVER
 	[ -d "$src" ] || return 0
+	# shellcheck disable=SC2012,SC2046 # tests/kmod's file names are plain words
 	stamp=$( (cd "$src" && cat $(ls | sort)) | md5sum | cut -c1-32)
 	stamp="$stamp $VM_PKGVER"
 	if [ "$(cat "$VM_KMOD_DIR/.stamp" 2>/dev/null)" = "$stamp" ]; then

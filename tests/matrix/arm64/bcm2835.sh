@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# shellcheck shell=dash # busybox sh: checked as dash
 # Guest side (busybox sh, raspi3b, run by tools/vm/arm64/run) of
 # tests/matrix/arm64_bcm2835.sh, and on raspi2b (tools/vm/arm/run) of
 # tests/matrix/armhf_bcm2835.sh: the real bcm2835-dma controller and its
@@ -13,6 +14,7 @@ B=dmarefwatch
 D=/sys/bus/platform/drivers
 # device names follow the DT node names: 3f007000.dma (6.1),
 # 3f007000.dma-controller (6.12)
+# shellcheck disable=SC2012 # DT node names: plain words
 DMA=$(cd $D/bcm2835-dma && ls -d 3f007000.* | head -n1)
 MMC=3f202000.mmc SPI=3f204000.spi
 summary() {
@@ -26,11 +28,11 @@ state() {	# NAME: in_use of every channel and the debugfs summary; both
 			[ -e "$c" ] && echo "${c##*/}=$(cat "$c/in_use" 2>/dev/null || echo gone)"
 		done
 		summary
-	) >/out/state-$1.txt 2>&1 &
+	) >"/out/state-$1.txt" 2>&1 &
 	i=0
 	while kill -0 $! 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -0 $! 2>/dev/null && echo "blocked (dma_list_mutex held by a dead task?)" >>/out/state-$1.txt
-	echo "# state $1: $(tr '\n' ' ' </out/state-$1.txt)"
+	kill -0 $! 2>/dev/null && echo "blocked (dma_list_mutex held by a dead task?)" >>"/out/state-$1.txt"
+	echo "# state $1: $(tr '\n' ' ' <"/out/state-$1.txt")"
 }
 oops() {	# WHAT: the kernel's oops, if one happened, on the output (32-bit
 		# ARM: "Unhandled fault: ..." then "Internal error: : 1b")
@@ -44,10 +46,10 @@ phase() {	# NAME [run options] -- SCRIPT: one `dmarefwatch run`, report in /out
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	# a phase that hangs (a task killed by an oops holding dma_list_mutex)
 	# must not take the others' reports with it
-	timeout -s KILL 120 $B run --grace 0.5 --json-report /out/$n.json "$@" >/out/$n.txt 2>&1
-	echo "$?" >/out/$n.rc
-	echo "# phase $n: exit $(cat /out/$n.rc), $(awk -v t="$t0" '{ print $1 - t }' /proc/uptime) s"
-	sed 's/^/#   /' /out/$n.txt
+	timeout -s KILL 120 $B run --grace 0.5 --json-report "/out/$n.json" "$@" >"/out/$n.txt" 2>&1
+	echo "$?" >"/out/$n.rc"
+	echo "# phase $n: exit $(cat "/out/$n.rc"), $(awk -v t="$t0" '{ print $1 - t }' /proc/uptime) s"
+	sed 's/^/#   /' "/out/$n.txt"
 }
 
 echo "# kernel $(uname -r) $(uname -m)"
