@@ -7,9 +7,9 @@ cd "$(dirname "$0")/../.." || exit 1
 B=build/dmarefwatch
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-npass=0 nfail=0
-pass() { echo "PASS: host/json-error/$1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: host/json-error/$1: $2"; nfail=$((nfail + 1)); }
+DMARW_TEST=host/json-error
+# shellcheck source=../lib/testlib.sh
+. tests/lib/testlib.sh
 # shellcheck source=../lib/check_json.sh
 . tests/lib/check_json.sh
 
@@ -55,5 +55,4 @@ fi
 
 check_json schema --schema error "$tmp"/error-*.json
 
-echo "$npass passed, $nfail failed"
-[ "$nfail" -eq 0 ]
+finish

@@ -11,17 +11,16 @@ B=build/dmarefwatch
 T=tests/data/leak-unbind.trace
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-npass=0 nfail=0
-pass() { echo "PASS: json_schema/$1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: json_schema/$1: $2"; nfail=$((nfail + 1)); }
+DMARW_TEST=json_schema
+# shellcheck source=../lib/testlib.sh
+. tests/lib/testlib.sh
 # shellcheck source=../lib/check_json.sh
 . tests/lib/check_json.sh
 
-[ -x "$B" ] || { fail build "no $B (run make)"; echo "# json_schema: $npass passed, $nfail failed"; exit 1; }
+[ -x "$B" ] || { fail build "no $B (run make)"; finish; }
 if ! /usr/bin/python3 -c 'import jsonschema, junitparser' 2>"$tmp/err"; then
 	fail validator "python3-jsonschema or python3-junitparser missing (tools/install-deps): $(cat "$tmp/err")"
-	echo "# json_schema: $npass passed, $nfail failed"
-	exit 1
+	finish
 fi
 
 # rejects NAME ERE [--schema KIND] FILE: check_json.py refuses FILE (exit 1)
@@ -138,5 +137,4 @@ else
 	fail bad-schema-option "exit $rc: $out"
 fi
 
-echo "# json_schema: $npass passed, $nfail failed"
-[ $nfail = 0 ]
+finish

@@ -13,34 +13,20 @@ cd "$(dirname "$0")/../.." || exit 2
 kernel=bookworm
 [ "${1:-}" = --kernel ] && kernel=$2
 T=armhf_bcm2835/$kernel
-F=tests/vm/findings.py
-npass=0 nfail=0
-pass() { echo "PASS: $T/$1"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $T/$1: $2"; nfail=$((nfail + 1)); }
+M=tests/matrix/reports.py
+DMARW_TEST=$T
+# shellcheck source=../lib/testlib.sh
+. tests/lib/testlib.sh
 # shellcheck source=../lib/check_json.sh
 . tests/lib/check_json.sh
-expect() {	# NAME REPORT ARGS...
-	local name=$1 rep=$2 out
-	shift 2
-	if out=$("$F" "$O/$rep.json" "$@" 2>&1); then pass "$name"; else fail "$name" "$out"; fi
-}
-check_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi; }
-# errors REPORT N: exactly N findings of severity error (warnings such as
-# missing-release-callback at startup depend on whether the kernel's device
-# list is readable: 6.12 yes, 6.1 arm64 no)
-errors() {
-	python3 -c 'import json,sys; f=[x for x in json.load(open(sys.argv[1]))["findings"] if x["severity"]=="error"]; n=int(sys.argv[2]); print(len(f), "errors, want", n, [x["kind"]+"@"+str(x.get("channel")) for x in f]) if len(f)!=n else None; sys.exit(len(f)!=n)' "$O/$1.json" "$2"
-}
 # 32-bit ARM says "Unhandled fault: page domain fault" and "Internal error: : 1b"
 OOPS='Internal error:|Unable to handle kernel|Unhandled fault:'
-check_match() { if printf '%s\n' "$2" | grep -qE -- "$3"; then pass "$1"; else fail "$1" "'$2' does not match /$3/"; fi; }
-make -s ARCH=arm || { fail build "make ARCH=arm"; exit 1; }
-summ() { echo "# $T: $npass passed, $nfail failed"; }
+make -s ARCH=arm || { fail build "make ARCH=arm"; finish; }
 
 # the BTF: from the armmp headers (downloaded once into the kernel cache),
 # kept there per BPF object (a new dmarefwatch makes a new one)
 t0=$EPOCHREALTIME
-kinfo=$(tools/vm/arm64/kernel --arch armhf --headers "$kernel") || { fail btf-headers "cannot fetch the armmp headers"; summ; exit 1; }
+kinfo=$(tools/vm/arm64/kernel --arch armhf --headers "$kernel") || { fail btf-headers "cannot fetch the armmp headers"; finish; }
 hdrs=$(printf '%s\n' "$kinfo" | sed -n 's/^headers=//p')
 kdir=$(printf '%s\n' "$kinfo" | sed -n 's/^kdir=//p')
 obj=build/arm/dmarefwatch.bpf.o
@@ -52,8 +38,7 @@ if [ ! -s "$btf" ]; then
 	else
 		rm -f "$btf.tmp$$"
 		fail btf-from-headers "tools/btf-from-headers failed on $hdrs"
-		summ
-		exit 1
+		finish
 	fi
 fi
 mkdir -p build/matrix
@@ -68,8 +53,7 @@ rc=$?
 O=$run/out
 if [ $rc -ge 120 ] || [ ! -d "$O" ]; then
 	fail boot "tools/vm/arm/run failed with status $rc"
-	echo "# $T: $npass passed, $nfail failed"
-	exit 1
+	finish
 fi
 kver=$(awk -F= '$1 == "kernel" { print $2 }' "$run/config")
 for m in auto fentry kprobe; do
@@ -81,13 +65,10 @@ for m in auto fentry kprobe; do
 		continue
 	fi
 	[ -f "$O/hooks-$m.json" ] || { fail hooks-$m "no report (exit $(cat "$O/hooks-$m.rc"))"; continue; }
-	python3 -c '
-import json, sys
-for h in json.load(open(sys.argv[1]))["stats"]["hooks"]:
-    print("HOOK", sys.argv[2], sys.argv[3], h["hook"], h["mode"])' "$O/hooks-$m.json" "$kver" $m
+	"$M" hooks "$O/hooks-$m.json" "$kver" $m
 	check_eq hooks-$m-exit "$(cat "$O/hooks-$m.rc")" 0
 	# every function hook a kprobe (module_free is a tracepoint everywhere)
-	check_eq hooks-$m-all-kprobe "$(python3 -c 'import json,sys; print(sorted(set(h["hook"] + "=" + h["mode"] for h in json.load(open(sys.argv[1]))["stats"]["hooks"] if h["mode"] != "kprobe")))' "$O/hooks-$m.json")" "['module_free=tracepoint']"
+	check_eq hooks-$m-all-kprobe "$("$M" others "$O/hooks-$m.json" kprobe)" "module_free=tracepoint"
 done
 check_match btf-used "$(cat "$O/hooks-auto.txt")" 'no kernel BTF: kprobe mode, types from /dmarw/dmarefwatch.btf'
 
@@ -97,32 +78,32 @@ spi_tx=$(awk '/3f204000.spi:tx/ { print $2 }' "$O/state-probe.txt")
 spi_rx=$(awk '/3f204000.spi:rx/ { print $2 }' "$O/state-probe.txt")
 check_match probe-channels "$mmc_chan $spi_tx $spi_rx" '^dma0chan[0-9]+ dma0chan[0-9]+ dma0chan[0-9]+$'
 check_eq probe-exit "$(cat "$O/probe.rc")" 3
-expect probe-mmc-holder probe count leaked-reference 1 channel="$mmc_chan" holder.module=bcm2835
-expect probe-spi-tx-holder probe count leaked-reference 1 channel="$spi_tx" holder.module=spi_bcm2835
-expect probe-spi-rx-holder probe count leaked-reference 1 channel="$spi_rx" holder.module=spi_bcm2835
+check_report probe-mmc-holder "$O/probe.json" count leaked-reference 1 channel="$mmc_chan" holder.module=bcm2835
+check_report probe-spi-tx-holder "$O/probe.json" count leaked-reference 1 channel="$spi_tx" holder.module=spi_bcm2835
+check_report probe-spi-rx-holder "$O/probe.json" count leaked-reference 1 channel="$spi_rx" holder.module=spi_bcm2835
 # the client devices and drivers, as dma_request_chan() saw them
-expect probe-mmc-client probe count leaked-reference 1 channel="$mmc_chan" \
+check_report probe-mmc-client "$O/probe.json" count leaked-reference 1 channel="$mmc_chan" \
 	holder.client=3f202000.mmc:rx-tx holder.client_driver=sdhost-bcm2835
-expect probe-spi-tx-client probe count leaked-reference 1 channel="$spi_tx" \
+check_report probe-spi-tx-client "$O/probe.json" count leaked-reference 1 channel="$spi_tx" \
 	holder.client=3f204000.spi:tx holder.client_driver=spi-bcm2835
-if out=$(errors probe 3); then pass probe-only-held; else fail probe-only-held "$out"; fi
-expect probe-leaks probe count leaked-reference 3
+check_report probe-only-held "$O/probe.json" errors 3
+check_report probe-leaks "$O/probe.json" count leaked-reference 3
 check_match probe-text-names-holders "$(grep -E 'leaked|held|holder' "$O/probe.txt")" 'bcm2835_.*\[bcm2835\]'
 check_match probe-text-names-spi "$(cat "$O/probe.txt")" '\[spi_bcm2835\]'
 
 # 2. SPI rebind: what was released is taken again, nothing unbalanced
 check_eq spi-rebind-balanced "$(grep -v summary "$O/state-spi-rebind.txt" | tr '\n' ' ')" \
 	"$(grep -v summary "$O/state-probe.txt" | tr '\n' ' ')"
-expect spi-rebind-no-unbalanced spi-rebind count unbalanced-put 0
-expect spi-rebind-held-again spi-rebind count leaked-reference 2 holder.module=spi_bcm2835
-if out=$(errors spi-rebind 2); then pass spi-rebind-only; else fail spi-rebind-only "$out"; fi
+check_report spi-rebind-no-unbalanced "$O/spi-rebind.json" count unbalanced-put 0
+check_report spi-rebind-held-again "$O/spi-rebind.json" count leaked-reference 2 holder.module=spi_bcm2835
+check_report spi-rebind-only "$O/spi-rebind.json" errors 2
 
 # 3. controller unbind with both clients holding channels
 check_eq unbind-exit "$(cat "$O/unbind.rc")" 3
-expect unbind-mmc unbind count unregister-with-users 1 channel="$mmc_chan" holder.module=bcm2835
-expect unbind-one-per-device unbind count unregister-with-users 1 device=dma0
+check_report unbind-mmc "$O/unbind.json" count unregister-with-users 1 channel="$mmc_chan" holder.module=bcm2835
+check_report unbind-one-per-device "$O/unbind.json" count unregister-with-users 1 device=dma0
 # one finding per device; its evidence names the holder of every channel in use
-ev=$(python3 -c 'import json,sys; print(" ".join(f["evidence"] for f in json.load(open(sys.argv[1]))["findings"] if f["kind"]=="unregister-with-users"))' "$O/unbind.json")
+ev=$("$M" evidence "$O/unbind.json" unregister-with-users)
 check_match unbind-evidence-mmc-client "$ev" "$mmc_chan client_count 1: held by .* from bcm2835_probe \\[bcm2835\\]"
 check_match unbind-evidence-spi-client "$ev" "$spi_tx client_count 1: held by .* from bcm2835_spi_probe \\[spi_bcm2835\\]"
 check_match unbind-evidence-no-release-cb "$ev" 'no device_release callback'
@@ -136,18 +117,18 @@ check_match unbind-kernel-warned "$(cat "$O/dmesg")" '__dma_async_device_channel
 # the same under `watch`, defaults, started before the clients: their
 # held channels and the SPI rebind make no error; the unbind names both
 check_eq watch-exit "$(cat "$O/watch.rc")" 0
-expect watch-held-no-error watch-held errors 0
-expect watch-held-no-long-held watch-held count long-held-reference 0
-expect watch-unbind watch count unregister-with-users 1 device=dma0 \
+check_report watch-held-no-error "$O/watch-held.json" errors 0
+check_report watch-held-no-long-held "$O/watch-held.json" count long-held-reference 0
+check_report watch-unbind "$O/watch.json" count unregister-with-users 1 device=dma0 \
 	"evidence~for 3f202000.mmc:rx-tx (sdhost-bcm2835)" "evidence~for 3f204000.spi:tx (spi-bcm2835)"
-expect watch-unbind-only-error watch errors 1
+check_report watch-unbind-only-error "$O/watch.json" errors 1
 
 # the controller has no device_release: said at startup where the
 # kernel's device list is readable (6.12), always when its registration is
 # seen (the rebind boot below)
 n=0
 for r in "$O"/*.json; do
-	"$F" "$r" count missing-release-callback 1 device=dma0 severity=warning >/dev/null 2>&1 && n=$((n + 1))
+	tests/vm/findings.py "$r" count missing-release-callback 1 device=dma0 severity=warning >/dev/null 2>&1 && n=$((n + 1))
 done
 check_json schema "$O"/*.json
 case $kver in
@@ -164,10 +145,9 @@ check_match after-report "$(cat "$O/after.rc")" '^[0-9]+$'
 # what the freed memory holds; reported below)
 if grep -qE "$OOPS" "$O/dmesg"; then
 	echo "# $kver: phase after not judged: the kernel died under the client removal;" \
-		"the tool saw $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stats"]["events"])' \
-		"$O/after.json" 2>/dev/null || echo no) events"
+		"the tool saw $("$M" events "$O/after.json" 2>/dev/null || echo no) events"
 else
-	expect after-unregistered-before after count unregister-with-users 1 device=dma0 \
+	check_report after-unregistered-before "$O/after.json" count unregister-with-users 1 device=dma0 \
 		holder.module=spi_bcm2835
 fi
 if grep -qE "$OOPS" "$O/dmesg"; then
@@ -176,15 +156,5 @@ if grep -qE "$OOPS" "$O/dmesg"; then
 	echo "# $kver: oops in the client removal after the controller unbind:"
 	grep -E -A8 "$OOPS" "$O/dmesg" | sed 's/^/#   /'
 fi
-python3 - "$O" <<'PY'
-import json, sys, os
-for n in ("probe", "spi-rebind", "unbind", "after"):
-    p = os.path.join(sys.argv[1], n + ".json")
-    if not os.path.exists(p):
-        print(f"# {n}: no report"); continue
-    for f in json.load(open(p)).get("findings", []):
-        h = f.get("holder") or {}
-        print(f"# {n}: {f['kind']} {f.get('device')} {f.get('channel')} {h.get('function')} [{h.get('module')}]")
-PY
-echo "# $T: $npass passed, $nfail failed"
-[ $nfail -eq 0 ]
+"$M" summary "$O" probe spi-rebind unbind after
+finish

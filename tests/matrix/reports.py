@@ -7,6 +7,8 @@ reports.py hooks REPORT KVER REQUESTED
     "HOOK <kver> <requested> <hook> <mode>" for every hook of the report
 reports.py mode REPORT HOOK
     the attach mode of HOOK
+reports.py others REPORT MODE
+    "hook=mode" of every hook not attached as MODE, sorted, space-separated
 reports.py evidence REPORT KIND
     the evidence of every KIND finding, on one line
 reports.py events REPORT
@@ -36,6 +38,9 @@ def main(argv):
             print('HOOK', args[1], args[2], h['hook'], h['mode'])
     elif what == 'mode' and len(args) == 2:
         print([h['mode'] for h in load(args[0])['stats']['hooks'] if h['hook'] == args[1]][0])
+    elif what == 'others' and len(args) == 2:
+        print(' '.join(sorted(h['hook'] + '=' + h['mode'] for h in load(args[0])['stats']['hooks']
+                              if h['mode'] != args[1])))
     elif what == 'evidence' and len(args) == 2:
         print(' '.join(f['evidence'] for f in load(args[0])['findings'] if f['kind'] == args[1]))
     elif what == 'events' and len(args) == 1:

@@ -38,7 +38,8 @@ prog_ids() { bpftool prog show | sed -n 's/^\([0-9]*\): .*/\1/p' | sort -n; }
 # t WHAT: a progress line with the guest's uptime
 t() { local up; read -r up _ </proc/uptime; echo "# t=${up}s: $*"; }
 # prom_changed STAMP: the metrics file is not the one stamped STAMP (inode.mtime)
-prom_stamp() { stat -c %i.%.9Y $prom 2>/dev/null; }
+prom_stamp() { stat -c %i.%.9Y "$prom" 2>/dev/null; }
+# shellcheck disable=SC2317 # called through wait_for
 prom_changed() { [ "$(prom_stamp)" != "$1" ]; }
 link_ids() { bpftool link show | sed -n 's/^\([0-9]*\): .*/\1/p' | sort -n; }
 
