@@ -46,7 +46,8 @@ phase() {	# NAME [run options] -- SCRIPT: one `dmarefwatch run`, report in /out
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	# a phase that hangs (a task killed by an oops holding dma_list_mutex)
 	# must not take the others' reports with it
-	timeout -s KILL 120 "$B" run --grace 0.5 --json-report "/out/$n.json" "$@" >"/out/$n.txt" 2>&1
+	# shellcheck disable=SC2086 # $B: the binary and, without kernel BTF, its --btf FILE
+	timeout -s KILL 120 $B run --grace 0.5 --json-report "/out/$n.json" "$@" >"/out/$n.txt" 2>&1
 	echo "$?" >"/out/$n.rc"
 	echo "# phase $n: exit $(cat "/out/$n.rc"), $(awk -v t="$t0" '{ print $1 - t }' /proc/uptime) s"
 	sed 's/^/#   /' "/out/$n.txt"
