@@ -175,18 +175,6 @@ int parse_common_arg(int argc, char **argv, int *i, void (*usage)(FILE *f))
 	}
 }
 
-int parse_duration_arg(const char *opt, const char *val, long long *ns)
-{
-	long long v = parse_duration_ns(val);
-
-	if (v < 0) {
-		p_err("%s takes seconds, not '%s'", opt, val);
-		return -1;
-	}
-	*ns = v;
-	return 0;
-}
-
 int parse_fail_on_arg(const char *val, enum finding_severity *out)
 {
 	int sev = finding_severity_parse(val);

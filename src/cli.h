@@ -63,8 +63,6 @@ enum {
 
 /* -h/--help (prints @usage on stdout) and the global options, in any command. */
 int parse_common_arg(int argc, char **argv, int *i, void (*usage)(FILE *f));
-/* A duration option's value into *ns; "OPT takes seconds" and -1 if bad. */
-int parse_duration_arg(const char *opt, const char *val, long long *ns);
 /* --fail-on error|warning into *out; message and -1 if bad. */
 int parse_fail_on_arg(const char *val, enum finding_severity *out);
 
