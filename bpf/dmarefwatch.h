@@ -49,6 +49,14 @@ enum dmarw_event_type {
 	 */
 	DMARW_EV_MODULE_UNLOAD = 14,
 	DMARW_EV_CLIENT_UNBIND = 15,
+	/*
+	 * An outstanding reference of the device being unregistered, copied
+	 * from the ledger by the unregister's entry in the same program run,
+	 * before its DEV_UNREGISTER_BEGIN: the holders it found, even if they
+	 * let go a microsecond later.  Not a get: the holder's fields (pid,
+	 * comm, ts, stack, client, ledger_id) are the get's.
+	 */
+	DMARW_EV_DEV_HOLDER = 16,
 	DMARW_EV_MAX
 };
 
@@ -78,6 +86,16 @@ enum dmarw_hook {
 					     dma_device_release() not hooked */
 #define DMARW_F_UNREGISTERED	(1u << 5) /* SNAP_DEVICE: chancnt is 0 on a listed
 					     device: unregistered, not released */
+/*
+ * CHAN_GET/CHAN_PUT of a BPF object that keeps the reference ledger: the
+ * holder change is the ledger's (ledger_id), not the engine's to match.
+ */
+#define DMARW_F_LEDGER		(1u << 7)
+/* CHAN_GET: the reference could not be stored in the ledger (full, or the
+ * map update failed): its holder is unknown */
+#define DMARW_F_LEDGER_LOST	(1u << 8)
+/* CHAN_PUT/RELEASE_CHANNEL: prev holds the channel's last release */
+#define DMARW_F_PREV_RELEASE	(1u << 9)
 
 /*
  * The client of a channel handed out by dma_request_chan(): the device that
@@ -119,6 +137,21 @@ struct dmarw_module_gone {
 	char name[DMARW_MODNAME_LEN];	/* mod->name */
 };
 
+/*
+ * The channel's last release that dropped a reference (map "last_release",
+ * key: struct dma_chan *), kept like lib/ref_tracker.c's quarantine: an
+ * unbalanced put carries it.  A balanced put takes no stack (one stack walk
+ * per reference, at the get), so this is who released, when, and whose
+ * reference it was.
+ */
+struct dmarw_release {
+	__u64 ts_ns;
+	__u64 holder_id;		/* the ledger entry it dropped, 0 none */
+	__u32 pid;
+	__u32 tgid;
+	char comm[DMARW_COMM_LEN];
+};
+
 /* Ring buffer record; also the unit of a recorded trace (after decoding). */
 struct dmarw_event {
 	__u64 ts_ns;			/* bpf_ktime_get_ns() */
@@ -144,6 +177,16 @@ struct dmarw_event {
 					   put), at entry (unregister begin, release),
 					   at exit (unregister end), by the startup
 					   walk (SNAP_DEVICE); -1 unknown */
+	/*
+	 * CHAN_GET: the ledger entry this get made (0: none, see
+	 * DMARW_F_LEDGER_LOST); CHAN_PUT: the entry it dropped a reference
+	 * of (0: a reference the ledger does not hold: predating tracing, or
+	 * its get not recorded).  DEV_HOLDER: the entry copied.
+	 */
+	__u64 ledger_id;
+	__u32 ledger_refs;		/* DEV_HOLDER: references the entry holds */
+	__u32 __pad;
+	struct dmarw_release prev;	/* DMARW_F_PREV_RELEASE */
 	char comm[DMARW_COMM_LEN];
 	char dev_name[DMARW_NAME_LEN];	/* dev_name(device->dev): "dmarw-prov.0" */
 	char drv_name[DMARW_NAME_LEN];	/* device->dev->driver->name */
@@ -160,6 +203,45 @@ struct dmarw_event {
 		/* DMARW_EV_MODULE_SYMS */
 		struct dmarw_modsyms modsyms;
 	};
+	/* CHAN_GET, DEV_HOLDER: the holder's client (set by its request) */
+	struct dmarw_client holder_client;
+};
+
+/*
+ * The reference ledger (map "ledger"): one entry per outstanding channel
+ * reference taken by a traced dma_chan_get(), written by the get (its stack
+ * straight into the value), dropped by the put matched to it: same tgid,
+ * else a reference the ledger does not hold (predating tracing), else the
+ * oldest.  get and put run under dma_list_mutex, so a channel's entries
+ * are slots 0..n-1 (n in chan_state.ledger_slots) and never race.
+ */
+#define DMARW_LEDGER_SCAN	8	/* slots a put searches for its tgid */
+
+struct dmarw_ledger_key {
+	__u64 chan;			/* struct dma_chan * */
+	__u32 slot;
+	__u32 __pad;
+};
+
+struct dmarw_holder {
+	__u64 id;			/* 1, 2, ... in order of the gets */
+	__u64 ts_ns;			/* the get's entry */
+	__u64 device;			/* struct dma_device * */
+	__u32 pid;
+	__u32 tgid;
+	__s32 dev_id;
+	__s32 chan_id;
+	__s32 client_count_before;	/* at the get's entry */
+	__s32 client_count_after;	/* at its exit */
+	__u32 refs;			/* references this entry still holds */
+	__u32 flags;			/* DMARW_F_* of the device at the get */
+	__u32 nr_stack;			/* 0: no stack (--no-stacks, or it failed) */
+	__u32 __pad;
+	char comm[DMARW_COMM_LEN];
+	char dev_name[DMARW_NAME_LEN];
+	char drv_name[DMARW_NAME_LEN];
+	struct dmarw_client client;	/* set by the request's exit; "" unknown */
+	__u64 stack[DMARW_MAX_STACK];
 };
 
 /* Device state kept by the BPF programs (map "dev_state", key: struct dma_device *). */
@@ -193,12 +275,20 @@ struct dmarw_chan_state {
 	__u64 puts;			/* dma_chan_put() that decremented */
 	__u64 noop_puts;		/* dma_chan_put() on client_count == 0 */
 	__u64 last_ts_ns;
+	__u32 ledger_slots;		/* entries in the ledger for this channel */
+	__u32 ledger_refs;		/* references they hold */
+	__u32 unrecorded;		/* references whose get found the ledger full */
+	__u32 __pad2;
 };
 
 /* Per-hook counters (per-CPU array "hook_stats", index: enum dmarw_hook). */
 struct dmarw_hook_stats {
 	__u64 hits;			/* times the hook ran */
 	__u64 lost;			/* ring buffer reservations that failed */
+	__u64 ledger_full;		/* a reference not stored: the ledger was full */
+	__u64 stack_failed;		/* bpf_get_stack() returned an error */
+	__u64 map_failed;		/* another map update failed */
+	__u64 sent;			/* records submitted to the ring buffer */
 };
 
 #endif /* __DMAREFWATCH_H */

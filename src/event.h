@@ -25,6 +25,15 @@ struct rw_frame {
 					 * -1 no, 0 not known (decided by name) */
 };
 
+/* The channel's last release, as an unbalanced put carries it (DMARW_F_PREV_RELEASE). */
+struct rw_release {
+	uint64_t ts_ns;
+	uint64_t holder_id;		/* the ledger entry it dropped, 0 none */
+	uint32_t pid;
+	uint32_t tgid;
+	char comm[DMARW_COMM_LEN];
+};
+
 struct rw_event {
 	enum dmarw_event_type type;
 	enum dmarw_hook hook;
@@ -63,6 +72,14 @@ struct rw_event {
 	uint64_t client_key;
 	/* DMARW_EV_MODULE_UNLOAD: the module freed */
 	char module[RW_MODULE_LEN];
+	/*
+	 * CHAN_GET: the ledger entry it made; CHAN_PUT: the one it dropped a
+	 * reference of (0: not in the ledger); DEV_HOLDER and ledger entries:
+	 * the entry.  Meaningful with DMARW_F_LEDGER (and on ledger entries).
+	 */
+	uint64_t ledger_id;
+	uint32_t ledger_refs;		/* DEV_HOLDER, ledger entries: references held */
+	struct rw_release prev;		/* DMARW_F_PREV_RELEASE */
 };
 
 const char *rw_event_type_name(enum dmarw_event_type type);	/* "chan-get" ... */
