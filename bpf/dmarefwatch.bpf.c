@@ -20,7 +20,7 @@
 #include <bpf/bpf_core_read.h>
 #include "dmarefwatch.h"
 #define DMARW_MAPS_HERE
-#include "record.bpf.h"
+#include "ledger.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -29,21 +29,26 @@ char LICENSE[] SEC("license") = "GPL";
 static __always_inline void chan_get_enter(void *ctx, struct dma_chan *chan)
 {
 	struct dma_device *device = READ_KPTR(chan, device);
+	__s32 cc = BPF_CORE_READ(chan, client_count);
+	__u32 slot, ledger;
 
-	entry_stack_save(ctx, DMARW_HOOK_CHAN_GET);
-	inflight_save(DMARW_HOOK_CHAN_GET, chan, device,
-		      BPF_CORE_READ(chan, client_count), read_kref(device));
+	ledger = ledger_begin(ctx, chan, device, cc, &slot);
+	inflight_save_ledger(DMARW_HOOK_CHAN_GET, chan, device, cc, read_kref(device),
+			     slot, ledger);
 }
 
 static __always_inline void chan_get_exit(void *ctx, long ret)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_CHAN_GET);
+	struct dmarw_chan_state *cs;
 	struct dma_device *device;
+	struct dmarw_holder *h;
 	struct dmarw_event *ev;
 	struct dma_chan *chan;
 	struct inflight in;
 	__s32 cc, kref, sum, in_use;
 	__u64 ts = bpf_ktime_get_ns();
+	bool lost;
 
 	if (!inflight_take(DMARW_HOOK_CHAN_GET, &in))
 		return;
@@ -52,13 +57,22 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 	cc = BPF_CORE_READ(chan, client_count);
 	kref = read_kref(device);
 	walk_channels(device, &sum, &in_use);
-	chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts,
-		     ret ? CHAN_OP_FAILED_GET : CHAN_OP_GET);
+	cs = chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts,
+			  ret ? CHAN_OP_FAILED_GET : CHAN_OP_GET, st);
 	dev_account(in.device, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
+	h = ledger_end_get(&in, ret, cc, cs);
+	lost = !ret && !h;
+	/* a balanced get is in the ledger: nothing to send */
+	if (!send_balanced && !ret && !lost &&
+	    !dev_troubled(in.device, kref, in_use, in.flags))
+		return;
 	ev = event_begin(ctx, DMARW_EV_CHAN_GET, DMARW_HOOK_CHAN_GET, device, chan, st,
-			 EV_STACK_ENTRY);
+			 h ? EV_STACK_NONE : EV_STACK_ENTRY);
 	if (!ev)
 		return;
+	if (h)
+		holder_to_event(ev, h);
+	ev->flags |= DMARW_F_LEDGER | (lost ? DMARW_F_LEDGER_LOST : 0);
 	ev->ret = (int)ret;
 	ev->client_count_before = in.client_count;
 	ev->client_count_after = cc;
@@ -101,25 +115,37 @@ int BPF_KRETPROBE(kretprobe_dma_chan_get, int ret)
 
 /* ---- dma_chan_put(struct dma_chan *chan) ---- */
 
+/*
+ * Only a put that will be sent takes a stack: a balanced one is in the
+ * ledger already (its reference's get took the stack).  Whether it will be
+ * sent is known at the entry for what matters (client_count 0, a device
+ * going away); a kref found wrong at the exit is sent with the exit's own.
+ */
 static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan)
 {
 	struct dma_device *device = READ_KPTR(chan, device);
+	__s32 cc = BPF_CORE_READ(chan, client_count);
+	__s32 kref = read_kref(device);
+	bool stack = send_balanced || cc <= 0 || (kref >= 0 && kref <= 1) ||
+		     dev_troubled((__u64)device, -1, -1, 0);
 
-	entry_stack_save(ctx, DMARW_HOOK_CHAN_PUT);
-	inflight_save(DMARW_HOOK_CHAN_PUT, chan, device,
-		      BPF_CORE_READ(chan, client_count), read_kref(device));
+	if (stack)
+		entry_stack_save(ctx, DMARW_HOOK_CHAN_PUT);
+	inflight_save_ledger(DMARW_HOOK_CHAN_PUT, chan, device, cc, kref, 0, stack);
 }
 
 static __always_inline void chan_put_exit(void *ctx)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_CHAN_PUT);
+	struct dmarw_release prev = {};
+	struct dmarw_chan_state *cs;
 	struct dma_device *device;
 	struct dmarw_event *ev;
 	struct dma_chan *chan;
 	struct inflight in;
-	bool released = false;
+	bool released = false, send;
 	__s32 kref_after, cc_after, sum, in_use = 0;
-	__u64 ts = bpf_ktime_get_ns();
+	__u64 ts = bpf_ktime_get_ns(), id = 0;
 
 	if (!inflight_take(DMARW_HOOK_CHAN_PUT, &in))
 		return;
@@ -141,24 +167,41 @@ static __always_inline void chan_put_exit(void *ctx)
 		cc_after = BPF_CORE_READ(chan, client_count);
 		walk_channels(device, &sum, &in_use);
 	}
-	chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc_after, ts,
-		     in.client_count == 0 ? CHAN_OP_NOOP_PUT : CHAN_OP_PUT);
+	cs = chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc_after, ts,
+			  in.client_count == 0 ? CHAN_OP_NOOP_PUT : CHAN_OP_PUT, st);
 	dev_account(in.device, in.dev_id, kref_after, in.flags,
 		    released ? DMARW_DEV_RELEASED : DMARW_DEV_UNKNOWN, ts);
-	ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
-			 released ? NULL : device, released ? NULL : chan, st, EV_STACK_ENTRY);
+	if (cs) {
+		prev = cs->last_release;
+		if (in.client_count > 0)
+			id = ledger_put(in.chan, in.client_count, cs);
+	}
+	send = send_balanced || in.ledger || released || in.client_count <= 0 ||
+	       dev_troubled(in.device, kref_after, in_use, in.flags);
+	if (send) {
+		ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
+				 released ? NULL : device, released ? NULL : chan, st,
+				 in.ledger ? EV_STACK_ENTRY : EV_STACK_HERE);
+	} else {
+		ev = NULL;
+	}
 	if (ev) {
 		/* identity comes from the entry when the device is gone */
 		ev->device = in.device;
 		ev->chan = in.chan;
 		ev->dev_id = in.dev_id;
 		ev->chan_id = in.chan_id;
-		ev->flags = in.flags;
+		ev->flags = in.flags | DMARW_F_LEDGER;
 		ev->client_count_before = in.client_count;
 		ev->client_count_after = cc_after;
 		ev->kref_before = in.kref;
 		ev->kref_after = kref_after;
 		ev->dev_in_use = in_use;
+		ev->ledger_id = id;
+		if (in.client_count <= 0 && prev.ts_ns) {
+			ev->prev = prev;
+			ev->flags |= DMARW_F_PREV_RELEASE;
+		}
 		if (!released)
 			dev_names(ev);
 		event_submit(ev);
@@ -269,6 +312,7 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 	inflight_save(DMARW_HOOK_DEV_UNREGISTER, NULL, device, 0, kref);
 	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), kref, dev_flags(device),
 		    DMARW_DEV_UNREGISTERING, bpf_ktime_get_ns());
+	ledger_send_device(ctx, device, st);
 	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_BEGIN, DMARW_HOOK_DEV_UNREGISTER,
 			 device, NULL, st, EV_STACK_HERE);
 	if (!ev)
@@ -392,18 +436,28 @@ static __always_inline void release_channel_enter(void *ctx, struct dma_chan *ch
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_RELEASE_CHANNEL);
 	struct dma_device *device = READ_KPTR(chan, device);
 	__s32 cc = BPF_CORE_READ(chan, client_count);
+	struct dmarw_chan_state *cs;
 	struct dmarw_event *ev;
+	__u64 key = (__u64)chan;
 
 	/*
-	 * The put that follows brings the caller's stack; this one is only
-	 * worth its cost when the release is unbalanced (client_count != 1).
+	 * A balanced release is the put that follows (in the ledger); only an
+	 * unbalanced one (client_count != 1) is sent, with its own stack and
+	 * the channel's last release.
 	 */
+	if (!send_balanced && cc == 1 && !dev_troubled((__u64)device, -1, -1, 0))
+		return;
 	ev = event_begin(ctx, DMARW_EV_RELEASE_CHANNEL, DMARW_HOOK_RELEASE_CHANNEL,
 			 device, chan, st, cc != 1 ? EV_STACK_HERE : EV_STACK_NONE);
 	if (!ev)
 		return;
 	ev->client_count_before = cc;
 	ev->kref_before = read_kref(device);
+	cs = bpf_map_lookup_elem(&chan_state, &key);
+	if (cc != 1 && cs && cs->last_release.ts_ns) {
+		ev->prev = cs->last_release;
+		ev->flags |= DMARW_F_PREV_RELEASE;
+	}
 	event_submit(ev);
 }
 
@@ -477,6 +531,11 @@ static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan 
 	}
 	if (kretprobe && kretprobe_tramp)
 		entry_stack_forget(hook);
+	if (hook == DMARW_HOOK_REQUEST_CHAN && chan)
+		ledger_name_client(chan);
+	/* the client is on the ledger entry: a request is sent only for trace */
+	if (!send_balanced)
+		return;
 	ev = event_begin(ctx, DMARW_EV_REQUEST_CHAN, hook, device, chan, st, EV_STACK_NONE);
 	if (!ev)
 		return;
@@ -563,7 +622,7 @@ static __always_inline void unbind_exit(void *ctx, struct device *dev)
 	st = hook_hit(DMARW_HOOK_DRIVER_UNBIND);
 	if (!dev)
 		return;
-	drv = BPF_CORE_READ(dev, driver);
+	drv = READ_KPTR(dev, driver);
 	if (!drv)
 		return;
 	ev = event_begin(ctx, DMARW_EV_CLIENT_UNBIND, DMARW_HOOK_DRIVER_UNBIND, NULL, NULL, st,
@@ -572,9 +631,9 @@ static __always_inline void unbind_exit(void *ctx, struct device *dev)
 		return;
 	ev->client.device = (__u64)dev;
 	bpf_probe_read_kernel_str(ev->client.dev, sizeof(ev->client.dev),
-				  BPF_CORE_READ(dev, kobj.name));
+				  READ_KPTR(dev, kobj.name));
 	bpf_probe_read_kernel_str(ev->client.drv, sizeof(ev->client.drv),
-				  BPF_CORE_READ(drv, name));
+				  READ_KPTR(drv, name));
 	ev->client.req[0] = 0;
 	event_submit(ev);
 }

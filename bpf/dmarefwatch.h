@@ -279,6 +279,7 @@ struct dmarw_chan_state {
 	__u32 ledger_refs;		/* references they hold */
 	__u32 unrecorded;		/* references whose get found the ledger full */
 	__u32 __pad2;
+	struct dmarw_release last_release; /* the last put that dropped a reference */
 };
 
 /* Per-hook counters (per-CPU array "hook_stats", index: enum dmarw_hook). */

@@ -21,6 +21,12 @@
 DMARW_SHARED const volatile bool capture_stack DMARW_INIT(true);
 DMARW_SHARED const volatile bool release_hooked DMARW_INIT(false); /* dma_device_release attached */
 /*
+ * Every get, put, request and release_channel becomes a record (trace), or
+ * only those that must be seen in order: anomalies (run, watch, top; the
+ * holders are in the ledger).
+ */
+DMARW_SHARED const volatile bool send_balanced DMARW_INIT(true);
+/*
  * Address of kretprobe_trampoline when a hook runs as a kretprobe: before
  * 5.15 (x86) the unwinder stops there, so a stack taken under a function
  * with a kretprobe loses that function's callers.  stack_splice() puts them
@@ -71,6 +77,8 @@ struct inflight {
 	__s32 dev_id;
 	__s32 chan_id;
 	__u32 flags;
+	__u32 slot;		/* get: the ledger slot its entry was written to */
+	__u32 ledger;		/* get: enum inflight_ledger; put: its stack was saved */
 	__u32 __pad;
 };
 

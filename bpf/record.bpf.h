@@ -112,11 +112,17 @@ static __always_inline void stack_add_lr(__u64 *ips, __u32 *nr)
 static __always_inline void stack_add_lr(__u64 *ips, __u32 *nr) {}
 #endif
 
-/* The kernel stack of this program's context, as the frames a reader needs. */
-static __always_inline void stack_capture(void *ctx, __u64 *ips, __u32 *nr, __u32 hook)
+/*
+ * The kernel stack of this program's context, as the frames a reader needs;
+ * a failure is counted in @st (may be NULL).
+ */
+static __always_inline void stack_capture(void *ctx, __u64 *ips, __u32 *nr, __u32 hook,
+					  struct dmarw_hook_stats *st)
 {
 	long n = bpf_get_stack(ctx, ips, DMARW_MAX_STACK * sizeof(__u64), 0);
 
+	if (n < 0 && st)
+		st->stack_failed++;
 	*nr = n > 0 ? n / sizeof(__u64) : 0;
 	stack_add_lr(ips, nr);
 	stack_splice(ips, nr, hook);
@@ -125,9 +131,15 @@ static __always_inline void stack_capture(void *ctx, __u64 *ips, __u32 *nr, __u3
 /* vmlinux BTF also has an ISA-DMA "struct dma_chan" (kernel/dma.c); only the
  * dmaengine one has the fields read below, so CO-RE picks it. */
 
+/* The hook's counters (this CPU's), without counting a run. */
+static __always_inline struct dmarw_hook_stats *hook_stats_of(__u32 hook)
+{
+	return bpf_map_lookup_elem(&hook_stats, &hook);
+}
+
 static __always_inline struct dmarw_hook_stats *hook_hit(__u32 hook)
 {
-	struct dmarw_hook_stats *st = bpf_map_lookup_elem(&hook_stats, &hook);
+	struct dmarw_hook_stats *st = hook_stats_of(hook);
 
 	if (st)
 		st->hits++;
@@ -141,11 +153,19 @@ static __always_inline void entry_stack_save(void *ctx, __u32 hook)
 
 	if (!capture_stack)
 		return;
-	bpf_map_update_elem(&entry_stacks, &key, &empty_stack, BPF_ANY);
-	es = bpf_map_lookup_elem(&entry_stacks, &key);
-	if (!es)
+	if (bpf_map_update_elem(&entry_stacks, &key, &empty_stack, BPF_ANY)) {
+		es = NULL;
+	} else {
+		es = bpf_map_lookup_elem(&entry_stacks, &key);
+	}
+	if (!es) {
+		struct dmarw_hook_stats *st = hook_stats_of(hook);
+
+		if (st)
+			st->map_failed++;
 		return;
-	stack_capture(ctx, es->ips, &es->nr, hook);
+	}
+	stack_capture(ctx, es->ips, &es->nr, hook, hook_stats_of(hook));
 }
 
 /* Into @ev, and forgotten. */
@@ -220,6 +240,13 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 	ev->kref_after = -1;
 	ev->nr_stack = 0;
 	ev->dev_in_use = -1;
+	ev->ledger_id = 0;
+	ev->ledger_refs = 0;
+	ev->__pad = 0;
+	__builtin_memset(&ev->prev, 0, sizeof(ev->prev));
+	__builtin_memset(&ev->holder_client, 0, sizeof(ev->holder_client));
+	if (st)
+		st->sent++;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	ev->dev_name[0] = 0;
 	ev->drv_name[0] = 0;
@@ -235,7 +262,7 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 	if (stack == EV_STACK_ENTRY)
 		entry_stack_take(hook, ev);
 	else if (stack == EV_STACK_HERE && capture_stack)
-		stack_capture(ctx, ev->stack, &ev->nr_stack, hook);
+		stack_capture(ctx, ev->stack, &ev->nr_stack, hook, st);
 	return ev;
 }
 
@@ -279,20 +306,34 @@ enum chan_op {
 	CHAN_OP_NOOP_PUT,		/* dma_chan_put() on client_count 0: ignored */
 };
 
-/* Per-channel counters, kept whether or not the event reaches userspace. */
-static __always_inline void chan_account(__u64 chan, __u64 device, __s32 dev_id,
-					 __s32 chan_id, __s32 client_count, __u64 ts,
-					 enum chan_op op)
+/* The channel's state entry, made if missing; NULL (counted in @st) if it cannot be. */
+static __always_inline struct dmarw_chan_state *chan_state_get(__u64 chan,
+							       struct dmarw_hook_stats *st)
 {
-	struct dmarw_chan_state *cs, zero = {};
+	static const struct dmarw_chan_state zero;
+	struct dmarw_chan_state *cs = bpf_map_lookup_elem(&chan_state, &chan);
 
+	if (cs)
+		return cs;
+	bpf_map_update_elem(&chan_state, &chan, &zero, BPF_NOEXIST);
 	cs = bpf_map_lookup_elem(&chan_state, &chan);
-	if (!cs) {
-		bpf_map_update_elem(&chan_state, &chan, &zero, BPF_NOEXIST);
-		cs = bpf_map_lookup_elem(&chan_state, &chan);
-		if (!cs)
-			return;
-	}
+	if (!cs && st)
+		st->map_failed++;
+	return cs;
+}
+
+/*
+ * Per-channel counters, kept whether or not the event reaches userspace.
+ * Returns the channel's state (NULL if it could not be kept).
+ */
+static __always_inline struct dmarw_chan_state *
+chan_account(__u64 chan, __u64 device, __s32 dev_id, __s32 chan_id, __s32 client_count,
+	     __u64 ts, enum chan_op op, struct dmarw_hook_stats *st)
+{
+	struct dmarw_chan_state *cs = chan_state_get(chan, st);
+
+	if (!cs)
+		return NULL;
 	cs->device = device;
 	cs->dev_id = dev_id;
 	cs->chan_id = chan_id;
@@ -312,6 +353,7 @@ static __always_inline void chan_account(__u64 chan, __u64 device, __s32 dev_id,
 		cs->noop_puts++;
 		break;
 	}
+	return cs;
 }
 
 /* Device state, kept whether or not the event reaches userspace. */
@@ -337,9 +379,9 @@ static __always_inline void dev_account(__u64 device, __s32 dev_id, __s32 kref,
 		ds->state = state;
 }
 
-static __always_inline void inflight_save(__u32 hook, struct dma_chan *chan,
-					  struct dma_device *device, __s32 cc,
-					  __s32 kref)
+static __always_inline void inflight_save_ledger(__u32 hook, struct dma_chan *chan,
+						 struct dma_device *device, __s32 cc,
+						 __s32 kref, __u32 slot, __u32 ledger)
 {
 	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
 	struct inflight val = {
@@ -348,9 +390,22 @@ static __always_inline void inflight_save(__u32 hook, struct dma_chan *chan,
 		.dev_id = device ? BPF_CORE_READ(device, dev_id) : -1,
 		.chan_id = chan ? BPF_CORE_READ(chan, chan_id) : -1,
 		.flags = dev_flags(device),
+		.slot = slot, .ledger = ledger,
 	};
 
-	bpf_map_update_elem(&inflight, &key, &val, BPF_ANY);
+	if (bpf_map_update_elem(&inflight, &key, &val, BPF_ANY)) {
+		struct dmarw_hook_stats *st = hook_stats_of(hook);
+
+		if (st)
+			st->map_failed++;
+	}
+}
+
+static __always_inline void inflight_save(__u32 hook, struct dma_chan *chan,
+					  struct dma_device *device, __s32 cc,
+					  __s32 kref)
+{
+	inflight_save_ledger(hook, chan, device, cc, kref, 0, 0);
 }
 
 static __always_inline bool inflight_take(__u32 hook, struct inflight *out)

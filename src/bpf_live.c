@@ -44,6 +44,7 @@ static void live_verify(struct session *s, struct engine *e, struct trace_writer
 	uint64_t now;
 
 	session__poll(s, 0);	/* the puts that came before it */
+	session__read_ledger(s);
 	state = session__kernel_state(s);
 	now = now_mono_ns();
 	engine__verify(e, now, state);

@@ -129,6 +129,7 @@ struct loader {
 	int nr_cpus;
 	uint64_t list_addr;		/* &dma_device_list, 0 unknown */
 	int fentry_err;			/* 1 not probed yet, 0 works, -errno */
+	bool no_batch;			/* the kernel has no batch lookups (before 5.6) */
 };
 
 static bool verbose;
@@ -361,6 +362,13 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 		bpf_program__set_autoload(l->modprog, true);
 	}
 	l->skel->rodata->capture_stack = opts->stacks;
+	l->skel->rodata->send_balanced = opts->send_balanced;
+	ret = bpf_map__set_max_entries(l->skel->maps.ledger, opts->max_references ?
+				       opts->max_references : DMARW_DEFAULT_MAX_REFS);
+	if (ret) {
+		snprintf(err, errlen, "cannot size the reference ledger: %s", strerr(ret));
+		return ret;
+	}
 	l->skel->rodata->kretprobe_tramp = opts->stacks ? kretprobe_trampoline(l, opts->ks) : 0;
 	l->skel->rodata->release_hooked =
 		rw_hook_mode_attached(l->mode[DMARW_HOOK_DEV_RELEASE]);
@@ -649,21 +657,95 @@ enum rw_hook_mode loader__hook_mode(const struct loader *l, enum dmarw_hook hook
 }
 
 void loader__hook_stats(const struct loader *l, enum dmarw_hook hook,
-			uint64_t *hits, uint64_t *lost)
+			struct loader_hook_stats *out)
 {
 	struct dmarw_hook_stats vals[l->nr_cpus > 0 ? l->nr_cpus : 1];
 	__u32 key = hook;
 	int i;
 
-	*hits = *lost = 0;
+	memset(out, 0, sizeof(*out));
 	if (l->nr_cpus <= 0 ||
 	    bpf_map__lookup_elem(l->skel->maps.hook_stats, &key, sizeof(key), vals,
 				 sizeof(vals), 0))
 		return;
 	for (i = 0; i < l->nr_cpus; i++) {
-		*hits += vals[i].hits;
-		*lost += vals[i].lost;
+		out->hits += vals[i].hits;
+		out->lost += vals[i].lost;
+		out->ledger_full += vals[i].ledger_full;
+		out->stack_failed += vals[i].stack_failed;
+		out->map_failed += vals[i].map_failed;
+		out->sent += vals[i].sent;
 	}
+}
+
+#define LEDGER_BATCH	64
+
+/* One key at a time: kernels before 5.6 have no batch lookups for hashes. */
+static int holders_by_key(int fd, void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
+					     const struct dmarw_holder *h),
+			  void *ctx, struct dmarw_holder *h)
+{
+	struct dmarw_ledger_key key, next, *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, h)) {
+			fn(ctx, &key, h);
+			n++;
+		}
+	}
+	return n;
+}
+
+int loader__for_each_holder(const struct loader *l,
+			    void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
+				       const struct dmarw_holder *h),
+			    void *ctx)
+{
+	static struct dmarw_ledger_key keys[LEDGER_BATCH];
+	static struct dmarw_holder vals[LEDGER_BATCH];
+	int fd = bpf_map__fd(l->skel->maps.ledger), n = 0, ret;
+	__u64 in_batch = 0, out_batch = 0;
+	bool first = true;
+	__u32 i, count;
+
+	if (fd < 0)
+		return -EBADF;
+	if (l->no_batch)
+		return holders_by_key(fd, fn, ctx, &vals[0]);
+	for (;;) {
+		LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+		count = LEDGER_BATCH;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals,
+					   &count, &bo);
+		if (ret && errno != ENOENT) {
+			if (first && (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)) {
+				((struct loader *)l)->no_batch = true;
+				return holders_by_key(fd, fn, ctx, &vals[0]);
+			}
+			return -errno;
+		}
+		for (i = 0; i < count; i++)
+			fn(ctx, &keys[i], &vals[i]);
+		n += count;
+		if (ret)	/* ENOENT: that was the last batch */
+			return n;
+		in_batch = out_batch;
+		first = false;
+	}
+}
+
+uint32_t loader__ledger_capacity(const struct loader *l, uint64_t *bytes)
+{
+	uint32_t n = bpf_map__max_entries(l->skel->maps.ledger);
+
+	if (bytes)
+		*bytes = (uint64_t)n * (sizeof(struct dmarw_ledger_key) +
+					sizeof(struct dmarw_holder));
+	return n;
 }
 
 int loader__for_each_chan(const struct loader *l,

@@ -29,6 +29,23 @@ struct loader_opts {
 	bool verbose;		/* libbpf's own messages */
 	bool no_hooks;		/* only the snapshot walker: no hook is chosen */
 	const char *btf;	/* BTF file for CO-RE instead of the kernel's, or NULL */
+	bool send_balanced;	/* every get/put/request as a record (trace); else
+				   only what must be seen in order (the ledger
+				   holds the rest) */
+	uint32_t max_references; /* ledger entries; 0: DMARW_DEFAULT_MAX_REFS */
+};
+
+#define DMARW_DEFAULT_MAX_REFS	1024
+#define DMARW_MAX_MAX_REFS	(1u << 20)
+
+/* What a hook's programs counted, summed over the CPUs. */
+struct loader_hook_stats {
+	uint64_t hits;		/* runs */
+	uint64_t lost;		/* ring-buffer reservations that failed */
+	uint64_t ledger_full;	/* references not stored: the ledger was full */
+	uint64_t stack_failed;	/* stacks that could not be taken */
+	uint64_t map_failed;	/* other map updates that failed */
+	uint64_t sent;		/* records submitted */
 };
 
 struct loader;
@@ -63,7 +80,19 @@ bool loader__module_syms_in_band(const struct loader *l);
 /* What an unavailable optional hook costs, for the degraded-mode notice. */
 const char *loader__hook_cost(enum dmarw_hook hook);
 void loader__hook_stats(const struct loader *l, enum dmarw_hook hook,
-			uint64_t *hits, uint64_t *lost);
+			struct loader_hook_stats *out);
+/*
+ * Every entry of the reference ledger: batch lookups where the kernel has
+ * them (5.6+), else one key at a time.  Returns the number of entries, or
+ * -errno.  An entry removed while the map is walked may be missed or seen;
+ * an entry present throughout is seen once.
+ */
+int loader__for_each_holder(const struct loader *l,
+			    void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
+				       const struct dmarw_holder *h),
+			    void *ctx);
+/* The ledger's capacity (entries) and the bytes its map preallocates. */
+uint32_t loader__ledger_capacity(const struct loader *l, uint64_t *bytes);
 /* The kernel truth the BPF programs keep: iterate the state maps. */
 int loader__for_each_chan(const struct loader *l,
 			  void (*fn)(void *ctx, uint64_t kptr, const struct dmarw_chan_state *st),

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "decoder.h"
 #include "ksyms.h"
+#include "ledger.h"
 
 struct session {
 	struct loader *loader;
@@ -17,8 +18,19 @@ struct session {
 	struct snapshot *start;
 	session_event_fn fn;
 	void *ctx;
+	session_ledger_fn ledger_fn;
+	void *ledger_ctx;
+	/*
+	 * The holders are in the ledger (not every get/put is a record): it
+	 * is read before each event that must see them and at every sync.
+	 */
+	bool ledger_mode;
+	struct ledger *ledger;
+	enum dmarw_event_type last_fed;
+	uint64_t ledger_dropped;	/* entries of this read not kept: no memory */
 	uint64_t lost_seen;
 	struct rw_event ev;	/* decode buffer: large, keep it off the stack */
+	struct rw_event hev;	/* the same for ledger entries */
 };
 
 static void snapshot_record(struct session *s, const struct rw_event *ev)
@@ -52,6 +64,57 @@ static void snapshot_record(struct session *s, const struct rw_event *ev)
 	}
 }
 
+/* Events whose judgement needs the holders as the kernel has them now. */
+static bool needs_holders(enum dmarw_event_type type)
+{
+	switch (type) {
+	case DMARW_EV_CHAN_GET:
+	case DMARW_EV_CHAN_PUT:
+	case DMARW_EV_RELEASE_CHANNEL:
+	case DMARW_EV_DEV_UNREGISTER_BEGIN:
+	case DMARW_EV_DEV_RELEASE:
+	case DMARW_EV_MODULE_UNLOAD:
+	case DMARW_EV_CLIENT_UNBIND:
+	case DMARW_EV_DEV_HOLDER:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void add_holder(void *ctx, const struct dmarw_ledger_key *key, const struct dmarw_holder *h)
+{
+	struct session *s = ctx;
+
+	if (!h->id || decoder__decode_holder(s->dec, key->chan, h, &s->hev))
+		return;
+	if (!env_device_selected(s->hev.dev_id, s->hev.dev_name, s->hev.drv_name))
+		return;
+	if (ledger__add(s->ledger, &s->hev))
+		s->ledger_dropped++;	/* the engine counts it: see session__read_ledger() */
+}
+
+int session__read_ledger(struct session *s)
+{
+	int n;
+
+	if (!s->ledger_mode)
+		return 0;
+	s->ledger->nr = 0;
+	s->ledger_dropped = 0;
+	n = loader__for_each_holder(s->loader, add_holder, s);
+	if (n < 0)
+		return n;
+	if (s->ledger_dropped && s->engine)
+		engine__add_alloc_failures(s->engine, s->ledger_dropped);
+	s->ledger->ts_ns = now_mono_ns();
+	if (s->engine)
+		engine__load_ledger(s->engine, s->ledger->ts_ns, s->ledger);
+	if (s->ledger_fn)
+		s->ledger_fn(s->ledger_ctx, s->ledger);
+	return 0;
+}
+
 static int on_raw_event(void *ctx, const struct dmarw_event *raw)
 {
 	struct session *s = ctx;
@@ -74,6 +137,17 @@ static int on_raw_event(void *ctx, const struct dmarw_event *raw)
 	if (s->ev.dev_id >= 0 &&
 	    !env_device_selected(s->ev.dev_id, s->ev.dev_name, s->ev.drv_name))
 		return 0;
+	/*
+	 * The engine judges this event against the holders: the ledger has
+	 * them.  The unregister's DEV_HOLDER records are the holders it found
+	 * in the same program run: no read between them and their unregister.
+	 */
+	if (s->ledger_mode && needs_holders(s->ev.type) &&
+	    !(s->last_fed == DMARW_EV_DEV_HOLDER &&
+	      (s->ev.type == DMARW_EV_DEV_HOLDER ||
+	       s->ev.type == DMARW_EV_DEV_UNREGISTER_BEGIN)))
+		session__read_ledger(s);
+	s->last_fed = s->ev.type;
 	if (s->engine)
 		engine__feed(s->engine, &s->ev);
 	if (s->fn)
@@ -107,7 +181,8 @@ int session__open(struct session **out, struct engine *e, bool attach,
 {
 	struct loader_opts lo = {
 		.mode = env.mode, .stacks = env.stacks, .verbose = env.verbose,
-		.no_hooks = !attach, .btf = env.btf,
+		.no_hooks = !attach, .btf = env.btf, .send_balanced = env.send_balanced,
+		.max_references = env.max_references,
 	};
 	struct session *s;
 	int ret;
@@ -119,6 +194,12 @@ int session__open(struct session **out, struct engine *e, bool attach,
 	s->engine = e;
 	s->fn = fn;
 	s->ctx = ctx;
+	s->ledger_mode = attach && !env.send_balanced;
+	s->ledger = ledger__new();
+	if (!s->ledger) {
+		ret = -ENOMEM;
+		goto fail;
+	}
 	s->ks = ksyms__load(NULL);
 	if (!s->ks) {
 		ret = -errno;
@@ -188,6 +269,7 @@ void session__close(struct session *s)
 	decoder__free(s->dec);
 	ksyms__free(s->ks);
 	snapshot__free(s->start);
+	ledger__free(s->ledger);
 	free(s);
 }
 
@@ -195,6 +277,12 @@ void session__set_callback(struct session *s, session_event_fn fn, void *ctx)
 {
 	s->fn = fn;
 	s->ctx = ctx;
+}
+
+void session__set_ledger_callback(struct session *s, session_ledger_fn fn, void *ctx)
+{
+	s->ledger_fn = fn;
+	s->ledger_ctx = ctx;
 }
 
 int session__poll(struct session *s, int timeout_ms)
@@ -225,13 +313,18 @@ int session__poll(struct session *s, int timeout_ms)
 
 uint64_t session__sync(struct session *s)
 {
-	uint64_t hits, lost, lost_total = 0, delta;
+	struct loader_hook_stats st;
+	uint64_t lost_total = 0, delta;
 	int h;
 
+	session__read_ledger(s);
 	for (h = 0; h < DMARW_HOOK_MAX && s->engine; h++) {
-		loader__hook_stats(s->loader, h, &hits, &lost);
-		engine__set_hook(s->engine, h, loader__hook_mode(s->loader, h, NULL), hits, lost);
-		lost_total += lost;
+		loader__hook_stats(s->loader, h, &st);
+		engine__set_hook(s->engine, h, loader__hook_mode(s->loader, h, NULL), st.hits,
+				 st.lost);
+		engine__set_hook_losses(s->engine, h, st.ledger_full, st.stack_failed,
+					st.map_failed, st.sent);
+		lost_total += st.lost;
 	}
 	delta = lost_total - s->lost_seen;
 	if (delta && s->engine)
@@ -277,6 +370,7 @@ static void add_chan(void *ctx, uint64_t kptr, const struct dmarw_chan_state *st
 		.dev_id = st->dev_id,
 		.chan_id = st->chan_id,
 		.client_count = st->client_count,
+		.unrecorded = st->unrecorded,
 	};
 
 	if (d || env_device_selected(c.dev_id, "", ""))

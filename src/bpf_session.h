@@ -17,6 +17,9 @@ struct session;
 
 /* Called for every event that passed the filter, after @e (may be NULL) saw it. */
 typedef void (*session_event_fn)(void *ctx, const struct rw_event *ev);
+struct ledger;
+/* Called for every read of the reference ledger, after @e saw it. */
+typedef void (*session_ledger_fn)(void *ctx, const struct ledger *l);
 
 /*
  * Load the BPF object, take the startup snapshot (the kernel's device list,
@@ -30,10 +33,20 @@ int session__open(struct session **out, struct engine *e, bool attach,
 void session__close(struct session *s);
 /* Change the event callback (a recorder opened after the session). */
 void session__set_callback(struct session *s, session_event_fn fn, void *ctx);
+/* The same for the ledger reads (a recorder writes them in order). */
+void session__set_ledger_callback(struct session *s, session_ledger_fn fn, void *ctx);
+/*
+ * In ledger mode (every command but trace): read the reference ledger, feed
+ * it to the engine and the ledger callback.  0 (nothing to do otherwise),
+ * or -errno.  Done before every event that needs the holders and by
+ * session__sync().
+ */
+int session__read_ledger(struct session *s);
 /* Consume events for up to timeout_ms; -EINTR on a signal. */
 int session__poll(struct session *s, int timeout_ms);
-/* Push hook modes, hits and newly lost events into the engine; returns the
- * number of events lost since the previous call. */
+/* Read the ledger (ledger mode), push hook modes, hits, loss counters and
+ * newly lost events into the engine; returns the number of events lost
+ * since the previous call. */
 uint64_t session__sync(struct session *s);
 /* Startup snapshot (owned by the session). */
 const struct snapshot *session__start_snapshot(const struct session *s);

@@ -141,6 +141,24 @@ int parse_global_opt(int argc, char **argv, int *i)
 		env.btf = *v ? v : NULL;
 		return 1;
 	}
+	if (!strcmp(a, "--max-references") || !strncmp(a, "--max-references=", 17)) {
+		char *end;
+		unsigned long n;
+
+		v = opt_value(argc, argv, i, "--max-references");
+		if (!v)
+			return -1;
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || end == v || *end || *v == '-' || n < 1 ||
+		    n > DMARW_MAX_MAX_REFS) {
+			p_err("--max-references takes a count from 1 to %u, not '%s'",
+			      DMARW_MAX_MAX_REFS, v);
+			return -1;
+		}
+		env.max_references = (uint32_t)n;
+		return 1;
+	}
 	if (!strcmp(a, "--device") || !strncmp(a, "--device=", 9)) {
 		v = opt_value(argc, argv, i, "--device");
 		if (!v)

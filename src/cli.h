@@ -7,6 +7,7 @@
 #define __DMARW_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "bpf_loader.h"
 #include "finding.h"
@@ -30,6 +31,8 @@ struct env {
 	bool verbose;
 	bool stacks;					/* --no-stacks clears */
 	const char *btf;				/* --btf FILE, $DMAREFWATCH_BTF */
+	uint32_t max_references;			/* --max-references, 0 default */
+	bool send_balanced;				/* trace: every get/put a record */
 };
 
 extern struct env env;

@@ -61,6 +61,7 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	session__set_callback(s, outputs_record_event, tw);
+	session__set_ledger_callback(s, outputs_record_ledger, tw);
 	if (live_start(s, e, tw) || live_loop(s, e, tw, duration, NULL, NULL) ||
 	    live_finish(s, e, tw)) {
 		p_err("recording to %s failed", env.output);

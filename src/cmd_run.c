@@ -196,6 +196,7 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		session__set_callback(s, outputs_record_event, tw);
+		session__set_ledger_callback(s, outputs_record_ledger, tw);
 	}
 	if (live_start(s, e, tw))
 		goto out_record;

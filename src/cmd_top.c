@@ -23,6 +23,7 @@
 #include "top_screen.h"
 
 struct top {
+	struct session *s;		/* the holders: its ledger, read at every refresh */
 	long long interval_ns;
 	long long min_age_ns;
 	long batch;		/* frames to print; 0 unlimited; -1 interactive */
@@ -237,6 +238,8 @@ static int key_of(int ch)
 
 static void refresh_model(struct top *t, uint64_t now)
 {
+	if (t->s)
+		session__read_ledger(t->s);
 	engine__scan(t->e, now, t->min_age_ns);
 	top_model__update(t->m, t->e, now, time(NULL));
 }
@@ -341,6 +344,7 @@ int cmd_top(int argc, char **argv)
 		p_err("cannot trace here: %s", err);
 		goto out;
 	}
+	t.s = s;
 	traced = true;
 	if (live_start(s, t.e, NULL))
 		goto out;

@@ -110,6 +110,8 @@ int cmd_trace(int argc, char **argv)
 	if (!e)
 		goto out;
 	live_signals_init();
+	/* the command that shows everything: every get and put is a record */
+	env.send_balanced = true;
 	if (session__open(&s, e, true, on_event, &t, err, sizeof(err))) {
 		p_err("cannot trace here: %s", err);
 		goto out;

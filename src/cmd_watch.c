@@ -332,8 +332,12 @@ static int write_metrics(struct watch *w, uint64_t now, const struct snapshot *t
 
 static void periodic(struct watch *w, uint64_t now, bool final)
 {
-	/* the kernel's counts, exact after lost events, before anything is said */
-	struct snapshot *truth = session__kernel_state(w->s);
+	/* the holders and the kernel's counts, exact after lost events, before
+	 * anything is said */
+	struct snapshot *truth;
+
+	session__read_ledger(w->s);
+	truth = session__kernel_state(w->s);
 
 	engine__sync_counts(w->e, now, truth);
 	engine__scan(w->e, now, w->min_age_ns);

@@ -373,6 +373,20 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 	out->kref_after = raw->kref_after;
 	out->flags = raw->flags;
 	out->dev_in_use = raw->dev_in_use;
+	out->ledger_id = raw->ledger_id;
+	out->ledger_refs = raw->ledger_refs;
+	if (raw->flags & DMARW_F_PREV_RELEASE) {
+		out->prev.ts_ns = raw->prev.ts_ns;
+		out->prev.holder_id = raw->prev.holder_id;
+		out->prev.pid = raw->prev.pid;
+		out->prev.tgid = raw->prev.tgid;
+		copy_str(out->prev.comm, sizeof(out->prev.comm), raw->prev.comm,
+			 sizeof(raw->prev.comm));
+	}
+	if (raw->type == DMARW_EV_CHAN_GET || raw->type == DMARW_EV_DEV_HOLDER) {
+		decode_client(out, &raw->holder_client);
+		out->client_key = decoder__key(d, raw->holder_client.device);
+	}
 	if (raw->type == DMARW_EV_REQUEST_CHAN || raw->type == DMARW_EV_CLIENT_UNBIND) {
 		decode_client(out, &raw->client);	/* in the stack's room */
 		out->client_key = decoder__key(d, raw->client.device);
@@ -423,4 +437,36 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 		f->core = slot->core;
 	}
 	return 0;
+}
+
+int decoder__decode_holder(struct decoder *d, uint64_t chan, const struct dmarw_holder *h,
+			   struct rw_event *out)
+{
+	static struct dmarw_event raw;	/* large: off the stack */
+	uint32_t n = h->nr_stack < DMARW_MAX_STACK ? h->nr_stack : DMARW_MAX_STACK;
+
+	memset(&raw, 0, sizeof(raw));
+	raw.type = DMARW_EV_DEV_HOLDER;
+	raw.hook = DMARW_HOOK_CHAN_GET;
+	raw.ts_ns = h->ts_ns;
+	raw.device = h->device;
+	raw.chan = chan;
+	raw.pid = h->pid;
+	raw.tgid = h->tgid;
+	memcpy(raw.comm, h->comm, sizeof(raw.comm));
+	raw.dev_id = h->dev_id;
+	raw.chan_id = h->chan_id;
+	memcpy(raw.dev_name, h->dev_name, sizeof(raw.dev_name));
+	memcpy(raw.drv_name, h->drv_name, sizeof(raw.drv_name));
+	raw.client_count_before = h->client_count_before;
+	raw.client_count_after = h->client_count_after;
+	raw.kref_before = raw.kref_after = -1;
+	raw.dev_in_use = -1;
+	raw.flags = h->flags | DMARW_F_LEDGER;
+	raw.ledger_id = h->id;
+	raw.ledger_refs = h->refs;
+	raw.nr_stack = n;
+	memcpy(raw.stack, h->stack, n * sizeof(raw.stack[0]));
+	raw.holder_client = h->client;
+	return decoder__decode(d, &raw, out);
 }

@@ -20,6 +20,12 @@ void decoder__free(struct decoder *d);
  * ksyms); -EINVAL for a record that is not ours (bad type).
  */
 int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_event *out);
+/*
+ * A ledger entry (the holder of an outstanding reference on channel @chan)
+ * as a DMARW_EV_DEV_HOLDER event: 0, or -EINVAL.
+ */
+int decoder__decode_holder(struct decoder *d, uint64_t chan, const struct dmarw_holder *h,
+			   struct rw_event *out);
 /* Symbols of the module whose table was handed to ksyms last. */
 size_t decoder__module_syms(const struct decoder *d);
 /* Opaque key for a kernel pointer (0 stays 0); the same pointer, the same key. */

@@ -224,3 +224,8 @@ void outputs_record_event(void *trace_writer, const struct rw_event *ev)
 {
 	trace_writer__event(trace_writer, ev);
 }
+
+void outputs_record_ledger(void *trace_writer, const struct ledger *l)
+{
+	trace_writer__ledger(trace_writer, l);
+}

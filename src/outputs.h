@@ -47,5 +47,8 @@ int outputs_write_reports(const struct engine *e, const char *output,
 			  const struct suppressions *supp);
 /* session_event_fn that appends the event to a struct trace_writer. */
 void outputs_record_event(void *trace_writer, const struct rw_event *ev);
+struct ledger;
+/* A session's ledger callback: the read goes to the recording in order. */
+void outputs_record_ledger(void *trace_writer, const struct ledger *l);
 
 #endif /* __DMARW_OUTPUTS_H */

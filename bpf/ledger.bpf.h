@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The reference ledger: one map entry per outstanding channel reference
+ * (struct dmarw_holder in bpf/dmarefwatch.h), written by the get that took
+ * it, with its stack taken straight into the value, and dropped by the put
+ * matched to it.  The frontend reads the map; the ring buffer carries only
+ * what must be seen in order.
+ *
+ * dma_chan_get() and dma_chan_put() run under dma_list_mutex (their callers
+ * take it), and so do their exit programs: the entries of one channel are
+ * slots 0..ledger_slots-1 of its chan_state, changed by one program at a
+ * time, and the id counter needs no atomic (a fetching atomic is 5.12+).
+ * Included by bpf/dmarefwatch.bpf.c only.
+ */
+#ifndef __DMARW_LEDGER_BPF_H
+#define __DMARW_LEDGER_BPF_H
+
+#include "record.bpf.h"
+
+#define E2BIG_ERR	7
+
+/* Sized by the loader (--max-references) before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct dmarw_ledger_key);
+	__type(value, struct dmarw_holder);
+} ledger SEC(".maps");
+
+/* The last id handed out: ids are 1, 2, ... in order of the gets. */
+__u64 ledger_last_id;
+
+/* What the get's entry did with the ledger (inflight.ledger). */
+enum inflight_ledger {
+	LEDGER_NONE,		/* nothing written (no channel) */
+	LEDGER_WRITTEN,		/* an entry at inflight.slot, made final by the exit */
+	LEDGER_FULL,		/* no room: the stack went to entry_stacks */
+	LEDGER_FAILED,		/* another update failure: likewise */
+};
+
+static const struct dmarw_holder empty_holder;
+
+/*
+ * dma_chan_get() entered: write the entry this get will make at the
+ * channel's next slot, stack included, so that the exit only completes or
+ * drops it.  Returns enum inflight_ledger; @slot is the slot used.
+ */
+static __always_inline __u32 ledger_begin(void *ctx, struct dma_chan *chan,
+					  struct dma_device *device, __s32 cc,
+					  __u32 *slot)
+{
+	struct dmarw_hook_stats *st = hook_stats_of(DMARW_HOOK_CHAN_GET);
+	struct dmarw_ledger_key key = { .chan = (__u64)chan };
+	struct dmarw_chan_state *cs;
+	struct dmarw_holder *h;
+	struct device *dev;
+	__u64 id = bpf_get_current_pid_tgid();
+	long err;
+
+	*slot = 0;
+	if (!chan)
+		return LEDGER_NONE;
+	cs = bpf_map_lookup_elem(&chan_state, &key.chan);
+	key.slot = cs ? cs->ledger_slots : 0;
+	*slot = key.slot;
+	err = bpf_map_update_elem(&ledger, &key, &empty_holder, BPF_ANY);
+	h = err ? NULL : bpf_map_lookup_elem(&ledger, &key);
+	if (!h) {
+		if (st && err == -E2BIG_ERR)
+			st->ledger_full++;
+		else if (st)
+			st->map_failed++;
+		entry_stack_save(ctx, DMARW_HOOK_CHAN_GET);
+		return err == -E2BIG_ERR ? LEDGER_FULL : LEDGER_FAILED;
+	}
+	h->ts_ns = bpf_ktime_get_ns();
+	h->device = (__u64)device;
+	h->pid = (__u32)id;
+	h->tgid = id >> 32;
+	h->dev_id = device ? BPF_CORE_READ(device, dev_id) : -1;
+	h->chan_id = BPF_CORE_READ(chan, chan_id);
+	h->client_count_before = cc;
+	h->client_count_after = -1;
+	h->flags = dev_flags(device);
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	if (device) {
+		dev = READ_KPTR(device, dev);
+		if (dev) {
+			bpf_probe_read_kernel_str(h->dev_name, sizeof(h->dev_name),
+						  READ_KPTR(dev, kobj.name));
+			bpf_probe_read_kernel_str(h->drv_name, sizeof(h->drv_name),
+						  READ_KPTR2(dev, driver, name));
+		}
+	}
+	if (capture_stack)
+		stack_capture(ctx, h->stack, &h->nr_stack, DMARW_HOOK_CHAN_GET, st);
+	return LEDGER_WRITTEN;
+}
+
+/*
+ * dma_chan_get() returned: the entry becomes an outstanding reference
+ * (@ret 0, client_count went from in->client_count to @cc), or is dropped.
+ * A reference that could not be stored is counted in the channel's
+ * `unrecorded`.  Returns the entry, NULL when there is none.
+ */
+static __always_inline struct dmarw_holder *ledger_end_get(const struct inflight *in, long ret,
+							    __s32 cc, struct dmarw_chan_state *cs)
+{
+	struct dmarw_ledger_key key = { .chan = in->chan, .slot = in->slot };
+	struct dmarw_holder *h = NULL;
+	__u32 refs = 1;
+
+	if (in->ledger == LEDGER_WRITTEN)
+		h = bpf_map_lookup_elem(&ledger, &key);
+	if (ret) {
+		if (h)
+			bpf_map_delete_elem(&ledger, &key);
+		return NULL;
+	}
+	/* balance_ref_count() can take several references in one get */
+	if (in->client_count >= 0 && cc > in->client_count)
+		refs = cc - in->client_count;
+	if (!h || !cs) {
+		if (cs)
+			cs->unrecorded += refs;
+		if (h)
+			bpf_map_delete_elem(&ledger, &key);
+		return NULL;
+	}
+	h->id = ++ledger_last_id;
+	h->client_count_after = cc;
+	h->refs = refs;
+	cs->ledger_slots = in->slot + 1;
+	cs->ledger_refs += refs;
+	return h;
+}
+
+/*
+ * dma_chan_put() dropped a reference (client_count @cc at its entry): take
+ * it from the entry of the same tgid, else from none when the channel has
+ * references the ledger does not hold (predating tracing: the kernel's
+ * count is the truth; or unrecorded), else from the oldest entry among the
+ * newest DMARW_LEDGER_SCAN.  The last release is noted.  Returns the id of
+ * the entry, 0 for none.
+ */
+static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_state *cs)
+{
+	struct dmarw_ledger_key key = { .chan = chan }, top_key = { .chan = chan };
+	struct dmarw_holder *h, *top;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, n, i;
+	__u64 id = 0, oldest_id = ~0ULL;
+	__s32 found = -1, oldest = -1;
+
+	n = cs->ledger_slots;
+	for (i = 0; i < DMARW_LEDGER_SCAN; i++) {
+		if (i >= n)
+			break;
+		key.slot = n - 1 - i;
+		h = bpf_map_lookup_elem(&ledger, &key);
+		if (!h)
+			continue;
+		if (h->tgid == tgid) {
+			found = key.slot;
+			break;
+		}
+		if (h->id < oldest_id) {
+			oldest_id = h->id;
+			oldest = key.slot;
+		}
+	}
+	if (found < 0 && cc > (__s32)cs->ledger_refs) {
+		/* a reference the ledger does not hold: predating, else unrecorded */
+		if (cs->unrecorded && cc <= (__s32)(cs->ledger_refs + cs->unrecorded))
+			cs->unrecorded--;
+		goto note;
+	}
+	if (found < 0)
+		found = oldest;
+	if (found < 0)
+		goto note;
+	key.slot = found;
+	h = bpf_map_lookup_elem(&ledger, &key);
+	if (!h)
+		goto note;
+	id = h->id;
+	if (cs->ledger_refs)
+		cs->ledger_refs--;
+	if (h->refs > 1) {
+		h->refs--;
+		goto note;
+	}
+	/* the slot's last reference: the newest entry moves into its place */
+	top_key.slot = n - 1;
+	if (top_key.slot != key.slot) {
+		top = bpf_map_lookup_elem(&ledger, &top_key);
+		if (top)
+			bpf_map_update_elem(&ledger, &key, top, BPF_EXIST);
+	}
+	bpf_map_delete_elem(&ledger, &top_key);
+	cs->ledger_slots = n - 1;
+note:
+	cs->last_release.ts_ns = bpf_ktime_get_ns();
+	cs->last_release.holder_id = id;
+	cs->last_release.pid = (__u32)bpf_get_current_pid_tgid();
+	cs->last_release.tgid = tgid;
+	bpf_get_current_comm(cs->last_release.comm, sizeof(cs->last_release.comm));
+	return id;
+}
+
+/*
+ * dma_request_chan() returned @chan to this task: its client goes on the
+ * newest entry of the channel, the one the request's get just made.
+ */
+static __always_inline void ledger_name_client(struct dma_chan *chan)
+{
+	struct dmarw_ledger_key key = { .chan = (__u64)chan };
+	struct dmarw_chan_state *cs;
+	struct dmarw_holder *h;
+	struct device *slave;
+
+	if (!chan || !bpf_core_field_exists(chan->slave))
+		return;
+	cs = bpf_map_lookup_elem(&chan_state, &key.chan);
+	if (!cs || !cs->ledger_slots)
+		return;
+	key.slot = cs->ledger_slots - 1;
+	h = bpf_map_lookup_elem(&ledger, &key);
+	if (!h || h->pid != (__u32)bpf_get_current_pid_tgid() || h->client.dev[0])
+		return;
+	slave = READ_KPTR(chan, slave);
+	if (!slave)
+		return;
+	h->client.device = (__u64)slave;
+	bpf_probe_read_kernel_str(h->client.dev, sizeof(h->client.dev),
+				  READ_KPTR(slave, kobj.name));
+	bpf_probe_read_kernel_str(h->client.drv, sizeof(h->client.drv),
+				  READ_KPTR2(slave, driver, name));
+	if (bpf_core_field_exists(chan->name))
+		bpf_probe_read_kernel_str(h->client.req, sizeof(h->client.req),
+					  READ_KPTR(chan, name));
+}
+
+/* The holder's part of a record: who, when, from where, for whom. */
+static __always_inline void holder_to_event(struct dmarw_event *ev, const struct dmarw_holder *h)
+{
+	int i;
+
+	ev->ledger_id = h->id;
+	ev->ledger_refs = h->refs;
+	ev->nr_stack = h->nr_stack < DMARW_MAX_STACK ? h->nr_stack : DMARW_MAX_STACK;
+#pragma unroll
+	for (i = 0; i < DMARW_MAX_STACK; i++)
+		ev->stack[i] = h->stack[i];
+	__builtin_memcpy(&ev->holder_client, &h->client, sizeof(ev->holder_client));
+}
+
+#define HOLDERS_PER_CHANNEL	4	/* entries of one channel copied at unregister */
+
+/*
+ * dma_async_device_unregister() entered: one DMARW_EV_DEV_HOLDER record per
+ * outstanding entry of the device's channels (up to HOLDERS_PER_CHANNEL
+ * each), before the unregister's own record, in this program run.
+ */
+static __always_inline void ledger_send_device(void *ctx, struct dma_device *device,
+					       struct dmarw_hook_stats *st)
+{
+	struct dmarw_ledger_key key = {};
+	struct list_head *head, *pos;
+	struct dmarw_chan_state *cs;
+	struct dmarw_holder *h;
+	struct dmarw_event *ev;
+	struct dma_chan *chan;
+	__u32 i, s;
+
+	if (!device)
+		return;
+	head = (void *)device + bpf_core_field_offset(struct dma_device, channels);
+	pos = READ_KPTR(device, channels.next);
+	for (i = 0; i < MAX_CHANNELS_WALKED; i++) {
+		if (!pos || pos == head)
+			break;
+		chan = (void *)pos - bpf_core_field_offset(struct dma_chan, device_node);
+		pos = READ_KPTR(pos, next);
+		key.chan = (__u64)chan;
+		cs = bpf_map_lookup_elem(&chan_state, &key.chan);
+		if (!cs)
+			continue;
+		for (s = 0; s < HOLDERS_PER_CHANNEL; s++) {
+			if (s >= cs->ledger_slots)
+				break;
+			key.slot = s;
+			h = bpf_map_lookup_elem(&ledger, &key);
+			if (!h)
+				continue;
+			ev = event_begin(ctx, DMARW_EV_DEV_HOLDER, DMARW_HOOK_DEV_UNREGISTER,
+					 device, chan, st, EV_STACK_NONE);
+			if (!ev)
+				return;
+			ev->ts_ns = h->ts_ns;
+			ev->pid = h->pid;
+			ev->tgid = h->tgid;
+			__builtin_memcpy(ev->comm, h->comm, sizeof(ev->comm));
+			ev->flags |= DMARW_F_LEDGER;
+			ev->client_count_before = h->client_count_before;
+			ev->client_count_after = h->client_count_after;
+			holder_to_event(ev, h);
+			event_submit(ev);
+		}
+	}
+}
+
+/*
+ * Whether a get or put on @device must be seen in order even though the
+ * ledger has its holder: the device is being (or was) unregistered or
+ * released, or its kref disagrees with the registration plus the channels
+ * in use (@kref and @in_use read together under dma_list_mutex).
+ */
+static __always_inline bool dev_troubled(__u64 device, __s32 kref, __s32 in_use, __u32 flags)
+{
+	struct dmarw_dev_state *ds = bpf_map_lookup_elem(&dev_state, &device);
+	struct dma_device *d = (void *)device;
+
+	if (ds && ds->state >= DMARW_DEV_UNREGISTERING)
+		return true;
+	if (d && !BPF_CORE_READ(d, chancnt))
+		return true;
+	return (flags & DMARW_F_KREF_VALID) && kref >= 0 && in_use >= 0 && kref != 1 + in_use;
+}
+
+#endif /* __DMARW_LEDGER_BPF_H */
