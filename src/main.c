@@ -31,7 +31,8 @@ static void usage(FILE *f)
 
 	fprintf(f,
 		"Usage: dmarefwatch [--mode auto|fentry|kprobe] [--device NAME]... [--json]\n"
-		"                   [-o FILE] [-v] [--no-stacks] [--btf FILE] COMMAND [ARGS]\n"
+		"                   [-o FILE] [-v] [--no-stacks] [--btf FILE]\n"
+		"                   [--max-references N] COMMAND [ARGS]\n"
 		"\n"
 		"Finds dmaengine reference-counting bugs (leaked channel references,\n"
 		"unregister or release with users, unbalanced puts, kref mismatches) on a\n"
@@ -47,6 +48,10 @@ static void usage(FILE *f)
 		"  -o FILE         write the output to FILE\n"
 		"  -v              verbose (libbpf messages, hook choices)\n"
 		"  --no-stacks     do not capture kernel stacks\n"
+		"  --max-references N  outstanding references the kernel-side ledger\n"
+		"                  keeps with their holders (default 1024, about 0.6 MiB;\n"
+		"                  more are counted and reported as held by an unknown\n"
+		"                  holder)\n"
 		"  --btf FILE      the kernel's types from FILE, for a kernel without\n"
 		"                  /sys/kernel/btf/vmlinux (kprobes only then); default\n"
 		"                  $DMAREFWATCH_BTF\n"
