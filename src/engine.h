@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include "event.h"
 #include "finding.h"
+#include "ledger.h"
 #include "snapshot.h"
 
 struct engine;
@@ -69,6 +70,14 @@ struct engine_channel {
 	char client_name[RW_CLIENT_LEN];
 	uint32_t predating;		/* references no traced get explains */
 	uint32_t held;			/* references attributed to holders */
+	/*
+	 * References the kernel counts whose gets found the reference ledger
+	 * full (the channel map's "unrecorded", less the ones a
+	 * DMARW_F_LEDGER_LOST get named): held by an unknown holder, never
+	 * predating, never another holder's.
+	 */
+	uint32_t unknown;
+	uint32_t unrecorded;		/* the channel map's count at the last read */
 	uint64_t gets;
 	uint64_t failed_gets;
 	uint64_t puts;
@@ -76,6 +85,13 @@ struct engine_channel {
 	uint64_t last_ts_ns;
 	/* the last release that dropped a reference: for unbalanced-put */
 	struct finding_holder last_release;
+	/*
+	 * The last ledger holder that let go of its last reference (a ledger
+	 * read no longer had it, or a put by its id): whose reference a
+	 * previous release (DMARW_F_PREV_RELEASE) dropped.
+	 */
+	uint64_t last_released_id;	/* its ledger id, 0 none */
+	struct finding_holder last_released;
 	/* dma_release_channel() seen, its dma_chan_put() not yet */
 	bool release_pending_put;
 	bool release_reported;
@@ -91,6 +107,10 @@ enum engine_holder_state {
 
 struct engine_holder {
 	uint64_t id;			/* 1, 2, ... in order of the gets */
+	/* the BPF reference ledger's entry (DMARW_F_LEDGER, ledger reads); 0 none */
+	uint64_t ledger_id;
+	/* a DMARW_F_LEDGER_LOST get: the ledger could not store it */
+	bool not_in_ledger;
 	size_t channel;			/* index for engine__channel() */
 	uint32_t refs;			/* client_count taken by this get */
 	bool reported;			/* leaked-reference already emitted */
@@ -107,6 +127,11 @@ struct engine_hook {
 	enum rw_hook_mode mode;
 	uint64_t hits;
 	uint64_t lost;
+	/* what the BPF side could not keep (engine__set_hook_losses()) */
+	uint64_t ledger_full;		/* references not stored: the ledger was full */
+	uint64_t stack_failed;		/* bpf_get_stack() failed */
+	uint64_t map_failed;		/* another map update failed */
+	uint64_t sent;			/* records submitted to the ring buffer */
 };
 
 struct engine_stats {
@@ -118,6 +143,9 @@ struct engine_stats {
 	uint64_t holders_gone;		/* holders whose module or client died */
 	uint64_t bad_events;		/* events with an unknown type */
 	uint64_t alloc_failures;	/* a device, channel, holder or finding dropped: no memory */
+	uint64_t ledger_loads;		/* engine__load_ledger() calls */
+	uint64_t ledger_released;	/* ledger holders a ledger read no longer had */
+	uint64_t ledger_lost;		/* gets the ledger could not store (DMARW_F_LEDGER_LOST) */
 	uint64_t first_ts_ns;		/* time origin for relative times */
 	uint64_t last_ts_ns;
 	bool snapshot_loaded;
@@ -140,7 +168,24 @@ void engine__load_snapshot(struct engine *e, const struct snapshot *snap,
 void engine__feed(struct engine *e, const struct rw_event *ev);
 void engine__set_hook(struct engine *e, enum dmarw_hook hook, enum rw_hook_mode mode,
 		      uint64_t hits, uint64_t lost);
+/* The BPF side's loss counters of @hook (struct dmarw_hook_stats). */
+void engine__set_hook_losses(struct engine *e, enum dmarw_hook hook, uint64_t ledger_full,
+			     uint64_t stack_failed, uint64_t map_failed, uint64_t sent);
+/* Sums of the loss counters over the hooks (ledger_full, stack_failed, map_failed). */
+void engine__hook_losses(const struct engine *e, struct ledger_losses *sum);
 void engine__add_lost(struct engine *e, uint64_t n);
+/* Inputs the caller could not keep for want of memory (ledger entries). */
+void engine__add_alloc_failures(struct engine *e, uint64_t n);
+/*
+ * A read of the BPF reference ledger at @now_ns (its monotonic time): the
+ * holders with a ledger id follow it.  An entry whose holder exists updates
+ * its references (and client); a new one becomes a holder; a ledger holder
+ * absent from @l was put and is dropped (stats.ledger_released; the
+ * channel's last_released).  Holders without a ledger id are not touched.
+ * The channels it changed follow their client_count: predating references
+ * the ledger explains are dropped.
+ */
+void engine__load_ledger(struct engine *e, uint64_t now_ns, const struct ledger *l);
 /*
  * Periodic: holders still alive and older than @min_age_ns become
  * long-held-reference (info) once; devices unregistered longer than that and

@@ -160,13 +160,62 @@ size_t finding_dev_holders(struct engine *e, struct finding *f, struct sbuf *sb,
 	return first_chan;
 }
 
+/*
+ * "; previous release by pid N (comm) at T": the channel's last release
+ * that dropped a reference as the BPF side kept it (DMARW_F_PREV_RELEASE: no
+ * stack, the ledger id it dropped), with whose reference it was when the
+ * engine still knows that holder.
+ */
+static void sb_prev_from_event(struct engine *e, struct finding *f, struct sbuf *sb,
+			       const struct engine_channel *c, const struct rw_release *p)
+{
+	const struct finding_holder *taken = NULL;
+	size_t hi;
+	char t[32];
+
+	memset(&f->related, 0, sizeof(f->related));
+	f->related.valid = true;
+	f->related.pid = p->pid;
+	f->related.tgid = p->tgid;
+	memcpy(f->related.comm, p->comm, sizeof(f->related.comm));
+	f->related.comm[sizeof(f->related.comm) - 1] = '\0';
+	f->related.ts_ns = p->ts_ns;
+	snprintf(f->related_what, sizeof(f->related_what), "previous-release");
+	sb_add(sb, "; previous release by pid %u (%s) at %s", f->related.pid, f->related.comm,
+	       rel(e, p->ts_ns, t, sizeof(t)));
+	if (p->holder_id) {
+		hi = holder_by_ledger_id(e, p->holder_id);
+		if (hi != NONE)
+			taken = &e->holders[hi].who;
+		else if (c->last_released_id == p->holder_id)
+			taken = &c->last_released;
+	}
+	if (taken) {
+		sb_add(sb, ", of the reference taken by ");
+		if (taken->function[0])
+			sb_add(sb, "%s [%s]", taken->function, taken->module);
+		else
+			sb_add(sb, "an unnamed caller");
+		sb_add(sb, " (pid %u, %s) at %s", taken->pid, taken->comm,
+		       rel(e, taken->ts_ns, t, sizeof(t)));
+	} else if (p->holder_id) {
+		sb_add(sb, ", of ledger entry %llu", (unsigned long long)p->holder_id);
+	}
+	sb_add(sb, " (the ledger's last release: no stack)");
+}
+
 /* "; previous release by WHO at T" from channel @c's last release, as related */
 void sb_previous_release(struct engine *e, struct finding *f, struct sbuf *sb,
-			 const struct engine_channel *c)
+			 const struct engine_channel *c, const struct rw_event *ev)
 {
 	char t[32];
 
-	if (!c->last_release.valid) {
+	if (ev && (ev->flags & DMARW_F_PREV_RELEASE)) {
+		sb_prev_from_event(e, f, sb, c, &ev->prev);
+		return;
+	}
+	/* in ledger mode balanced puts are not seen: only the event's prev counts */
+	if (!c->last_release.valid || (ev && (ev->flags & DMARW_F_LEDGER))) {
 		sb_add(sb, "; no earlier release of %s seen while tracing", c->name);
 		return;
 	}

@@ -88,8 +88,9 @@ bool engine__verify_wanted(const struct engine *e)
 	return e->verify_wanted;
 }
 
-/* @state's client_count of channel @ci, -1 when it has none */
-static int32_t state_count(const struct engine *e, size_t ci, const struct snapshot *state)
+/* @state's entry of channel @ci, NULL when it has none */
+static const struct snapshot_channel *state_chan(const struct engine *e, size_t ci,
+						 const struct snapshot *state)
 {
 	const struct engine_channel *c = &e->chans[ci];
 	size_t i;
@@ -99,9 +100,9 @@ static int32_t state_count(const struct engine *e, size_t ci, const struct snaps
 
 		if (c->key && sc->chan_key ? sc->chan_key == c->key :
 		    sc->dev_id == c->dev_id && sc->chan_id == c->chan_id)
-			return sc->client_count;
+			return sc;
 	}
-	return -1;
+	return NULL;
 }
 
 /*
@@ -116,6 +117,8 @@ static void verify_channel(struct engine *e, size_t ci, int32_t cc, const char *
 	int64_t left = cc;
 	size_t i;
 
+	/* references whose gets the ledger could not record: nobody's to blame */
+	left -= unknown_room(e, ci);
 	for (i = 0; i < e->nr_holders; i++) {
 		const struct engine_holder *h = &e->holders[i];
 
@@ -146,7 +149,8 @@ void engine__verify(struct engine *e, uint64_t now_ns, const struct snapshot *st
 	note_time(e, now_ns);
 	e->verify_wanted = false;
 	for (ci = 0; ci < e->nr_chans; ci++) {
-		int32_t cc = state_count(e, ci, state);
+		const struct snapshot_channel *sc = state_chan(e, ci, state);
+		int32_t cc = sc ? sc->client_count : -1;
 
 		for (i = 0; i < e->nr_holders; i++)
 			if (e->holders[i].channel == ci && e->holders[i].state != HOLDER_ALIVE &&
@@ -155,6 +159,7 @@ void engine__verify(struct engine *e, uint64_t now_ns, const struct snapshot *st
 		if (i == e->nr_holders)
 			continue;
 		if (cc >= 0) {
+			chan_set_unrecorded(e, ci, sc->unrecorded);
 			e->chans[ci].client_count = cc;
 			verify_channel(e, ci, cc, "in the kernel after it (the channel map "
 				       "that every get and put updates)", now_ns);

@@ -364,7 +364,7 @@ void holder_remove(struct engine *e, size_t i)
 }
 
 /* Drop one reference from holder @i of channel @c. */
-static void holder_drop(struct engine *e, size_t i)
+void holder_drop(struct engine *e, size_t i)
 {
 	struct engine_channel *c = &e->chans[e->holders[i].channel];
 
@@ -374,49 +374,72 @@ static void holder_drop(struct engine *e, size_t i)
 		holder_remove(e, i);
 }
 
+/* The first holder of channel @ci that chan_sync() may drop (no ledger id), NONE. */
+static size_t unledgered_holder(const struct engine *e, size_t ci)
+{
+	size_t i;
+
+	for (i = 0; i < e->nr_holders; i++)
+		if (e->holders[i].channel == ci && !e->holders[i].ledger_id)
+			return i;
+	return NONE;
+}
+
 /*
  * Make the model agree with a client_count read from the kernel: more
- * references than we know predate tracing (or their gets were lost); fewer
- * means puts we did not see, dropped from the predating ones first, then
- * from the oldest holders.
+ * references than we know are held by unknown holders up to what the
+ * ledger could not record, and beyond that predate tracing (or their gets
+ * were lost); fewer means puts we did not see, dropped from the predating
+ * ones first, then the unknown ones, then from the oldest holders without
+ * a ledger id (the ledger alone says when its holders let go).
  */
 void chan_sync(struct engine *e, size_t ci, int32_t cc)
 {
 	struct engine_channel *c = &e->chans[ci];
-	uint64_t known = (uint64_t)c->predating + c->held;
+	uint64_t known = (uint64_t)c->predating + c->held + c->unknown;
+	uint64_t extra;
+	uint32_t room;
 	size_t i;
 
 	if (cc < 0)
 		return;
 	c->client_count = cc;
 	if ((uint64_t)cc > known) {
-		c->predating += (uint32_t)((uint64_t)cc - known);
-		e->stats.predating += (uint64_t)cc - known;
+		extra = (uint64_t)cc - known;
+		room = c->unrecorded ? unknown_room(e, ci) : 0;
+		room = room > c->unknown ? room - c->unknown : 0;
+		if (room) {
+			room = extra < room ? (uint32_t)extra : room;
+			c->unknown += room;
+			extra -= room;
+		}
+		c->predating += (uint32_t)extra;
+		e->stats.predating += extra;
 		return;
 	}
 	while ((uint64_t)cc < known) {
-		known--;
-		e->stats.unattributed_drops++;
 		if (c->predating) {
 			c->predating--;
-			continue;
-		}
-		for (i = 0; i < e->nr_holders; i++)
-			if (e->holders[i].channel == ci)
+		} else if (c->unknown) {
+			c->unknown--;
+		} else {
+			i = unledgered_holder(e, ci);
+			if (i == NONE)
 				break;
-		if (i == e->nr_holders)
-			break;
-		holder_drop(e, i);
+			holder_drop(e, i);
+		}
+		known--;
+		e->stats.unattributed_drops++;
 	}
 }
 
-void holder_add(struct engine *e, size_t ci, const struct rw_event *ev, uint32_t refs)
+size_t holder_add(struct engine *e, size_t ci, const struct rw_event *ev, uint32_t refs)
 {
 	struct engine_holder *h;
 
 	if (grow((void **)&e->holders, &e->cap_holders, e->nr_holders, sizeof(*h))) {
 		e->stats.alloc_failures++;
-		return;
+		return NONE;
 	}
 	h = &e->holders[e->nr_holders++];
 	memset(h, 0, sizeof(*h));
@@ -425,6 +448,7 @@ void holder_add(struct engine *e, size_t ci, const struct rw_event *ev, uint32_t
 	h->refs = refs;
 	who_from_event(&h->who, ev);
 	e->chans[ci].held += refs;
+	return e->nr_holders - 1;
 }
 
 /*
@@ -482,6 +506,29 @@ void engine__set_hook(struct engine *e, enum dmarw_hook hook, enum rw_hook_mode 
 	e->hooks[hook].mode = (unsigned int)mode < RW_HOOK_MODE_MAX ? mode : RW_HOOK_UNSET;
 	e->hooks[hook].hits = hits;
 	e->hooks[hook].lost = lost;
+}
+
+void engine__set_hook_losses(struct engine *e, enum dmarw_hook hook, uint64_t ledger_full,
+			     uint64_t stack_failed, uint64_t map_failed, uint64_t sent)
+{
+	if ((unsigned int)hook >= DMARW_HOOK_MAX)
+		return;
+	e->hooks[hook].ledger_full = ledger_full;
+	e->hooks[hook].stack_failed = stack_failed;
+	e->hooks[hook].map_failed = map_failed;
+	e->hooks[hook].sent = sent;
+}
+
+void engine__hook_losses(const struct engine *e, struct ledger_losses *sum)
+{
+	int i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < DMARW_HOOK_MAX; i++) {
+		sum->ledger_full += e->hooks[i].ledger_full;
+		sum->stack_failed += e->hooks[i].stack_failed;
+		sum->map_failed += e->hooks[i].map_failed;
+	}
 }
 
 void engine__add_lost(struct engine *e, uint64_t n)
@@ -570,4 +617,9 @@ const char *engine_dev_state_name(uint32_t state)
 	case DMARW_DEV_RELEASED:	return "released";
 	default:			return "unknown";
 	}
+}
+
+void engine__add_alloc_failures(struct engine *e, uint64_t n)
+{
+	e->stats.alloc_failures += n;
 }

@@ -62,8 +62,10 @@ size_t chan_new(struct engine *e, uint64_t key, size_t dev, int32_t dev_id,
 		int32_t chan_id, uint64_t ts);
 size_t chan_of_event(struct engine *e, const struct rw_event *ev, size_t dev);
 void holder_remove(struct engine *e, size_t i);
+void holder_drop(struct engine *e, size_t i);
 void chan_sync(struct engine *e, size_t ci, int32_t cc);
-void holder_add(struct engine *e, size_t ci, const struct rw_event *ev, uint32_t refs);
+/* The new holder's index, NONE when it could not be stored. */
+size_t holder_add(struct engine *e, size_t ci, const struct rw_event *ev, uint32_t refs);
 bool release_one(struct engine *e, size_t ci, const struct finding_holder *rel);
 bool hook_attached(const struct engine *e, enum dmarw_hook hook);
 
@@ -76,8 +78,9 @@ int64_t dev_users(const struct engine *e, size_t di, int *in_use);
 size_t sb_dev_holders(struct engine *e, struct sbuf *sb, size_t di, size_t *first_chan);
 size_t finding_dev_holders(struct engine *e, struct finding *f, struct sbuf *sb, size_t di,
 			   uint64_t ts);
+/* @ev: the unbalanced put or release, whose DMARW_F_PREV_RELEASE prev is used */
 void sb_previous_release(struct engine *e, struct finding *f, struct sbuf *sb,
-			 const struct engine_channel *c);
+			 const struct engine_channel *c, const struct rw_event *ev);
 void check_kref(struct engine *e, size_t di, const struct rw_event *ev,
 		const char *when);
 void device_released(struct engine *e, size_t di, uint64_t ts,
@@ -91,6 +94,21 @@ void report_leak(struct engine *e, size_t hi, uint64_t now, const char *count_ho
 void report_long_held(struct engine *e, size_t hi, uint64_t now, uint64_t min_age);
 void report_pending(struct engine *e, size_t di, uint64_t now);
 bool release_pending_candidate(const struct engine *e, const struct engine_device *d);
+
+/* ---- engine_ledger.c: the BPF reference ledger (reads, DEV_HOLDER, ledger ids on gets and puts) ---- */
+
+bool event_channel(struct engine *e, const struct rw_event *ev, size_t *di, size_t *ci);
+size_t holder_by_ledger_id(const struct engine *e, uint64_t id);
+/* References of channel @ci that unknown holders may hold: unrecorded less the named lost ones. */
+uint32_t unknown_room(const struct engine *e, size_t ci);
+/* A state read's unrecorded count of channel @ci: c->unrecorded, c->unknown capped by it. */
+void chan_set_unrecorded(struct engine *e, size_t ci, uint32_t unrecorded);
+void on_dev_holder(struct engine *e, const struct rw_event *ev);
+/* CHAN_GET with DMARW_F_LEDGER, ret >= 0: the holder, after the checks. */
+void ledger_get(struct engine *e, const struct rw_event *ev, size_t ci, uint32_t refs);
+/* CHAN_PUT with DMARW_F_LEDGER that dropped a reference; true when one was matched. */
+bool ledger_put(struct engine *e, const struct rw_event *ev, size_t ci);
+void report_unknown_holder(struct engine *e, size_t ci, uint64_t now, const char *count_how);
 
 /* ---- engine_gone.c: holders that die (module unload, client unbind) and their verdicts ---- */
 

@@ -11,16 +11,6 @@
 
 /* ---- events ---- */
 
-/* The device and channel an event is about; false when either is unknown. */
-static bool event_channel(struct engine *e, const struct rw_event *ev, size_t *di, size_t *ci)
-{
-	*di = dev_of_event(e, ev);
-	if (*di == NONE)
-		return false;
-	*ci = chan_of_event(e, ev, *di);
-	return *ci != NONE;
-}
-
 static void on_chan_get(struct engine *e, const struct rw_event *ev)
 {
 	size_t di, ci;
@@ -77,11 +67,15 @@ static void on_chan_get(struct engine *e, const struct rw_event *ev)
 		finding_commit(e, &f);
 	}
 
-	chan_sync(e, ci, ev->client_count_before);
 	/* balance_ref_count() can take several references in one get */
 	if (ev->client_count_before >= 0 && ev->client_count_after > ev->client_count_before)
 		delta = (uint32_t)(ev->client_count_after - ev->client_count_before);
-	holder_add(e, ci, ev, delta);
+	if (ev->flags & DMARW_F_LEDGER) {
+		ledger_get(e, ev, ci, delta);
+	} else {
+		chan_sync(e, ci, ev->client_count_before);
+		holder_add(e, ci, ev, delta);
+	}
 	c = &e->chans[ci];
 	if (ev->client_count_after >= 0)
 		chan_sync(e, ci, ev->client_count_after);
@@ -185,7 +179,7 @@ static void on_noop_put(struct engine *e, const struct rw_event *ev, size_t di, 
 		       "returned without dropping) at %s, called by ", c->name,
 		       rel(e, ev->ts_ns, t, sizeof(t)));
 		sb_who(&sb, who);
-		sb_previous_release(e, &f, &sb, c);
+		sb_previous_release(e, &f, &sb, c, ev);
 		finding_commit(e, &f);
 	}
 	kref_after_event(e, di, ev, "kref read 0 at exit of dma_chan_put");
@@ -214,11 +208,19 @@ static void on_chan_put(struct engine *e, const struct rw_event *ev)
 
 	c = &e->chans[ci];
 	c->release_pending_put = false;
-	chan_sync(e, ci, ev->client_count_before);
-	if (release_one(e, ci, &who) || ev->client_count_before > 0) {
+	if (ev->flags & DMARW_F_LEDGER) {
+		/* the ledger matched it (by id); ledger_put() syncs the count */
+		ledger_put(e, ev, ci);
 		c = &e->chans[ci];
 		c->puts++;
 		c->last_release = who;
+	} else {
+		chan_sync(e, ci, ev->client_count_before);
+		if (release_one(e, ci, &who) || ev->client_count_before > 0) {
+			c = &e->chans[ci];
+			c->puts++;
+			c->last_release = who;
+		}
 	}
 	c = &e->chans[ci];
 	if (ev->client_count_after >= 0)
@@ -287,7 +289,7 @@ static void on_release_channel(struct engine *e, const struct rw_event *ev)
 	sb_who(&sb, &f.holder);
 	if (ev->client_count_before == 0)
 		sb_add(&sb, "; the dma_chan_put that follows returns without dropping");
-	sb_previous_release(e, &f, &sb, c);
+	sb_previous_release(e, &f, &sb, c, ev);
 	finding_commit(e, &f);
 	c->release_reported = true;
 }
@@ -448,6 +450,7 @@ static const event_handler handlers[DMARW_EV_MAX] = {
 	[DMARW_EV_DMAENGINE_PUT] = on_dmaengine_get_put,
 	[DMARW_EV_MODULE_UNLOAD] = on_module_unload,
 	[DMARW_EV_CLIENT_UNBIND] = on_client_unbind,
+	[DMARW_EV_DEV_HOLDER] = on_dev_holder,
 };
 
 void engine__feed(struct engine *e, const struct rw_event *ev)
@@ -559,8 +562,10 @@ void engine__sync_counts(struct engine *e, uint64_t now_ns, const struct snapsho
 		const struct snapshot_channel *sc = &state->channels[i];
 
 		ci = chan_lookup(e, sc->chan_key, sc->dev_id, sc->chan_id);
-		if (ci != NONE)
-			chan_sync(e, ci, sc->client_count);
+		if (ci == NONE)
+			continue;
+		chan_set_unrecorded(e, ci, sc->unrecorded);
+		chan_sync(e, ci, sc->client_count);
 	}
 }
 
@@ -597,6 +602,10 @@ void engine__finish(struct engine *e, uint64_t now_ns, const struct snapshot *fi
 		if (!e->holders[i].reported)
 			report_leak(e, i, now_ns, final ? "read from the kernel at the end" :
 				    "per the traced events");
+	for (i = 0; i < e->nr_chans; i++)
+		if (e->chans[i].unknown)
+			report_unknown_holder(e, i, now_ns, final ? "read from the kernel at the end" :
+					      "per the traced events");
 	for (i = 0; i < e->nr_devs; i++)
 		if (release_pending_candidate(e, &e->devs[i]))
 			report_pending(e, i, now_ns);

@@ -22,6 +22,7 @@ static const char *const event_type_names[DMARW_EV_MAX] = {
 	[DMARW_EV_MODULE_SYMS]		= "module-syms",
 	[DMARW_EV_MODULE_UNLOAD]	= "module-unload",
 	[DMARW_EV_CLIENT_UNBIND]	= "client-unbind",
+	[DMARW_EV_DEV_HOLDER]		= "dev-holder",
 };
 
 static const char *const hook_names[DMARW_HOOK_MAX] = {

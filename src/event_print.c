@@ -131,6 +131,21 @@ void event_print__json_fields(struct json_writer *jw, const struct rw_event *ev)
 		jsonw__uint_field(jw, "client_device", ev->client_key);
 	if (ev->module[0])	/* module-unload events */
 		str_field(jw, "module", ev->module, RW_MODULE_LEN);
+	/* the reference ledger (DMARW_F_LEDGER, dev-holder): only when set */
+	if (ev->ledger_id)
+		jsonw__uint_field(jw, "ledger_id", ev->ledger_id);
+	if (ev->ledger_refs)
+		jsonw__uint_field(jw, "ledger_refs", ev->ledger_refs);
+	if (ev->flags & DMARW_F_PREV_RELEASE) {
+		jsonw__name(jw, "prev");
+		jsonw__start_object(jw);
+		jsonw__uint_field(jw, "ts_ns", ev->prev.ts_ns);
+		jsonw__uint_field(jw, "pid", ev->prev.pid);
+		jsonw__uint_field(jw, "tgid", ev->prev.tgid);
+		str_field(jw, "comm", ev->prev.comm, DMARW_COMM_LEN);
+		jsonw__uint_field(jw, "holder_id", ev->prev.holder_id);
+		jsonw__end_object(jw);
+	}
 	jsonw__name(jw, "stack");
 	event_print__json_frames(jw, ev->frames, ev->nr_frames);
 }

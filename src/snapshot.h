@@ -31,6 +31,8 @@ struct snapshot_channel {
 	int32_t chan_id;
 	int32_t client_count;		/* -1 unknown */
 	char client_name[DMARW_NAME_LEN]; /* "" unknown */
+	/* references whose get found the reference ledger full (channel map) */
+	uint32_t unrecorded;
 };
 
 struct snapshot {

@@ -14,6 +14,7 @@
 #include "event_print.h"
 #include "json_parse.h"
 #include "json_writer.h"
+#include "ledger.h"
 #include "outputs.h"
 #include "trace_file.h"
 
@@ -27,8 +28,16 @@ struct trace_writer {
 	uint64_t *keys;			/* keys[i] is written as i + 1 */
 	size_t nr_keys, cap_keys;
 	size_t last;
+	/* ledger entries written (sorted by id): a ledger line names them by id */
+	struct written_entry *written;
+	size_t nr_written, cap_written;
 	bool failed;
 	char path[256];
+};
+
+struct written_entry {
+	uint64_t id;
+	bool client;			/* written with its client */
 };
 
 struct trace_writer *trace_writer__open(const char *path, const char *kernel,
@@ -145,6 +154,8 @@ static void write_snapshot_body(struct trace_writer *tw, const struct snapshot *
 		jsonw__int_field(jw, "chan_id", c->chan_id);
 		jsonw__int_field(jw, "client_count", c->client_count);
 		str_field(jw, "client_name", c->client_name, sizeof(c->client_name));
+		if (c->unrecorded)
+			jsonw__uint_field(jw, "unrecorded", c->unrecorded);
 		jsonw__end_object(jw);
 	}
 	jsonw__end_array(jw);
@@ -174,8 +185,8 @@ int trace_writer__verify(struct trace_writer *tw, const struct snapshot *state,
 	return write_state_line(tw, "verify", state, now_ns);
 }
 
-int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, enum rw_hook_mode mode,
-		       uint64_t hits, uint64_t lost)
+static int write_hook(struct trace_writer *tw, enum dmarw_hook hook, enum rw_hook_mode mode,
+		      uint64_t hits, uint64_t lost, const struct engine_hook *hk)
 {
 	jsonw__start_object(tw->jw);
 	jsonw__string_field(tw->jw, "type", "hook");
@@ -183,11 +194,29 @@ int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, enum rw_ho
 	jsonw__string_field(tw->jw, "mode", rw_hook_mode_name(mode));
 	jsonw__uint_field(tw->jw, "hits", hits);
 	jsonw__uint_field(tw->jw, "lost", lost);
+	jsonw__uint_field(tw->jw, "ledger_full", hk ? hk->ledger_full : 0);
+	jsonw__uint_field(tw->jw, "stack_failed", hk ? hk->stack_failed : 0);
+	jsonw__uint_field(tw->jw, "map_failed", hk ? hk->map_failed : 0);
+	jsonw__uint_field(tw->jw, "sent", hk ? hk->sent : 0);
 	jsonw__end_object(tw->jw);
 	return status(tw);
 }
 
-int trace_writer__event(struct trace_writer *tw, const struct rw_event *ev)
+int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, enum rw_hook_mode mode,
+		       uint64_t hits, uint64_t lost)
+{
+	return write_hook(tw, hook, mode, hits, lost, NULL);
+}
+
+int trace_writer__hook_counts(struct trace_writer *tw, enum dmarw_hook hook,
+			      const struct engine_hook *hk)
+{
+	return write_hook(tw, hook, hk->mode, hk->hits, hk->lost, hk);
+}
+
+/* {"type":TYPE, the event's fields}: its keys renumbered */
+static int write_event_line(struct trace_writer *tw, const char *type,
+			    const struct rw_event *ev)
 {
 	struct rw_event *copy = malloc(sizeof(*copy));
 
@@ -200,10 +229,79 @@ int trace_writer__event(struct trace_writer *tw, const struct rw_event *ev)
 	copy->chan_key = map_key(tw, ev->chan_key);
 	copy->client_key = map_key(tw, ev->client_key);
 	jsonw__start_object(tw->jw);
-	jsonw__string_field(tw->jw, "type", "event");
+	jsonw__string_field(tw->jw, "type", type);
 	event_print__json_fields(tw->jw, copy);
 	jsonw__end_object(tw->jw);
 	free(copy);
+	return status(tw);
+}
+
+int trace_writer__event(struct trace_writer *tw, const struct rw_event *ev)
+{
+	return write_event_line(tw, "event", ev);
+}
+
+static int cmp_written(const void *a, const void *b)
+{
+	uint64_t x = ((const struct written_entry *)a)->id;
+	uint64_t y = ((const struct written_entry *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Was entry @ent written before (with its client when it has one now)? */
+static bool entry_written(const struct trace_writer *tw, const struct rw_event *ent)
+{
+	struct written_entry key = { .id = ent->ledger_id };
+	const struct written_entry *w = bsearch(&key, tw->written, tw->nr_written,
+						sizeof(key), cmp_written);
+
+	return w && (w->client || !ent->client[0]);
+}
+
+/*
+ * One "ledger-entry" line per entry not written before (or that gained its
+ * client since), then the "ledger" line naming every entry by id with its
+ * references: an entry's stack is written once, not at every read.
+ */
+int trace_writer__ledger(struct trace_writer *tw, const struct ledger *l)
+{
+	struct written_entry *now = l->nr ? malloc(l->nr * sizeof(*now)) : NULL;
+	size_t i;
+
+	if (l->nr && !now) {
+		tw->failed = true;
+		return -ENOMEM;
+	}
+	for (i = 0; i < l->nr; i++) {
+		const struct rw_event *ent = &l->entries[i];
+
+		if (!entry_written(tw, ent) && write_event_line(tw, "ledger-entry", ent))
+			break;
+		now[i].id = ent->ledger_id;
+		now[i].client = ent->client[0] != '\0';
+	}
+	if (i < l->nr) {
+		free(now);
+		return -EIO;
+	}
+	qsort(now, l->nr, sizeof(*now), cmp_written);
+	free(tw->written);
+	tw->written = now;
+	tw->nr_written = tw->cap_written = l->nr;
+	jsonw__start_object(tw->jw);
+	jsonw__string_field(tw->jw, "type", "ledger");
+	jsonw__uint_field(tw->jw, "now_ns", l->ts_ns);
+	jsonw__name(tw->jw, "entries");
+	jsonw__start_array(tw->jw);
+	for (i = 0; i < l->nr; i++) {
+		jsonw__start_array(tw->jw);
+		jsonw__uint(tw->jw, l->entries[i].ledger_id);
+		jsonw__uint(tw->jw, l->entries[i].ledger_refs);
+		jsonw__end_array(tw->jw);
+	}
+	jsonw__end_array(tw->jw);
+	jsonw__end_object(tw->jw);
 	return status(tw);
 }
 
@@ -260,16 +358,22 @@ int trace_writer__close(struct trace_writer *tw, char *err, size_t errlen)
 	}
 	jsonw__free(tw->jw);
 	free(tw->keys);
+	free(tw->written);
 	free(tw);
 	return ret;
 }
 
 /* ---- replay ---- */
 
+/* Ledger entries a replay keeps: those "ledger-entry" lines gave since */
+#define TRACE_MAX_LEDGER	65536
+
 struct reader {
 	const char *path;
 	uint64_t line;
 	unsigned int version;		/* the header's dmarefwatch_trace */
+	/* the last ledger line's entries, then the ledger-entry lines since */
+	struct ledger *table;
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -428,7 +532,8 @@ static int read_snapshot(struct reader *r, const struct json_value *obj,
 		    get_s32(r, c, "dev_id", &sc.dev_id) ||
 		    get_s32(r, c, "chan_id", &sc.chan_id) ||
 		    get_s32(r, c, "client_count", &sc.client_count) ||
-		    get_str(r, c, "client_name", sc.client_name, sizeof(sc.client_name)))
+		    get_str(r, c, "client_name", sc.client_name, sizeof(sc.client_name)) ||
+		    (json_get(c, "unrecorded") && get_u32(r, c, "unrecorded", &sc.unrecorded)))
 			goto fail;
 		if (snapshot__add_channel(snap, &sc)) {
 			bad(r, "out of memory");
@@ -462,6 +567,27 @@ static int read_frames(struct reader *r, const struct json_value *obj, struct rw
 			return -EINVAL;
 	}
 	ev->nr_frames = (uint32_t)st->len;
+	return 0;
+}
+
+/* Version 3: "ledger_id", "ledger_refs" and "prev", each only when set. */
+static int read_ledger_fields(struct reader *r, const struct json_value *obj,
+			      struct rw_event *ev)
+{
+	const struct json_value *p;
+
+	if ((json_get(obj, "ledger_id") &&
+	     get_u64(r, obj, "ledger_id", UINT64_MAX, &ev->ledger_id)) ||
+	    (json_get(obj, "ledger_refs") && get_u32(r, obj, "ledger_refs", &ev->ledger_refs)))
+		return -EINVAL;
+	if (!json_get(obj, "prev"))
+		return 0;
+	p = member(r, obj, "prev", JSON_OBJECT);
+	if (!p || get_u64(r, p, "ts_ns", UINT64_MAX, &ev->prev.ts_ns) ||
+	    get_u32(r, p, "pid", &ev->prev.pid) || get_u32(r, p, "tgid", &ev->prev.tgid) ||
+	    get_str(r, p, "comm", ev->prev.comm, sizeof(ev->prev.comm)) ||
+	    get_u64(r, p, "holder_id", UINT64_MAX, &ev->prev.holder_id))
+		return -EINVAL;
 	return 0;
 }
 
@@ -521,7 +647,8 @@ static int read_event(struct reader *r, const struct json_value *obj, struct rw_
 	    (json_get(obj, "client_device") &&
 	     get_u64(r, obj, "client_device", UINT64_MAX, &ev->client_key)) ||
 	    (json_get(obj, "module") &&
-	     get_str(r, obj, "module", ev->module, sizeof(ev->module))))
+	     get_str(r, obj, "module", ev->module, sizeof(ev->module))) ||
+	    read_ledger_fields(r, obj, ev))
 		return -EINVAL;
 	return read_frames(r, obj, ev);
 }
@@ -567,6 +694,151 @@ static int read_line(struct reader *r, FILE *f, char **buf, size_t *cap, size_t 
 	*len = n;
 	(*buf)[n] = '\0';
 	return c == EOF ? 2 : 1;	/* 2: the last line has no newline */
+}
+
+static int need_v3(struct reader *r, const char *type)
+{
+	if (r->version >= 3)
+		return 0;
+	return bad(r, "\"%s\" line in a version %u trace (the reference ledger came with "
+		   "version 3)", type, r->version);
+}
+
+static int read_ledger_entry(struct reader *r, const struct json_value *obj,
+			     struct rw_event *ev)
+{
+	if (need_v3(r, "ledger-entry") || read_event(r, obj, ev))
+		return -EINVAL;
+	if (ev->type != DMARW_EV_DEV_HOLDER)
+		return bad(r, "a ledger entry must be a \"dev-holder\" event");
+	if (!ev->ledger_id)
+		return bad(r, "a ledger entry needs a non-zero \"ledger_id\"");
+	if (!r->table && !(r->table = ledger__new()))
+		return bad(r, "out of memory");
+	if (r->table->nr >= TRACE_MAX_LEDGER)
+		return bad(r, "more than %d ledger entries kept", TRACE_MAX_LEDGER);
+	if (ledger__add(r->table, ev))
+		return bad(r, "out of memory");
+	return 0;
+}
+
+/* An entry of the table and where it was, to find the newest of an id. */
+struct table_ref {
+	uint64_t id;
+	size_t idx;
+};
+
+static int cmp_table_ref(const void *a, const void *b)
+{
+	const struct table_ref *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The newest table entry of ledger id @id (refs sorted by id, then place), or NULL. */
+static const struct rw_event *table_find(const struct reader *r, const struct table_ref *refs,
+					 size_t n, uint64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {		/* the first ref past @id */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (refs[mid].id <= id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && refs[lo - 1].id == id ? &r->table->entries[refs[lo - 1].idx] : NULL;
+}
+
+/* @items of a ledger line into @l, from the entries the table holds. */
+static int ledger_items(struct reader *r, const struct json_value *items, struct ledger *l,
+			struct rw_event *ev)
+{
+	size_t i, n = r->table ? r->table->nr : 0;
+	struct table_ref *refs = n ? malloc(n * sizeof(*refs)) : NULL;
+	const struct rw_event *ent;
+	uint64_t id, nrefs;
+	int ret = 0;
+
+	if (n && !refs)
+		return bad(r, "out of memory");
+	for (i = 0; i < n; i++) {
+		refs[i].id = r->table->entries[i].ledger_id;
+		refs[i].idx = i;
+	}
+	qsort(refs, n, sizeof(*refs), cmp_table_ref);
+	for (i = 0; i < items->len && !ret; i++) {
+		const struct json_value *it = &items->items[i];
+
+		if (it->type != JSON_ARRAY || it->len != 2 ||
+		    !json_to_u64(&it->items[0], &id) || !json_to_u64(&it->items[1], &nrefs) ||
+		    !id || nrefs > UINT32_MAX) {
+			ret = bad(r, "entries[%zu] must be [ledger_id, references] (integers, "
+				  "the id non-zero)", i);
+			break;
+		}
+		ent = table_find(r, refs, n, id);
+		if (!ent) {
+			ret = bad(r, "entries[%zu]: ledger entry %llu has no ledger-entry line", i,
+				  (unsigned long long)id);
+			break;
+		}
+		*ev = *ent;
+		ev->ledger_refs = (uint32_t)nrefs;
+		if (ledger__add(l, ev))
+			ret = bad(r, "out of memory");
+	}
+	free(refs);
+	return ret;
+}
+
+/* A ledger read: replayed, then its entries are all the table keeps. */
+static int read_ledger(struct reader *r, struct engine *e, const struct json_value *obj,
+		       struct rw_event *ev)
+{
+	const struct json_value *items;
+	struct ledger *l;
+	uint64_t now;
+
+	if (need_v3(r, "ledger") || get_u64(r, obj, "now_ns", UINT64_MAX, &now))
+		return -EINVAL;
+	items = member(r, obj, "entries", JSON_ARRAY);
+	if (!items)
+		return -EINVAL;
+	if (items->len > TRACE_MAX_LEDGER)
+		return bad(r, "more than %d ledger entries", TRACE_MAX_LEDGER);
+	l = ledger__new();
+	if (!l)
+		return bad(r, "out of memory");
+	l->ts_ns = now;
+	if (ledger_items(r, items, l, ev)) {
+		ledger__free(l);
+		return -EINVAL;
+	}
+	engine__load_ledger(e, now, l);
+	ledger__free(r->table);
+	r->table = l;
+	return 0;
+}
+
+/* A hook line's loss counters (version 3; 0 when absent). */
+static int read_hook_losses(struct reader *r, struct engine *e, const struct json_value *obj,
+			    enum dmarw_hook hook)
+{
+	static const char *const names[] = { "ledger_full", "stack_failed", "map_failed",
+					      "sent" };
+	uint64_t v[4] = { 0 };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (json_get(obj, names[i]) && get_u64(r, obj, names[i], UINT64_MAX, &v[i]))
+			return -EINVAL;
+	engine__set_hook_losses(e, hook, v[0], v[1], v[2], v[3]);
+	return 0;
 }
 
 static int do_line(struct reader *r, struct engine *e, struct trace_info *info,
@@ -615,6 +887,14 @@ static int do_line(struct reader *r, struct engine *e, struct trace_info *info,
 		if (m < 0)
 			return bad(r, "unknown hook mode \"%s\"", mode);
 		engine__set_hook(e, (enum dmarw_hook)t, (enum rw_hook_mode)m, a, b);
+		if (read_hook_losses(r, e, obj, (enum dmarw_hook)t))
+			return -EINVAL;
+	} else if (!strcmp(type->string, "ledger-entry")) {
+		if (read_ledger_entry(r, obj, ev))
+			return -EINVAL;
+	} else if (!strcmp(type->string, "ledger")) {
+		if (read_ledger(r, e, obj, ev))
+			return -EINVAL;
 	} else if (!strcmp(type->string, "lost")) {
 		if (get_u64(r, obj, "count", UINT64_MAX, &a))
 			return -EINVAL;
@@ -760,6 +1040,7 @@ int trace_file__replay_info(const char *path, struct engine *e, struct trace_inf
 	}
 out:
 	json_free(obj);
+	ledger__free(r.table);
 	free(ev);
 	free(buf);
 	fclose(f);

@@ -20,12 +20,18 @@
 /*
  * 2: unregister-begin and release events carry the device's channels in use
  * in "dev_in_use" (1 carried them in "ret"; still read).
+ * 3: the reference ledger: "ledger" lines (engine__load_ledger()), events
+ * with "ledger_id", "ledger_refs", "prev" and the "dev-holder" event, hook
+ * lines with the loss counters, "unrecorded" on state channels (1 and 2
+ * still read).
  */
-#define TRACE_VERSION		2
+#define TRACE_VERSION		3
 #define TRACE_MAX_LINE		(4u << 20)	/* bytes, one line */
 #define TRACE_KERNEL_LEN	128
 
 struct engine;
+struct engine_hook;
+struct ledger;
 struct trace_writer;
 
 /* @path "-" is stdout.  @kernel: uname -r.  NULL on error (@err set). */
@@ -39,7 +45,16 @@ int trace_writer__snapshot(struct trace_writer *tw, const struct snapshot *snap,
 			   uint64_t now_ns);
 int trace_writer__hook(struct trace_writer *tw, enum dmarw_hook hook, enum rw_hook_mode mode,
 		       uint64_t hits, uint64_t lost);
+/*
+ * The hook line with every counter of @hk (mode, hits, lost and the loss
+ * counters of engine__set_hook_losses()); trace_writer__hook() writes the
+ * loss counters as 0.
+ */
+int trace_writer__hook_counts(struct trace_writer *tw, enum dmarw_hook hook,
+			      const struct engine_hook *hk);
 int trace_writer__event(struct trace_writer *tw, const struct rw_event *ev);
+/* A read of the reference ledger (engine__load_ledger()'s input, at l->ts_ns). */
+int trace_writer__ledger(struct trace_writer *tw, const struct ledger *l);
 int trace_writer__lost(struct trace_writer *tw, uint64_t n);
 int trace_writer__scan(struct trace_writer *tw, uint64_t now_ns, uint64_t min_age_ns);
 int trace_writer__finish(struct trace_writer *tw, uint64_t now_ns,

@@ -224,7 +224,7 @@ TEST(trace_replay_equals_live)
 	len = fread(text, 1, (1 << 20) - 1, f);
 	text[len] = '\0';
 	CHECK(!strstr(text, "18446612"), "a kernel address reached the trace file");
-	CHECK(!strncmp(text, "{\"dmarefwatch_trace\":2,\"kernel\":\"6.1.0-test\"", 43),
+	CHECK(!strncmp(text, "{\"dmarefwatch_trace\":3,\"kernel\":\"6.1.0-test\"", 43),
 	      "header: %.60s", text);
 out:
 	if (f)
@@ -254,8 +254,12 @@ TEST(trace_replay_rejects_bad_input)
 		{ "empty", "!", "empty file", 0 },
 		{ "not json", "!hello\n", "unexpected character", 1 },
 		{ "no header", "!{\"type\":\"lost\",\"count\":1}\n", "no \"dmarefwatch_trace\"", 1 },
-		{ "version", "!{\"dmarefwatch_trace\":3,\"kernel\":\"x\"}\n",
-		  "unsupported trace version 3", 1 },
+		{ "version", "!{\"dmarefwatch_trace\":4,\"kernel\":\"x\"}\n",
+		  "unsupported trace version 4 (this build reads 1 to 3)", 1 },
+		{ "ledger in v1", "{\"type\":\"ledger\",\"now_ns\":1,\"entries\":[]}\n",
+		  "\"ledger\" line in a version 1 trace", 2 },
+		{ "ledger-entry in v1", "{\"type\":\"ledger-entry\"}\n",
+		  "\"ledger-entry\" line in a version 1 trace", 2 },
 		{ "header not object", "![1]\n", "must be a JSON object", 1 },
 		{ "header kernel type", "!{\"dmarefwatch_trace\":1,\"kernel\":5}\n",
 		  "\"kernel\" must be a string", 1 },
