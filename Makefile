@@ -10,7 +10,8 @@
 #                      6.12, arm64 raspi3b 6.1 and 6.12, armhf raspi2b 6.1
 #                      (docs/matrix.md)
 
-ARCH ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+HOST_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
 ifeq ($(ARCH),x86)
 OUT := build
 CC ?= cc
@@ -40,18 +41,44 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -I$(OUT) -Isrc -Ibpf -MMD -MP
 
 # The static libraries, found by pkg-config (the target's .pc files when
 # cross building).  Debian's libelf.pc does not name the libzstd its static
-# library needs, hence libzstd.  A missing one stops the build with the name
-# of the -dev package that has it.
+# library needs, hence libzstd.
 PKG_CONFIG ?= pkg-config
-ifneq ($(ARCH),$(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/'))
+ifneq ($(ARCH),$(HOST_ARCH))
 PKG_ENV := PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLE)/pkgconfig:/usr/share/pkgconfig
+PKG_SUFFIX := :$(DEB_ARCH)
+CC_PKG := gcc-$(TRIPLE)
+else
+CC_PKG := gcc
 endif
 PKG_MODULES := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev libzstd:libzstd-dev \
 	ncursesw:libncurses-dev
 PKG_NAMES := $(foreach m,$(PKG_MODULES),$(firstword $(subst :, ,$(m))))
-PKG_MISSING = $(strip $(foreach m,$(PKG_MODULES),$(if $(shell $(PKG_ENV) $(PKG_CONFIG) \
-	--exists $(firstword $(subst :, ,$(m))) && echo ok),,$(lastword $(subst :, ,$(m))):$(DEB_ARCH))))
 LIBS = $(shell $(PKG_ENV) $(PKG_CONFIG) --static --libs $(PKG_NAMES))
+
+# What a build needs, checked when the makefile is read, before anything
+# compiles: a missing tool or library stops make with one line naming the
+# Debian packages to install.  Only for the goals that need them: clean and
+# vmlinux need nothing, unit the C compiler, fuzz and fuzzers clang.
+have = $(shell command -v $(1) >/dev/null 2>&1 && echo y)
+MISSING_CC = $(if $(call have,$(CC)),,$(CC_PKG))
+MISSING_CLANG = $(if $(call have,$(CLANG)),,clang)
+MISSING_LIBS = $(if $(call have,$(PKG_CONFIG)),,pkg-config) \
+	$(foreach m,$(PKG_MODULES),$(if $(shell $(PKG_ENV) $(PKG_CONFIG) --exists \
+	$(firstword $(subst :, ,$(m))) 2>/dev/null && echo y),,$(lastword $(subst :, ,$(m)))$(PKG_SUFFIX)))
+MISSING_ALL = $(MISSING_CLANG) $(if $(call have,$(BPFTOOL)),,bpftool) $(MISSING_CC) $(MISSING_LIBS)
+FUZZ_GOALS := fuzz fuzzers build/fuzz/%
+UNIT_GOALS := unit build/unit-tests
+GOALS := $(or $(MAKECMDGOALS),all)
+ifneq ($(filter-out clean vmlinux $(UNIT_GOALS) $(FUZZ_GOALS),$(GOALS)),)
+MISSING := $(MISSING_ALL)
+else
+MISSING := $(if $(filter $(UNIT_GOALS),$(GOALS)),$(MISSING_CC)) \
+	$(if $(filter $(FUZZ_GOALS),$(GOALS)),$(MISSING_CLANG))
+endif
+MISSING := $(sort $(strip $(MISSING)))
+ifneq ($(MISSING),)
+$(error cannot build for $(TRIPLE): missing $(MISSING): apt-get install $(MISSING) (tools/install-deps does all))
+endif
 
 # Files that need libbpf or the BPF skeleton; everything else in src/ is the
 # pure-C core (engine, parsers, outputs) that unit tests link too.
@@ -88,9 +115,6 @@ $(OUT)/obj/%.o: src/%.c | $(OUT)/obj
 $(LIVE_OBJS): $(SKEL)
 
 $(OUT)/dmarefwatch: $(LIVE_OBJS) $(CORE_OBJS)
-ifneq ($(PKG_MISSING),)
-	$(error missing static libraries for $(TRIPLE): install $(PKG_MISSING) (tools/install-deps does))
-endif
 	$(CC) -static $(CFLAGS) $^ $(LIBS) -o $@
 
 $(OUT) $(OUT)/obj $(OUT)/bpf:
