@@ -65,35 +65,7 @@ else
 apt-get "${aptopt[@]}" -qq download "$pkg" 2>/dev/null
 dpkg -x ./*.deb x
 img=$(ls x/boot/vmlinuz-*)
-python3 - "$img" btf.raw <<'PY'
-import sys, struct, zlib, lzma, gzip, io
-data = open(sys.argv[1], 'rb').read()
-def btf_from(blob):
-    i = blob.find(b'\x9f\xeb\x01\x00\x18\x00\x00\x00')
-    while i >= 0:
-        hdr = struct.unpack_from('<HBBIIIII', blob, i)
-        total = hdr[3] + hdr[6] + hdr[7]
-        if hdr[6] > 1000000 and i + total <= len(blob):
-            return blob[i:i + total]
-        i = blob.find(b'\x9f\xeb\x01\x00\x18\x00\x00\x00', i + 1)
-    return None
-cands = [data]
-for magic, fn in ((b'\x1f\x8b\x08', lambda b: gzip.GzipFile(fileobj=io.BytesIO(b)).read()),
-                  (b'\xfd7zXZ\x00', lambda b: lzma.LZMADecompressor().decompress(b))):
-    off = data.find(magic)
-    while off >= 0 and len(cands) < 8:
-        try:
-            cands.append(fn(data[off:]))
-            break
-        except Exception:
-            off = data.find(magic, off + 1)
-for c in cands:
-    b = btf_from(c)
-    if b:
-        open(sys.argv[2], 'wb').write(b)
-        sys.exit(0)
-sys.exit("gen.sh: no BTF found in " + sys.argv[1])
-PY
+python3 "$here/btf_from_image.py" "$img" btf.raw
 fi
 mkdir -p "$here/$arch"
 {

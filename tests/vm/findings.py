@@ -16,6 +16,13 @@ findings.py REPORT.json stack KIND FUNC...
     every KIND finding's holder stack has the functions FUNC... in that
     order (innermost first, others may lie between) and no frame in a
     kretprobe trampoline (an unwind that stopped there lost the callers)
+findings.py REPORT.json same OTHER.json [-FIELD...]
+    both reports hold the same findings: the same number of each kind, with
+    the same severity, device, channel and holder (function, module,
+    client); -FIELD leaves FIELD out of the comparison (-channel)
+
+findings.py REPORT.json evidence LABEL
+    print "# LABEL: EVIDENCE" for every finding (for the test's log)
 
 FIELD is a finding key (device, channel, severity, suppressed, evidence) or
 holder.KEY (holder.function, holder.module, holder.comm); FIELD~TEXT matches
@@ -56,6 +63,15 @@ def match(f, cond):
         return v.lower() in str(get(f, k)).lower()
     k, v = cond.split('=', 1)
     return str(get(f, k)).lower() == v.lower()
+
+
+SAME_FIELDS = ('kind', 'severity', 'device', 'channel', 'holder.function',
+               'holder.module', 'holder.client')
+
+
+def signature(findings, fields):
+    """The findings as a sorted list of tuples of FIELDS' values."""
+    return sorted(tuple(str(get(f, k)) for k in fields) for f in findings)
 
 
 def main(argv):
@@ -111,6 +127,26 @@ def main(argv):
         if got == mode:
             return 0
         print(f"hook {func} mode {got}, want {mode}")
+        return 1
+    if what == 'evidence':
+        for f in findings:
+            print(f"# {argv[3]}:", f['evidence'])
+        return 0
+    if what == 'same':
+        try:
+            other = load(argv[3]).get('findings', [])
+        except (OSError, ValueError) as e:
+            print(f"cannot read report {argv[3]}: {e}")
+            return 1
+        drop = {a[1:] for a in argv[4:] if a.startswith('-')}
+        fields = [k for k in SAME_FIELDS if k not in drop]
+        a, b = signature(findings, fields), signature(other, fields)
+        if a == b:
+            return 0
+        print(f"{argv[1]} and {argv[3]} differ ({', '.join(fields)}): " +
+              f"only in the first: {[x for x in a if x not in b] or 'none'}; " +
+              f"only in the second: {[x for x in b if x not in a] or 'none'}; " +
+              f"{len(a)} against {len(b)} findings")
         return 1
     if what == 'stack':
         kind, want = argv[3], argv[4:]

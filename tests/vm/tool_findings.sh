@@ -123,7 +123,7 @@ check_eq unlisted-exit "$rc" 3
 check_report unlisted-unregister-with-users "$R" count unregister-with-users 1 device=dma0 \
 	holder.module=dmarw_client
 check_report unlisted-only-finding "$R" total 1
-python3 -c 'import json,sys; [print("# unlisted:", f["evidence"]) for f in json.load(open(sys.argv[1]))["findings"]]' "$R" 2>/dev/null
+"$DMARW_TESTS_DIR/findings.py" "$R" evidence unlisted 2>/dev/null
 bind dmarw_prov.0
 
 # a driver without device_release: a warning, failing only at --fail-on warning
