@@ -341,7 +341,8 @@ void engine__load_ledger(struct engine *e, uint64_t now_ns, const struct ledger 
 		order[i].id = l->entries[i].ledger_id;
 		order[i].idx = i;
 	}
-	qsort(order, n, sizeof(*order), cmp_entry);
+	if (n)
+		qsort(order, n, sizeof(*order), cmp_entry);
 	ledger_reconcile(e, l, order, n, seen, &touched, &tsize);
 	for (i = 0; i < n; i++) {
 		const struct rw_event *ent = &l->entries[order[i].idx];

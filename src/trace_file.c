@@ -253,9 +253,11 @@ static int cmp_written(const void *a, const void *b)
 static bool entry_written(const struct trace_writer *tw, const struct rw_event *ent)
 {
 	struct written_entry key = { .id = ent->ledger_id };
-	const struct written_entry *w = bsearch(&key, tw->written, tw->nr_written,
-						sizeof(key), cmp_written);
+	const struct written_entry *w;
 
+	if (!tw->nr_written)
+		return false;
+	w = bsearch(&key, tw->written, tw->nr_written, sizeof(key), cmp_written);
 	return w && (w->client || !ent->client[0]);
 }
 
@@ -285,7 +287,8 @@ int trace_writer__ledger(struct trace_writer *tw, const struct ledger *l)
 		free(now);
 		return -EIO;
 	}
-	qsort(now, l->nr, sizeof(*now), cmp_written);
+	if (l->nr)
+		qsort(now, l->nr, sizeof(*now), cmp_written);
 	free(tw->written);
 	tw->written = now;
 	tw->nr_written = tw->cap_written = l->nr;
@@ -770,7 +773,8 @@ static int ledger_items(struct reader *r, const struct json_value *items, struct
 		refs[i].id = r->table->entries[i].ledger_id;
 		refs[i].idx = i;
 	}
-	qsort(refs, n, sizeof(*refs), cmp_table_ref);
+	if (n)
+		qsort(refs, n, sizeof(*refs), cmp_table_ref);
 	for (i = 0; i < items->len && !ret; i++) {
 		const struct json_value *it = &items->items[i];
 
