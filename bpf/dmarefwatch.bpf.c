@@ -61,7 +61,8 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 			  ret ? CHAN_OP_FAILED_GET : CHAN_OP_GET, st);
 	dev_account(in.device, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
 	h = ledger_end_get(&in, ret, cc, cs);
-	lost = !ret && !h;
+	/* from the id, not the pointer: the verifier refuses pointer arithmetic */
+	lost = !ret && !(h ? h->id : 0);
 	/* a balanced get is in the ledger: nothing to send */
 	if (!send_balanced && !ret && !lost &&
 	    !dev_troubled(in.device, kref, in_use, in.flags))
@@ -312,7 +313,7 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 	inflight_save(DMARW_HOOK_DEV_UNREGISTER, NULL, device, 0, kref);
 	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), kref, dev_flags(device),
 		    DMARW_DEV_UNREGISTERING, bpf_ktime_get_ns());
-	ledger_send_device(ctx, device, st);
+	ledger_send_device(device, st);
 	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_BEGIN, DMARW_HOOK_DEV_UNREGISTER,
 			 device, NULL, st, EV_STACK_HERE);
 	if (!ev)

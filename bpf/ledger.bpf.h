@@ -39,6 +39,7 @@ enum inflight_ledger {
 };
 
 static const struct dmarw_holder empty_holder;
+static const struct dmarw_event empty_event;
 
 /*
  * dma_chan_get() entered: write the entry this get will make at the
@@ -240,48 +241,83 @@ static __always_inline void ledger_name_client(struct dma_chan *chan)
 					  READ_KPTR(chan, name));
 }
 
-/* The holder's part of a record: who, when, from where, for whom. */
+/*
+ * The holder's part of a record: who, when, from where, for whom.  Copied
+ * with one helper call each, not field by field: the unregister's walk
+ * below would otherwise be too much for the verifier.
+ */
 static __always_inline void holder_to_event(struct dmarw_event *ev, const struct dmarw_holder *h)
 {
-	int i;
-
 	ev->ledger_id = h->id;
 	ev->ledger_refs = h->refs;
 	ev->nr_stack = h->nr_stack < DMARW_MAX_STACK ? h->nr_stack : DMARW_MAX_STACK;
-#pragma unroll
-	for (i = 0; i < DMARW_MAX_STACK; i++)
-		ev->stack[i] = h->stack[i];
-	__builtin_memcpy(&ev->holder_client, &h->client, sizeof(ev->holder_client));
+	bpf_probe_read_kernel(ev->stack, sizeof(ev->stack), h->stack);
+	bpf_probe_read_kernel(&ev->holder_client, sizeof(ev->holder_client), &h->client);
 }
 
-#define HOLDERS_PER_CHANNEL	4	/* entries of one channel copied at unregister */
+#define HOLDER_CHANNELS		16	/* channels of a device the unregister copies */
+#define HOLDERS_PER_CHANNEL	2	/* entries of one channel it copies */
+
+/* One DMARW_EV_DEV_HOLDER record: the entry @h of channel @chan. */
+static __always_inline int send_holder(struct dma_device *device, __u64 chan,
+				       const struct dmarw_holder *h, struct dmarw_hook_stats *st)
+{
+	struct dmarw_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		if (st)
+			st->lost++;
+		return -1;
+	}
+	if (st)
+		st->sent++;
+	bpf_probe_read_kernel(ev, sizeof(*ev) - sizeof(ev->stack) - sizeof(ev->holder_client),
+			      &empty_event);
+	ev->type = DMARW_EV_DEV_HOLDER;
+	ev->hook = DMARW_HOOK_DEV_UNREGISTER;
+	ev->ts_ns = h->ts_ns;
+	ev->device = (__u64)device;
+	ev->chan = chan;
+	ev->pid = h->pid;
+	ev->tgid = h->tgid;
+	ev->dev_id = h->dev_id;
+	ev->chan_id = h->chan_id;
+	ev->client_count_before = h->client_count_before;
+	ev->client_count_after = h->client_count_after;
+	ev->kref_before = ev->kref_after = ev->dev_in_use = -1;
+	ev->flags = h->flags | DMARW_F_LEDGER;
+	bpf_probe_read_kernel(ev->comm, sizeof(ev->comm), h->comm);
+	bpf_probe_read_kernel(ev->dev_name, sizeof(ev->dev_name), h->dev_name);
+	bpf_probe_read_kernel(ev->drv_name, sizeof(ev->drv_name), h->drv_name);
+	holder_to_event(ev, h);
+	event_submit(ev);
+	return 0;
+}
 
 /*
  * dma_async_device_unregister() entered: one DMARW_EV_DEV_HOLDER record per
- * outstanding entry of the device's channels (up to HOLDERS_PER_CHANNEL
- * each), before the unregister's own record, in this program run.
+ * outstanding entry of the device's first HOLDER_CHANNELS channels
+ * (HOLDERS_PER_CHANNEL each), before the unregister's own record, in this
+ * program run.  The frontend's ledger read names any others.
  */
-static __always_inline void ledger_send_device(void *ctx, struct dma_device *device,
+static __always_inline void ledger_send_device(struct dma_device *device,
 					       struct dmarw_hook_stats *st)
 {
 	struct dmarw_ledger_key key = {};
 	struct list_head *head, *pos;
 	struct dmarw_chan_state *cs;
 	struct dmarw_holder *h;
-	struct dmarw_event *ev;
-	struct dma_chan *chan;
 	__u32 i, s;
 
 	if (!device)
 		return;
 	head = (void *)device + bpf_core_field_offset(struct dma_device, channels);
 	pos = READ_KPTR(device, channels.next);
-	for (i = 0; i < MAX_CHANNELS_WALKED; i++) {
+	for (i = 0; i < HOLDER_CHANNELS; i++) {
 		if (!pos || pos == head)
 			break;
-		chan = (void *)pos - bpf_core_field_offset(struct dma_chan, device_node);
+		key.chan = (__u64)((void *)pos - bpf_core_field_offset(struct dma_chan, device_node));
 		pos = READ_KPTR(pos, next);
-		key.chan = (__u64)chan;
 		cs = bpf_map_lookup_elem(&chan_state, &key.chan);
 		if (!cs)
 			continue;
@@ -290,21 +326,8 @@ static __always_inline void ledger_send_device(void *ctx, struct dma_device *dev
 				break;
 			key.slot = s;
 			h = bpf_map_lookup_elem(&ledger, &key);
-			if (!h)
-				continue;
-			ev = event_begin(ctx, DMARW_EV_DEV_HOLDER, DMARW_HOOK_DEV_UNREGISTER,
-					 device, chan, st, EV_STACK_NONE);
-			if (!ev)
+			if (h && send_holder(device, key.chan, h, st))
 				return;
-			ev->ts_ns = h->ts_ns;
-			ev->pid = h->pid;
-			ev->tgid = h->tgid;
-			__builtin_memcpy(ev->comm, h->comm, sizeof(ev->comm));
-			ev->flags |= DMARW_F_LEDGER;
-			ev->client_count_before = h->client_count_before;
-			ev->client_count_after = h->client_count_after;
-			holder_to_event(ev, h);
-			event_submit(ev);
 		}
 	}
 }
