@@ -430,3 +430,181 @@ out:
 }
 
 /* ---- suppressions ---- */
+
+/* ---- version 3: the reference ledger ---- */
+
+#define KERNEL_KEYS	0xffff888000000000ull
+
+static struct rw_event ledger_entry(uint64_t id, uint64_t ts, int dev, int chan, uint32_t refs)
+{
+	struct rw_event ev = ev_get(ts, dev, chan, -1, -1);
+
+	ev.type = DMARW_EV_DEV_HOLDER;
+	ev.ledger_id = id;
+	ev.ledger_refs = refs;
+	ev.device_key |= KERNEL_KEYS;
+	ev.chan_key |= KERNEL_KEYS;
+	return ev;
+}
+
+static void dual_ledger(struct dual *d, uint64_t now, const struct rw_event *ents, size_t n)
+{
+	struct ledger *l = ledger__new();
+	size_t i;
+
+	if (!l)
+		abort();
+	l->ts_ns = now;
+	for (i = 0; i < n; i++)
+		if (ledger__add(l, &ents[i]))
+			abort();
+	engine__load_ledger(d->e, now, l);
+	trace_writer__ledger(d->tw, l);
+	ledger__free(l);
+}
+
+/* A ledger-mode run: reads, a lost get, a DEV_HOLDER, a double put with prev. */
+static void ledger_run(struct dual *d)
+{
+	struct snapshot *fin = snapshot__new("bpf");
+	struct snapshot_channel fc = { .chan_key = CHAN_KEY(0, 2) | KERNEL_KEYS,
+				       .device_key = DEV_KEY(0) | KERNEL_KEYS, .dev_id = 0,
+				       .chan_id = 2, .client_count = 2, .unrecorded = 1 };
+	struct rw_event ents[3], ev;
+
+	engine__set_hook(d->e, DMARW_HOOK_CHAN_GET, RW_HOOK_FENTRY, 10, 0);
+	engine__set_hook_losses(d->e, DMARW_HOOK_CHAN_GET, 1, 2, 3, 4);
+	trace_writer__hook_counts(d->tw, DMARW_HOOK_CHAN_GET,
+				  engine__hook(d->e, DMARW_HOOK_CHAN_GET));
+	dfeed(d, ev_register(1 * S, 0, true));
+	ents[0] = ledger_entry(1, 2 * S, 0, 1, 1);
+	ents[1] = ledger_entry(2, 2 * S + 1, 0, 2, 1);
+	ev_caller(&ents[1], "leaky_probe", "leaky");
+	dual_ledger(d, 3 * S, ents, 2);
+	/* the same entries again, one with its client now: its stack not written again */
+	snprintf(ents[0].client, sizeof(ents[0].client), "spi0:rx");
+	ents[2] = ledger_entry(3, 3 * S + 5, 0, 1, 1);
+	dual_ledger(d, 4 * S, ents, 3);
+	dual_ledger(d, 5 * S, &ents[1], 2);		/* 1 released */
+	ev = ev_put(6 * S, 0, 1, 0, 0);
+	ev.flags |= DMARW_F_LEDGER | DMARW_F_PREV_RELEASE;
+	ev.prev.pid = 77;
+	ev.prev.tgid = 77;
+	snprintf(ev.prev.comm, sizeof(ev.prev.comm), "rel");
+	ev.prev.ts_ns = 4 * S + 5;
+	ev.prev.holder_id = 1;
+	dfeed(d, ev);
+	ev = ev_get(6 * S + 1, 0, 2, 1, 2);
+	ev.flags |= DMARW_F_LEDGER | DMARW_F_LEDGER_LOST;
+	dfeed(d, ev);
+	ents[0] = ents[1];
+	ents[0].ts_ns = 7 * S;
+	ents[0].ledger_refs = 1;
+	ents[0].hook = DMARW_HOOK_DEV_UNREGISTER;
+	dfeed(d, ents[0]);
+	dfeed(d, ev_unreg_begin(7 * S + 1, 0, 3, 2));
+	dual_ledger(d, 8 * S, &ents[1], 1);
+	snapshot__add_channel(fin, &fc);
+	engine__finish(d->e, 9 * S, fin);
+	trace_writer__finish(d->tw, 9 * S, fin);
+	snapshot__free(fin);
+}
+
+static size_t count_str(const char *text, const char *s)
+{
+	size_t n = 0;
+
+	for (; (text = strstr(text, s)); text++)
+		n++;
+	return n;
+}
+
+TEST(trace_v3_ledger_round_trip)
+{
+	char path[256], err[512];
+	struct dual d = { 0 };
+	struct engine *r = engine__new();
+	char *text = NULL;
+	size_t i, len;
+	FILE *f = NULL;
+
+	tmp_path(path, sizeof(path), "ledger");
+	d.e = engine__new();
+	d.tw = trace_writer__open(path, "6.12-test", err, sizeof(err));
+	CHECK(d.tw, "open: %s", err);
+	ledger_run(&d);
+	CHECK(!trace_writer__close(d.tw, err, sizeof(err)), "close: %s", err);
+	CHECK(!trace_file__replay(path, r, err, sizeof(err)), "replay: %s", err);
+	CHECK(engine__nr_findings(d.e) >= 4, "only %zu findings", engine__nr_findings(d.e));
+	CHECK_INT(engine__nr_findings(r), engine__nr_findings(d.e));
+	for (i = 0; i < engine__nr_findings(d.e); i++) {
+		const char *diff = finding_diff(engine__finding(d.e, i), engine__finding(r, i));
+
+		CHECK(!diff, "finding %zu (%s) differs in %s: %s", i,
+		      finding_kind_name(engine__finding(d.e, i)->kind), diff,
+		      engine__finding(r, i)->evidence);
+	}
+	CHECK_INT(count_kind(r, FINDING_UNBALANCED_PUT), 1);
+	CHECK(strstr(find_kind(r, FINDING_UNBALANCED_PUT)->evidence,
+		     "previous release by pid 77 (rel)"), "%s",
+	      find_kind(r, FINDING_UNBALANCED_PUT)->evidence);
+	CHECK(strstr(find_kind(r, FINDING_UNREGISTER_WITH_USERS)->evidence,
+		     "from leaky_probe [leaky]"), "%s",
+	      find_kind(r, FINDING_UNREGISTER_WITH_USERS)->evidence);
+	CHECK_INT(engine__nr_holders(r), engine__nr_holders(d.e));
+	CHECK_INT(engine__stats(r)->ledger_loads, 4);
+	CHECK_INT(engine__stats(r)->ledger_released, engine__stats(d.e)->ledger_released);
+	CHECK_INT(engine__stats(r)->ledger_lost, 1);
+	CHECK_INT(engine__hook(r, DMARW_HOOK_CHAN_GET)->stack_failed, 2);
+	CHECK_INT(engine__hook(r, DMARW_HOOK_CHAN_GET)->sent, 4);
+	for (i = 0; i < engine__nr_channels(r); i++)
+		CHECK_INT(engine__channel(r, i)->unknown, engine__channel(d.e, i)->unknown);
+	f = fopen(path, "r");
+	CHECK(f, "reopen");
+	text = calloc(1, 1 << 20);
+	CHECK(text, "oom");
+	len = fread(text, 1, (1 << 20) - 1, f);
+	text[len] = '\0';
+	CHECK(!strncmp(text, "{\"dmarefwatch_trace\":3,", 23), "header: %.40s", text);
+	/* entries 1, 2, 3 and 1 again with its client: 4 ledger-entry lines */
+	CHECK_INT(count_str(text, "\"type\":\"ledger-entry\""), 4);
+	CHECK_INT(count_str(text, "\"type\":\"ledger\""), 4);
+	CHECK(strstr(text, "\"prev\":{\"ts_ns\":"), "no prev: %.200s", text);
+	CHECK(!strstr(text, "18446612"), "a kernel address reached the trace file");
+out:
+	if (f)
+		fclose(f);
+	free(text);
+	unlink(path);
+	engine__free(d.e);
+	engine__free(r);
+}
+
+/* version 2 files (no ledger, no loss counters) still replay */
+TEST(trace_v2_still_replays)
+{
+	static const char v2[] =
+		"{\"dmarefwatch_trace\":2,\"kernel\":\"6.1\",\"tool\":\"dmarefwatch\"}\n"
+		"{\"type\":\"hook\",\"hook\":\"dma_chan_get\",\"mode\":\"fentry\",\"hits\":1,"
+		"\"lost\":0}\n"
+		"{\"type\":\"event\",\"event\":\"chan-get\",\"hook\":\"dma_chan_get\",\"ts_ns\":5,"
+		"\"cpu\":0,\"pid\":1,\"tgid\":1,\"comm\":\"x\",\"device\":1,\"chan\":2,\"dev_id\":0,"
+		"\"chan_id\":0,\"dev_name\":\"\",\"drv_name\":\"\",\"ret\":0,"
+		"\"client_count_before\":0,\"client_count_after\":1,\"kref_before\":-1,"
+		"\"kref_after\":-1,\"flags\":0,\"dev_in_use\":-1,"
+		"\"stack\":[{\"func\":\"f\",\"off\":1,\"module\":\"m\"}]}\n"
+		"{\"type\":\"finish\",\"now_ns\":9,\"final\":null}\n";
+	char path[256], err[512];
+	struct engine *e = engine__new();
+
+	tmp_path(path, sizeof(path), "v2");
+	CHECK(!write_file(path, v2, sizeof(v2) - 1), "write");
+	CHECK(!trace_file__replay(path, e, err, sizeof(err)), "replay: %s", err);
+	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 1);
+	CHECK_INT(engine__hook(e, DMARW_HOOK_CHAN_GET)->hits, 1);
+	CHECK_INT(engine__hook(e, DMARW_HOOK_CHAN_GET)->ledger_full, 0);
+	CHECK_INT(engine__stats(e)->ledger_loads, 0);
+out:
+	unlink(path);
+	engine__free(e);
+}
