@@ -12,7 +12,7 @@
 #include "finding.h"
 
 /* The report's "schema" member: docs/schema/report.schema.json */
-#define REPORT_SCHEMA	1
+#define REPORT_SCHEMA	2
 
 struct engine;
 struct json_writer;

@@ -71,6 +71,32 @@ void report__json_finding(struct json_writer *jw, const struct finding *fd,
 	jsonw__end_object(jw);
 }
 
+/* "ledger": the reference ledger's reads and what the BPF side lost, summed */
+static void json_ledger_stats(struct json_writer *jw, const struct engine *e)
+{
+	const struct engine_stats *st = engine__stats(e);
+	struct ledger_losses sum;
+	uint64_t sent = 0, unknown = 0;
+	size_t i;
+
+	engine__hook_losses(e, &sum);
+	for (i = 0; i < DMARW_HOOK_MAX; i++)
+		sent += engine__hook(e, (enum dmarw_hook)i)->sent;
+	for (i = 0; i < engine__nr_channels(e); i++)
+		unknown += engine__channel(e, i)->unknown;
+	jsonw__name(jw, "ledger");
+	jsonw__start_object(jw);
+	jsonw__uint_field(jw, "reads", st->ledger_loads);
+	jsonw__uint_field(jw, "holders_released", st->ledger_released);
+	jsonw__uint_field(jw, "gets_not_recorded", st->ledger_lost);
+	jsonw__uint_field(jw, "references_unknown_holder", unknown);
+	jsonw__uint_field(jw, "ledger_full", sum.ledger_full);
+	jsonw__uint_field(jw, "stack_failed", sum.stack_failed);
+	jsonw__uint_field(jw, "map_failed", sum.map_failed);
+	jsonw__uint_field(jw, "sent", sent);
+	jsonw__end_object(jw);
+}
+
 void report__json_stats(struct json_writer *jw, const struct engine *e,
 			enum finding_severity fail_on)
 {
@@ -116,9 +142,14 @@ void report__json_stats(struct json_writer *jw, const struct engine *e,
 			jsonw__null(jw);
 		jsonw__uint_field(jw, "hits", h->hits);
 		jsonw__uint_field(jw, "lost", h->lost);
+		jsonw__uint_field(jw, "ledger_full", h->ledger_full);
+		jsonw__uint_field(jw, "stack_failed", h->stack_failed);
+		jsonw__uint_field(jw, "map_failed", h->map_failed);
+		jsonw__uint_field(jw, "sent", h->sent);
 		jsonw__end_object(jw);
 	}
 	jsonw__end_array(jw);
+	json_ledger_stats(jw, e);
 	jsonw__end_object(jw);
 }
 
@@ -175,6 +206,7 @@ static void json_channels(struct json_writer *jw, const struct engine *e)
 		jsonw__string_field(jw, "client_name", c->client_name);
 		jsonw__uint_field(jw, "held", c->held);
 		jsonw__uint_field(jw, "predating", c->predating);
+		jsonw__uint_field(jw, "unknown", c->unknown);
 		jsonw__uint_field(jw, "gets", c->gets);
 		jsonw__uint_field(jw, "failed_gets", c->failed_gets);
 		jsonw__uint_field(jw, "puts", c->puts);
@@ -193,6 +225,7 @@ static void json_channels(struct json_writer *jw, const struct engine *e)
 			jsonw__string_field(jw, "function", h->who.function);
 			jsonw__uint_field(jw, "references", h->refs);
 			jsonw__uint_field(jw, "since_ns", h->who.ts_ns);
+			jsonw__uint_field(jw, "ledger_id", h->ledger_id);
 			jsonw__end_object(jw);
 		}
 		jsonw__end_array(jw);

@@ -91,6 +91,12 @@ static void print_finding(FILE *f, const struct engine *e, const struct finding 
 		if (fd->refs > 1)
 			fprintf(f, ", %u references", fd->refs);
 		fputc('\n', f);
+	} else if (fd->kind == FINDING_LEAKED_REFERENCE) {
+		/* references the reference ledger could not record */
+		fprintf(f, "  holder: unknown (not recorded: the reference ledger was full)");
+		if (fd->refs > 1)
+			fprintf(f, ", %u references", fd->refs);
+		fputc('\n', f);
 	}
 	fprintf(f, "  evidence: %s\n", fd->evidence);
 	if (fd->holder.valid) {
@@ -133,6 +139,36 @@ static bool same_group(const struct finding *a, const struct finding *b)
 	return a->kind == b->kind && !strcmp(a->channel, b->channel) &&
 	       !strcmp(a->device, b->device) && !strcmp(a->suppressed, b->suppressed) &&
 	       same_stack(&a->holder, &b->holder);
+}
+
+/* What the BPF side could not keep, per hook, when anything was lost. */
+static void print_losses(FILE *f, const struct engine *e)
+{
+	static const char *const what[] = { "ledger full", "stack failed", "map update failed" };
+	struct ledger_losses sum;
+	uint64_t v[3];
+	int h, k;
+
+	engine__hook_losses(e, &sum);
+	if (!sum.ledger_full && !sum.stack_failed && !sum.map_failed)
+		return;
+	fprintf(f, "lost in the kernel: %llu reference%s not recorded (ledger full: held by an "
+		"unknown holder), %llu stack%s not taken, %llu map update%s failed:",
+		(unsigned long long)sum.ledger_full, sum.ledger_full == 1 ? "" : "s",
+		(unsigned long long)sum.stack_failed, sum.stack_failed == 1 ? "" : "s",
+		(unsigned long long)sum.map_failed, sum.map_failed == 1 ? "" : "s");
+	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);
+
+		v[0] = hk->ledger_full;
+		v[1] = hk->stack_failed;
+		v[2] = hk->map_failed;
+		for (k = 0; k < 3; k++)
+			if (v[k])
+				fprintf(f, " %s %s %llu", rw_hook_name((enum dmarw_hook)h), what[k],
+					(unsigned long long)v[k]);
+	}
+	fputc('\n', f);
 }
 
 int report__text(FILE *f, const struct engine *e, const struct report_opts *o)
@@ -212,6 +248,7 @@ int report__text(FILE *f, const struct engine *e, const struct report_opts *o)
 		fprintf(f, "incomplete: %llu allocation failure%s: a device, channel, holder or "
 			"finding was dropped\n", (unsigned long long)st->alloc_failures,
 			st->alloc_failures == 1 ? "" : "s");
+	print_losses(f, e);
 	fprintf(f, "hooks:");
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
 		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);

@@ -613,6 +613,16 @@ void top_model__status(struct top_model *m, char *buf, size_t len)
 
 	off = snprintf(buf, len, "events %llu  lost %llu ",
 		       (unsigned long long)m->events, (unsigned long long)m->lost);
+	/* what the BPF side could not keep: only when it happened */
+	if (m->losses.ledger_full && off < len)
+		off += snprintf(buf + off, len - off, " ledger full %llu ",
+				(unsigned long long)m->losses.ledger_full);
+	if (m->losses.stack_failed && off < len)
+		off += snprintf(buf + off, len - off, " stack failed %llu ",
+				(unsigned long long)m->losses.stack_failed);
+	if (m->losses.map_failed && off < len)
+		off += snprintf(buf + off, len - off, " map failed %llu ",
+				(unsigned long long)m->losses.map_failed);
 	/* fentry is the rule: count it; name the hooks that are not ("n/a": unavailable) */
 	for (k = 0; k < sizeof(modes) / sizeof(modes[0]) && off < len; k++) {
 		for (h = 0, count = 0; h < DMARW_HOOK_MAX; h++)

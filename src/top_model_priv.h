@@ -96,6 +96,7 @@ struct top_model {
 	size_t total_findings;
 	size_t errors, warnings, infos;
 	uint64_t events, lost;
+	struct ledger_losses losses;	/* summed over the hooks */
 	enum rw_hook_mode hook_mode[DMARW_HOOK_MAX];
 
 	/* user state */

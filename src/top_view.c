@@ -149,6 +149,7 @@ void top_model__update(struct top_model *m, const struct engine *e, uint64_t now
 	view_findings(m, e);
 	m->events = st->events;
 	m->lost = st->lost;
+	engine__hook_losses(e, &m->losses);
 	for (h = 0; h < DMARW_HOOK_MAX; h++)
 		m->hook_mode[h] = engine__hook(e, (enum dmarw_hook)h)->mode;
 }

@@ -31,7 +31,7 @@ SCHEMA_DIR = os.path.join(os.path.dirname(os.path.realpath(__file__)),
 # KIND: (schema file, the "schema" member each document must carry or None,
 #        JSON lines)
 KINDS = {
-    'report': ('report.schema.json', 1, False),
+    'report': ('report.schema.json', 2, False),
     'watch': ('watch-line.schema.json', 1, True),
     'trace-line': ('trace-line.schema.json', None, True),
     'trace': ('trace.schema.json', None, True),
