@@ -353,6 +353,26 @@ static void write_findings(FILE *f, const struct engine *e)
 	}
 }
 
+enum hook_count { HC_HITS, HC_LOST, HC_LEDGER_FULL, HC_STACK_FAILED, HC_MAP_FAILED, HC_SENT };
+
+/* One counter family per hook that has a mode, from the engine's hook counters. */
+static void hook_counter(FILE *f, const struct engine *e, const char *name, const char *help,
+			 enum hook_count which)
+{
+	int h;
+
+	family(f, name, "counter", help);
+	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);
+		struct label l[] = { { "hook", rw_hook_name((enum dmarw_hook)h) } };
+		const uint64_t v[] = { hk->hits, hk->lost, hk->ledger_full, hk->stack_failed,
+				       hk->map_failed, hk->sent };
+
+		if (hk->mode != RW_HOOK_UNSET)
+			sample_int(f, name, l, 1, (long long)v[which]);
+	}
+}
+
 static void write_hooks(FILE *f, const struct engine *e)
 {
 	static const enum rw_hook_mode modes[] = {
@@ -378,30 +398,28 @@ static void write_hooks(FILE *f, const struct engine *e)
 				   hk->mode == modes[m]);
 		}
 	}
-	family(f, "dmarefwatch_hook_events_total", "counter",
-	       "Times each hooked kernel function ran (events produced).");
-	for (h = 0; h < DMARW_HOOK_MAX; h++) {
-		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);
-		struct label l[] = { { "hook", rw_hook_name((enum dmarw_hook)h) } };
-
-		if (hk->mode != RW_HOOK_UNSET)
-			sample_int(f, "dmarefwatch_hook_events_total", l, 1, (long long)hk->hits);
-	}
-	family(f, "dmarefwatch_hook_events_lost_total", "counter",
-	       "Events of each hook lost because the ring buffer was full.");
-	for (h = 0; h < DMARW_HOOK_MAX; h++) {
-		const struct engine_hook *hk = engine__hook(e, (enum dmarw_hook)h);
-		struct label l[] = { { "hook", rw_hook_name((enum dmarw_hook)h) } };
-
-		if (hk->mode != RW_HOOK_UNSET)
-			sample_int(f, "dmarefwatch_hook_events_lost_total", l, 1,
-				   (long long)hk->lost);
-	}
+	hook_counter(f, e, "dmarefwatch_hook_events_total",
+		     "Times each hooked kernel function ran (events produced).", HC_HITS);
+	hook_counter(f, e, "dmarefwatch_hook_events_lost_total",
+		     "Events of each hook lost because the ring buffer was full.", HC_LOST);
+	hook_counter(f, e, "dmarefwatch_ledger_full_total",
+		     "References each hook could not store in the reference ledger (full): "
+		     "held by an unknown holder.", HC_LEDGER_FULL);
+	hook_counter(f, e, "dmarefwatch_stack_failures_total",
+		     "Kernel stacks each hook could not take (bpf_get_stack() failed).",
+		     HC_STACK_FAILED);
+	hook_counter(f, e, "dmarefwatch_map_update_failures_total",
+		     "BPF map updates of each hook that failed (other than a full ledger).",
+		     HC_MAP_FAILED);
+	hook_counter(f, e, "dmarefwatch_hook_records_total",
+		     "Records each hook submitted to the ring buffer.", HC_SENT);
 }
 
 static void write_stats(FILE *f, const struct engine *e)
 {
 	const struct engine_stats *st = engine__stats(e);
+	uint64_t unknown = 0;
+	size_t i;
 	int t;
 
 	family(f, "dmarefwatch_events_total", "counter",
@@ -419,6 +437,15 @@ static void write_stats(FILE *f, const struct engine *e)
 	family(f, "dmarefwatch_holders", "gauge",
 	       "Channel references now attributed to a traced get (outstanding holders).");
 	sample_int(f, "dmarefwatch_holders", NULL, 0, (long long)engine__nr_holders(e));
+	family(f, "dmarefwatch_references_unknown_holder", "gauge",
+	       "Channel references the kernel counts whose get the reference ledger could not "
+	       "record (full): their holder is unknown.");
+	for (i = 0; i < engine__nr_channels(e); i++)
+		unknown += engine__channel(e, i)->unknown;
+	sample_int(f, "dmarefwatch_references_unknown_holder", NULL, 0, (long long)unknown);
+	family(f, "dmarefwatch_ledger_reads_total", "counter",
+	       "Reads of the reference ledger (the BPF map of outstanding references).");
+	sample_int(f, "dmarefwatch_ledger_reads_total", NULL, 0, (long long)st->ledger_loads);
 }
 
 int prometheus__write(FILE *f, const struct engine *e, const struct prom_opts *o)

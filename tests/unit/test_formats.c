@@ -422,3 +422,44 @@ out:
 			fprintf(stderr, "cannot remove %s\n", root);
 	}
 }
+
+/* the summary says what the BPF side lost, per hook; JSON always has the counters */
+TEST(report_ledger_losses)
+{
+	struct engine *e = engine_with_findings();
+	struct json_value *v = NULL;
+	struct json_error err;
+	struct report_opts o;
+	const struct json_value *st, *led;
+	char *out = NULL;
+	uint64_t u;
+	int ret = -1;
+
+	report_opts__init(&o);
+	out = capture(report__text, e, &o, &ret);
+	CHECK(out && !ret, "report failed");
+	CHECK(!strstr(out, "lost in the kernel"), "losses said with none:\n%s", out);
+	free(out);
+	engine__set_hook_losses(e, DMARW_HOOK_CHAN_GET, 2, 1, 0, 5);
+	out = capture(report__text, e, &o, &ret);
+	CHECK(out && !ret, "report failed");
+	CHECK(strstr(out, "lost in the kernel: 2 references not recorded (ledger full: held by "
+		     "an unknown holder), 1 stack not taken, 0 map updates failed: dma_chan_get "
+		     "ledger full 2 dma_chan_get stack failed 1\n"), "summary:\n%s", out);
+	free(out);
+	out = capture(report__json, e, &o, &ret);
+	CHECK(out && !ret, "json failed");
+	v = json_parse(out, strlen(out), NULL, &err);
+	CHECK(v, "not JSON: %s", err.msg);
+	st = json_get(v, "stats");
+	led = json_get(st, "ledger");
+	CHECK(led, "no stats.ledger");
+	CHECK(json_to_u64(json_get(led, "ledger_full"), &u) && u == 2, "ledger_full");
+	CHECK(json_to_u64(json_get(led, "sent"), &u) && u == 5, "sent");
+	CHECK(json_to_u64(json_get(&json_get(st, "hooks")->items[0], "stack_failed"), &u) &&
+	      u == 1, "hooks[0].stack_failed");
+out:
+	json_free(v);
+	free(out);
+	engine__free(e);
+}

@@ -163,6 +163,7 @@ static struct engine *held_engine(void)
 	engine__set_hook(e, DMARW_HOOK_CHAN_GET, RW_HOOK_FENTRY, 3, 0);
 	engine__set_hook(e, DMARW_HOOK_CHAN_PUT, RW_HOOK_KPROBE, 1, 2);
 	engine__set_hook(e, DMARW_HOOK_DEV_RELEASE, RW_HOOK_UNAVAILABLE, 0, 0);
+	engine__set_hook_losses(e, DMARW_HOOK_CHAN_GET, 4, 5, 6, 7);
 	return e;
 }
 
@@ -220,6 +221,13 @@ TEST(prometheus_format_and_values)
 	CHECK_LINE(text, "dmarefwatch_events_total{event=\"chan-get\"} 2");
 	CHECK_LINE(text, "dmarefwatch_events_lost_total 0");
 	CHECK_LINE(text, "dmarefwatch_holders 1");
+	CHECK_LINE(text, "dmarefwatch_ledger_full_total{hook=\"dma_chan_get\"} 4");
+	CHECK_LINE(text, "dmarefwatch_stack_failures_total{hook=\"dma_chan_get\"} 5");
+	CHECK_LINE(text, "dmarefwatch_map_update_failures_total{hook=\"dma_chan_get\"} 6");
+	CHECK_LINE(text, "dmarefwatch_hook_records_total{hook=\"dma_chan_get\"} 7");
+	CHECK_LINE(text, "dmarefwatch_ledger_full_total{hook=\"dma_chan_put\"} 0");
+	CHECK_LINE(text, "dmarefwatch_references_unknown_holder 0");
+	CHECK_LINE(text, "dmarefwatch_ledger_reads_total 0");
 	/* hooks never set are left out, not shown as 0 */
 	CHECK(!strstr(text, "hook=\"dmaengine_get\""), "unset hook exported");
 

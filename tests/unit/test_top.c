@@ -371,3 +371,26 @@ out:
 	top_model__free(m);
 	engine__free(e);
 }
+
+/* what the BPF side lost is on the status line, only when it happened */
+TEST(top_status_ledger_losses)
+{
+	struct engine *e = engine__new();
+	struct top_model *m = top_model__new("k", S, 10 * S);
+	char buf[256];
+
+	CHECK(e && m, "oom");
+	engine__set_hook(e, DMARW_HOOK_CHAN_GET, RW_HOOK_FENTRY, 1, 0);
+	top_model__update(m, e, S, 1700000000);
+	top_model__status(m, buf, sizeof(buf));
+	CHECK(!strstr(buf, "ledger") && !strstr(buf, "stack failed"), "status: %s", buf);
+	engine__set_hook_losses(e, DMARW_HOOK_CHAN_GET, 3, 2, 0, 9);
+	engine__set_hook_losses(e, DMARW_HOOK_CHAN_PUT, 1, 0, 0, 0);
+	top_model__update(m, e, 2 * S, 1700000001);
+	top_model__status(m, buf, sizeof(buf));
+	CHECK(strstr(buf, "ledger full 4") && strstr(buf, "stack failed 2") &&
+	      !strstr(buf, "map failed"), "status: %s", buf);
+out:
+	top_model__free(m);
+	engine__free(e);
+}
