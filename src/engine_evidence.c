@@ -133,6 +133,9 @@ size_t sb_dev_holders(struct engine *e, struct sbuf *sb, size_t di, size_t *firs
 			sb_add(sb, "%s%u reference%s predate%s tracing", first ? ": " : ", ",
 			       c->predating, c->predating == 1 ? "" : "s",
 			       c->predating == 1 ? "s" : "");
+		if (c->unknown)
+			sb_add(sb, "%s%u held by an unknown holder (the reference ledger was full)",
+			       first && !c->predating ? ": " : ", ", c->unknown);
 	}
 	return oldest;
 }

@@ -222,9 +222,12 @@ int report__text(FILE *f, const struct engine *e, const struct report_opts *o)
 			if (c->client_count <= 0 && !c->held)
 				continue;
 			fprintf(f, "in use: %s client_count %d, %u held by traced gets, "
-				"%u predating tracing%s%s\n", c->name, c->client_count, c->held,
-				c->predating, c->client_name[0] ? ", client " : "",
-				c->client_name);
+				"%u predating tracing", c->name, c->client_count, c->held,
+				c->predating);
+			if (c->unknown)
+				fprintf(f, ", %u held by an unknown holder (ledger full)",
+					c->unknown);
+			fprintf(f, "%s%s\n", c->client_name[0] ? ", client " : "", c->client_name);
 		}
 		for (i = 0; i < engine__nr_devices(e); i++) {
 			const struct engine_device *d = engine__device(e, i);
