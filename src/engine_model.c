@@ -374,13 +374,18 @@ void holder_drop(struct engine *e, size_t i)
 		holder_remove(e, i);
 }
 
-/* The first holder of channel @ci that chan_sync() may drop (no ledger id), NONE. */
+/*
+ * The first holder of channel @ci that chan_sync() may drop, NONE: one
+ * without a ledger id, while the ledger is read (live); any when it never
+ * was (`trace`: a put of a ledger holder whose event was lost).
+ */
 static size_t unledgered_holder(const struct engine *e, size_t ci)
 {
 	size_t i;
 
 	for (i = 0; i < e->nr_holders; i++)
-		if (e->holders[i].channel == ci && !e->holders[i].ledger_id)
+		if (e->holders[i].channel == ci &&
+		    (!e->holders[i].ledger_id || !e->stats.ledger_loads))
 			return i;
 	return NONE;
 }

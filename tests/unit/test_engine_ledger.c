@@ -391,3 +391,21 @@ TEST(ledger_hook_losses)
 out:
 	engine__free(e);
 }
+
+/* `trace` reads no ledger: a ledger holder whose put was lost follows the count */
+TEST(ledger_ids_without_reads_follow_the_count)
+{
+	struct engine *e = engine__new();
+
+	feed(e, ledger_ev(ev_get(1 * S, 0, 1, 0, 1), 1));
+	/* its put lost: the next get reads client_count 0 */
+	feed(e, ledger_ev(ev_get(2 * S, 0, 1, 0, 1), 2));
+	CHECK_INT(engine__nr_holders(e), 1);
+	CHECK(holder_of(e, 2), "the wrong holder dropped");
+	/* once the ledger is read, it alone drops its holders */
+	load(e, 3 * S, (struct rw_event[]){ entry(2, 2 * S, 0, 1, 1) }, 1);
+	feed(e, ledger_ev(ev_get(4 * S, 0, 1, 0, 1), 3));
+	CHECK_INT(engine__nr_holders(e), 2);
+out:
+	engine__free(e);
+}
