@@ -250,7 +250,7 @@ static int cmp_entry(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Position in @order (sorted by id) of the entry with ledger id @id, NONE. */
+/* First position in @order (sorted by id) of ledger id @id, NONE: an id twice is one entry. */
 static size_t find_entry(const struct entry_ref *order, size_t n, uint64_t id)
 {
 	size_t lo = 0, hi = n;
@@ -258,14 +258,12 @@ static size_t find_entry(const struct entry_ref *order, size_t n, uint64_t id)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (order[mid].id == id)
-			return mid;
 		if (order[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NONE;
+	return lo < n && order[lo].id == id ? lo : NONE;
 }
 
 /* Channel @ci is to be synced: @touched grows with the channels. */

@@ -409,3 +409,19 @@ TEST(ledger_ids_without_reads_follow_the_count)
 out:
 	engine__free(e);
 }
+
+/* an id twice in one read (a bad recording) is one holder */
+TEST(ledger_duplicate_ids_one_holder)
+{
+	struct engine *e = engine__new();
+	struct rw_event ents[3] = { entry(4, 1 * S, 0, 1, 1), entry(4, 1 * S, 0, 1, 1),
+				    entry(4, 1 * S, 0, 1, 1) };
+
+	load(e, 2 * S, ents, 3);
+	CHECK_INT(engine__nr_holders(e), 1);
+	load(e, 3 * S, ents, 3);
+	CHECK_INT(engine__nr_holders(e), 1);
+	CHECK_INT(engine__channel(e, 0)->held, 1);
+out:
+	engine__free(e);
+}
