@@ -115,7 +115,7 @@ int live_sync(struct session *s, struct engine *e, struct trace_writer *tw)
 	for (h = 0; h < DMARW_HOOK_MAX; h++) {
 		const struct engine_hook *hk = engine__hook(e, h);
 
-		if (trace_writer__hook(tw, h, hk->mode, hk->hits, hk->lost))
+		if (trace_writer__hook_counts(tw, h, hk))
 			return -EIO;
 	}
 	if (lost && trace_writer__lost(tw, lost))
