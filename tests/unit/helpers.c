@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "helpers.h"
+#include "ledger.h"
 
 static void frame(struct rw_frame *f, const char *func, uint32_t off, const char *module)
 {
@@ -234,4 +235,28 @@ int write_file(const char *path, const char *data, size_t len)
 	if (fclose(f))
 		ret = -1;
 	return ret;
+}
+
+struct rw_event ev_ledger_entry(uint64_t id, uint64_t ts, int dev, int chan, uint32_t refs)
+{
+	struct rw_event ev = ev_get(ts, dev, chan, -1, -1);
+
+	ev.type = DMARW_EV_DEV_HOLDER;
+	ev.ledger_id = id;
+	ev.ledger_refs = refs;
+	return ev;
+}
+
+struct ledger *ledger_of(uint64_t now, const struct rw_event *ents, size_t n)
+{
+	struct ledger *l = ledger__new();
+	size_t i;
+
+	if (!l)
+		abort();
+	l->ts_ns = now;
+	for (i = 0; i < n; i++)
+		if (ledger__add(l, &ents[i]))
+			abort();
+	return l;
 }

@@ -18,6 +18,11 @@
 struct rw_event ev_make(enum dmarw_event_type type, uint64_t ts, int dev, int chan);
 /* dma_chan_get returned @ret with client_count @ccb -> @cca */
 struct rw_event ev_get(uint64_t ts, int dev, int chan, int ccb, int cca);
+/* Ledger entry @id: dma<dev>chan<chan>'s reference taken at @ts, @refs references. */
+struct rw_event ev_ledger_entry(uint64_t id, uint64_t ts, int dev, int chan, uint32_t refs);
+struct ledger;
+/* A ledger read of the @n entries @ents at @now (aborts without memory). */
+struct ledger *ledger_of(uint64_t now, const struct rw_event *ents, size_t n);
 struct rw_event ev_put(uint64_t ts, int dev, int chan, int ccb, int cca);
 struct rw_event ev_release(uint64_t ts, int dev, int chan, int ccb);
 struct rw_event ev_register(uint64_t ts, int dev, bool release_cb);

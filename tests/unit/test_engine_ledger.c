@@ -7,29 +7,16 @@
  */
 #include "engine_scenarios.h"
 
-/* Ledger entry @id: dma<dev>chan<chan>'s reference taken at @ts by client_probe. */
 static struct rw_event entry(uint64_t id, uint64_t ts, int dev, int chan, uint32_t refs)
 {
-	struct rw_event ev = ev_get(ts, dev, chan, -1, -1);
-
-	ev.type = DMARW_EV_DEV_HOLDER;
-	ev.ledger_id = id;
-	ev.ledger_refs = refs;
-	return ev;
+	return ev_ledger_entry(id, ts, dev, chan, refs);
 }
 
 /* A ledger read of the @n entries @ents at @now. */
 static void load(struct engine *e, uint64_t now, const struct rw_event *ents, size_t n)
 {
-	struct ledger *l = ledger__new();
-	size_t i;
+	struct ledger *l = ledger_of(now, ents, n);
 
-	if (!l)
-		abort();
-	l->ts_ns = now;
-	for (i = 0; i < n; i++)
-		if (ledger__add(l, &ents[i]))
-			abort();
 	engine__load_ledger(e, now, l);
 	ledger__free(l);
 }

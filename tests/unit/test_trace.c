@@ -437,11 +437,8 @@ out:
 
 static struct rw_event ledger_entry(uint64_t id, uint64_t ts, int dev, int chan, uint32_t refs)
 {
-	struct rw_event ev = ev_get(ts, dev, chan, -1, -1);
+	struct rw_event ev = ev_ledger_entry(id, ts, dev, chan, refs);
 
-	ev.type = DMARW_EV_DEV_HOLDER;
-	ev.ledger_id = id;
-	ev.ledger_refs = refs;
 	ev.device_key |= KERNEL_KEYS;
 	ev.chan_key |= KERNEL_KEYS;
 	return ev;
@@ -449,15 +446,8 @@ static struct rw_event ledger_entry(uint64_t id, uint64_t ts, int dev, int chan,
 
 static void dual_ledger(struct dual *d, uint64_t now, const struct rw_event *ents, size_t n)
 {
-	struct ledger *l = ledger__new();
-	size_t i;
+	struct ledger *l = ledger_of(now, ents, n);
 
-	if (!l)
-		abort();
-	l->ts_ns = now;
-	for (i = 0; i < n; i++)
-		if (ledger__add(l, &ents[i]))
-			abort();
 	engine__load_ledger(d->e, now, l);
 	trace_writer__ledger(d->tw, l);
 	ledger__free(l);
