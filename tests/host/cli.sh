@@ -31,6 +31,9 @@ expect unknown-command 2 "unknown command 'frob'" -- "$B" frob
 expect unknown-option 2 "unknown option '--frob'" -- "$B" --frob trace
 expect bad-mode 2 "--mode takes auto, fentry or kprobe" -- "$B" --mode uprobe trace
 expect mode-needs-value 2 "option --mode needs a value" -- "$B" --mode
+expect max-refs-zero 2 "--max-references takes a count from 1 to 1048576, not '0'" -- "$B" --max-references 0 trace
+expect max-refs-word 2 "--max-references takes a count from 1 to 1048576, not 'many'" -- "$B" --max-references=many trace
+expect max-refs-needs-value 2 "option --max-references needs a value" -- "$B" --max-references
 expect run-no-cmd 2 'run needs a command' -- "$B" run --grace 1
 expect run-bad-grace 2 "--grace takes seconds" -- "$B" run --grace soon -- true
 expect run-bad-exitcode 2 "--error-exitcode takes 1 to 255" -- "$B" run --error-exitcode 0 -- true
