@@ -43,16 +43,39 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -I$(OUT) -Isrc -Ibpf -MMD -MP
 # cross building).  Debian's libelf.pc does not name the libzstd its static
 # library needs, hence libzstd.
 PKG_CONFIG ?= pkg-config
-ifneq ($(ARCH),$(HOST_ARCH))
-PKG_ENV := PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLE)/pkgconfig:/usr/share/pkgconfig
-PKG_SUFFIX := :$(DEB_ARCH)
-CC_PKG := gcc-$(TRIPLE)
-else
-CC_PKG := gcc
-endif
 PKG_MODULES := libbpf:libbpf-dev libelf:libelf-dev zlib:zlib1g-dev libzstd:libzstd-dev \
 	ncursesw:libncurses-dev
 PKG_NAMES := $(foreach m,$(PKG_MODULES),$(firstword $(subst :, ,$(m))))
+# Cross building, the target's libraries are the :arm64/:armhf -dev packages
+# (.pc files in /usr/lib/TRIPLE/pkgconfig) or, when apt cannot install
+# them, the sysroot tools/install-deps unpacks them into
+# (/var/cache/dmarefwatch-cross/DEB_ARCH): pkg-config reads its .pc files
+# and prefixes their -I and -L with it (PKG_CONFIG_SYSROOT_DIR); the
+# headers come first from it, the libraries from its lib/TRIPLE.
+DMARW_CROSS_CACHE ?= /var/cache/dmarefwatch-cross
+CROSS_SYSROOT ?= $(DMARW_CROSS_CACHE)/$(DEB_ARCH)
+CROSS_CFLAGS :=
+CROSS_LDFLAGS :=
+USE_SYSROOT :=
+ifneq ($(ARCH),$(HOST_ARCH))
+PKG_SUFFIX := :$(DEB_ARCH)
+CC_PKG := gcc-$(TRIPLE)
+ifneq ($(words $(wildcard $(PKG_NAMES:%=/usr/lib/$(TRIPLE)/pkgconfig/%.pc))),$(words $(PKG_NAMES)))
+ifneq ($(wildcard $(CROSS_SYSROOT)/usr/lib/$(TRIPLE)/pkgconfig),)
+USE_SYSROOT := $(CROSS_SYSROOT)
+endif
+endif
+ifneq ($(USE_SYSROOT),)
+PKG_ENV := PKG_CONFIG_LIBDIR=$(USE_SYSROOT)/usr/lib/$(TRIPLE)/pkgconfig:$(USE_SYSROOT)/usr/share/pkgconfig \
+	PKG_CONFIG_SYSROOT_DIR=$(USE_SYSROOT)
+CROSS_CFLAGS := $(shell $(PKG_ENV) $(PKG_CONFIG) --cflags-only-I $(PKG_NAMES) 2>/dev/null)
+CROSS_LDFLAGS := -L$(USE_SYSROOT)/usr/lib/$(TRIPLE)
+else
+PKG_ENV := PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLE)/pkgconfig:/usr/share/pkgconfig
+endif
+else
+CC_PKG := gcc
+endif
 LIBS = $(shell $(PKG_ENV) $(PKG_CONFIG) --static --libs $(PKG_NAMES))
 
 # What a build needs, checked when the makefile is read, before anything
@@ -77,7 +100,7 @@ MISSING := $(if $(filter $(UNIT_GOALS),$(GOALS)),$(MISSING_CC)) \
 endif
 MISSING := $(sort $(strip $(MISSING)))
 ifneq ($(MISSING),)
-$(error cannot build for $(TRIPLE): missing $(MISSING): apt-get install $(MISSING) (tools/install-deps does all))
+$(error cannot build for $(TRIPLE): missing $(MISSING): apt-get install $(MISSING) (tools/install-deps does all$(if $(PKG_SUFFIX),; when apt cannot install the $(PKG_SUFFIX) -dev packages it unpacks them into $(CROSS_SYSROOT) and make uses that)))
 endif
 
 # Files that need libbpf or the BPF skeleton; everything else in src/ is the
@@ -110,12 +133,12 @@ $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name dmarefwatch_bpf > $@.tmp && mv $@.tmp $@
 
 $(OUT)/obj/%.o: src/%.c | $(OUT)/obj
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(CROSS_CFLAGS) -c $< -o $@
 
 $(LIVE_OBJS): $(SKEL)
 
 $(OUT)/dmarefwatch: $(LIVE_OBJS) $(CORE_OBJS)
-	$(CC) -static $(CFLAGS) $^ $(LIBS) -o $@
+	$(CC) -static $(CFLAGS) $^ $(CROSS_LDFLAGS) $(LIBS) -o $@
 
 $(OUT) $(OUT)/obj $(OUT)/bpf:
 	mkdir -p $@
