@@ -30,11 +30,25 @@ static __always_inline void chan_get_enter(void *ctx, struct dma_chan *chan)
 {
 	struct dma_device *device = READ_KPTR(chan, device);
 	__s32 cc = BPF_CORE_READ(chan, client_count);
-	__u32 slot, ledger;
+	struct inflight_key key = {
+		.pid_tgid = bpf_get_current_pid_tgid(), .hook = DMARW_HOOK_CHAN_GET,
+	};
+	struct inflight in = {
+		.chan = (__u64)chan, .device = (__u64)device, .client_count = cc,
+		.kref = read_kref(device),
+		.dev_id = device ? BPF_CORE_READ(device, dev_id) : -1,
+		.chan_id = BPF_CORE_READ(chan, chan_id),
+		.flags = dev_flags(device),
+	};
 
-	ledger = ledger_begin(ctx, chan, device, cc, &slot);
-	inflight_save_ledger(DMARW_HOOK_CHAN_GET, chan, device, cc, read_kref(device),
-			     slot, ledger);
+	in.ledger = ledger_begin(ctx, chan, device, cc, in.dev_id, in.chan_id, in.flags,
+				 &in.slot);
+	if (bpf_map_update_elem(&inflight, &key, &in, BPF_ANY)) {
+		struct dmarw_hook_stats *st = hook_stats_of(DMARW_HOOK_CHAN_GET);
+
+		if (st)
+			st->map_failed++;
+	}
 }
 
 static __always_inline void chan_get_exit(void *ctx, long ret)
@@ -46,9 +60,9 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 	struct dmarw_event *ev;
 	struct dma_chan *chan;
 	struct inflight in;
-	__s32 cc, kref, sum, in_use;
+	__s32 cc, kref, sum, in_use = -1;
 	__u64 ts = bpf_ktime_get_ns();
-	bool lost;
+	bool lost, send, walk;
 
 	if (!inflight_take(DMARW_HOOK_CHAN_GET, &in))
 		return;
@@ -56,16 +70,20 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 	device = (void *)in.device;
 	cc = BPF_CORE_READ(chan, client_count);
 	kref = read_kref(device);
-	walk_channels(device, &sum, &in_use);
+	walk = kref_needs_walk(in.device, in.kref, kref, in.client_count, cc);
 	cs = chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts,
 			  ret ? CHAN_OP_FAILED_GET : CHAN_OP_GET, st);
 	dev_account(in.device, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
 	h = ledger_end_get(&in, ret, cc, cs);
 	/* from the id, not the pointer: the verifier refuses pointer arithmetic */
 	lost = !ret && !(h ? h->id : 0);
+	send = send_balanced || ret || lost || dev_troubled(in.device);
+	if (send || walk) {
+		walk_channels(device, &sum, &in_use);
+		send = send || kref_wrong(kref, in_use, in.flags);
+	}
 	/* a balanced get is in the ledger: nothing to send */
-	if (!send_balanced && !ret && !lost &&
-	    !dev_troubled(in.device, kref, in_use, in.flags))
+	if (!send)
 		return;
 	ev = event_begin(ctx, DMARW_EV_CHAN_GET, DMARW_HOOK_CHAN_GET, device, chan, st,
 			 h ? EV_STACK_NONE : EV_STACK_ENTRY);
@@ -128,7 +146,7 @@ static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan)
 	__s32 cc = BPF_CORE_READ(chan, client_count);
 	__s32 kref = read_kref(device);
 	bool stack = send_balanced || cc <= 0 || (kref >= 0 && kref <= 1) ||
-		     dev_troubled((__u64)device, -1, -1, 0);
+		     dev_troubled((__u64)device);
 
 	if (stack)
 		entry_stack_save(ctx, DMARW_HOOK_CHAN_PUT);
@@ -145,7 +163,7 @@ static __always_inline void chan_put_exit(void *ctx)
 	struct dma_chan *chan;
 	struct inflight in;
 	bool released = false, send;
-	__s32 kref_after, cc_after, sum, in_use = 0;
+	__s32 kref_after, cc_after, sum, in_use = -1;
 	__u64 ts = bpf_ktime_get_ns(), id = 0;
 
 	if (!inflight_take(DMARW_HOOK_CHAN_PUT, &in))
@@ -164,9 +182,18 @@ static __always_inline void chan_put_exit(void *ctx)
 	if (released) {
 		cc_after = in.client_count - 1;
 		kref_after = 0;
+		in_use = 0;
+		send = true;
 	} else {
 		cc_after = BPF_CORE_READ(chan, client_count);
-		walk_channels(device, &sum, &in_use);
+		/* a balanced put is in the ledger: nothing to send */
+		send = send_balanced || in.ledger || in.client_count <= 0 ||
+		       dev_troubled(in.device);
+		if (send || kref_needs_walk(in.device, in.kref, kref_after, in.client_count,
+					    cc_after)) {
+			walk_channels(device, &sum, &in_use);
+			send = send || kref_wrong(kref_after, in_use, in.flags);
+		}
 	}
 	cs = chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc_after, ts,
 			  in.client_count == 0 ? CHAN_OP_NOOP_PUT : CHAN_OP_PUT, st);
@@ -177,8 +204,6 @@ static __always_inline void chan_put_exit(void *ctx)
 		if (in.client_count > 0)
 			id = ledger_put(in.chan, in.client_count, cs);
 	}
-	send = send_balanced || in.ledger || released || in.client_count <= 0 ||
-	       dev_troubled(in.device, kref_after, in_use, in.flags);
 	if (send) {
 		ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
 				 released ? NULL : device, released ? NULL : chan, st,
@@ -446,7 +471,7 @@ static __always_inline void release_channel_enter(void *ctx, struct dma_chan *ch
 	 * unbalanced one (client_count != 1) is sent, with its own stack and
 	 * the channel's last release.
 	 */
-	if (!send_balanced && cc == 1 && !dev_troubled((__u64)device, -1, -1, 0))
+	if (!send_balanced && cc == 1 && !dev_troubled((__u64)device))
 		return;
 	ev = event_begin(ctx, DMARW_EV_RELEASE_CHANNEL, DMARW_HOOK_RELEASE_CHANNEL,
 			 device, chan, st, cc != 1 ? EV_STACK_HERE : EV_STACK_NONE);

@@ -39,6 +39,42 @@ enum inflight_ledger {
 };
 
 static const struct dmarw_holder empty_holder;
+
+/*
+ * The device's and its driver's names into @dev_name and @drv_name (32
+ * bytes each): from its dev_state entry, read from the device once and kept
+ * there (the entry is made if missing): a get reads no string.
+ */
+static __always_inline void dev_names_cached(struct dma_device *device, char *dev_name,
+					     char *drv_name)
+{
+	static const struct dmarw_dev_state zero_ds;
+	__u64 key = (__u64)device;
+	struct dmarw_dev_state *ds;
+	struct device *dev;
+
+	if (!device)
+		return;
+	ds = bpf_map_lookup_elem(&dev_state, &key);
+	if (!ds) {
+		bpf_map_update_elem(&dev_state, &key, &zero_ds, BPF_NOEXIST);
+		ds = bpf_map_lookup_elem(&dev_state, &key);
+	}
+	if (ds && ds->dev_name[0]) {
+		__builtin_memcpy(dev_name, ds->dev_name, DMARW_NAME_LEN);
+		__builtin_memcpy(drv_name, ds->drv_name, DMARW_NAME_LEN);
+		return;
+	}
+	dev = READ_KPTR(device, dev);
+	if (!dev)
+		return;
+	bpf_probe_read_kernel_str(dev_name, DMARW_NAME_LEN, READ_KPTR(dev, kobj.name));
+	bpf_probe_read_kernel_str(drv_name, DMARW_NAME_LEN, READ_KPTR2(dev, driver, name));
+	if (ds) {
+		__builtin_memcpy(ds->dev_name, dev_name, DMARW_NAME_LEN);
+		__builtin_memcpy(ds->drv_name, drv_name, DMARW_NAME_LEN);
+	}
+}
 static const struct dmarw_event empty_event;
 
 /*
@@ -47,14 +83,13 @@ static const struct dmarw_event empty_event;
  * drops it.  Returns enum inflight_ledger; @slot is the slot used.
  */
 static __always_inline __u32 ledger_begin(void *ctx, struct dma_chan *chan,
-					  struct dma_device *device, __s32 cc,
-					  __u32 *slot)
+					  struct dma_device *device, __s32 cc, __s32 dev_id,
+					  __s32 chan_id, __u32 flags, __u32 *slot)
 {
 	struct dmarw_hook_stats *st = hook_stats_of(DMARW_HOOK_CHAN_GET);
 	struct dmarw_ledger_key key = { .chan = (__u64)chan };
 	struct dmarw_chan_state *cs;
 	struct dmarw_holder *h;
-	struct device *dev;
 	__u64 id = bpf_get_current_pid_tgid();
 	long err;
 
@@ -78,21 +113,13 @@ static __always_inline __u32 ledger_begin(void *ctx, struct dma_chan *chan,
 	h->device = (__u64)device;
 	h->pid = (__u32)id;
 	h->tgid = id >> 32;
-	h->dev_id = device ? BPF_CORE_READ(device, dev_id) : -1;
-	h->chan_id = BPF_CORE_READ(chan, chan_id);
+	h->dev_id = dev_id;
+	h->chan_id = chan_id;
 	h->client_count_before = cc;
 	h->client_count_after = -1;
-	h->flags = dev_flags(device);
+	h->flags = flags;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
-	if (device) {
-		dev = READ_KPTR(device, dev);
-		if (dev) {
-			bpf_probe_read_kernel_str(h->dev_name, sizeof(h->dev_name),
-						  READ_KPTR(dev, kobj.name));
-			bpf_probe_read_kernel_str(h->drv_name, sizeof(h->drv_name),
-						  READ_KPTR2(dev, driver, name));
-		}
-	}
+	dev_names_cached(device, h->dev_name, h->drv_name);
 	if (capture_stack)
 		stack_capture(ctx, h->stack, &h->nr_stack, DMARW_HOOK_CHAN_GET, st);
 	return LEDGER_WRITTEN;
@@ -335,18 +362,48 @@ static __always_inline void ledger_send_device(struct dma_device *device,
 /*
  * Whether a get or put on @device must be seen in order even though the
  * ledger has its holder: the device is being (or was) unregistered or
- * released, or its kref disagrees with the registration plus the channels
- * in use (@kref and @in_use read together under dma_list_mutex).
+ * released, or has no channels registered any more.
  */
-static __always_inline bool dev_troubled(__u64 device, __s32 kref, __s32 in_use, __u32 flags)
+static __always_inline bool dev_troubled(__u64 device)
 {
 	struct dmarw_dev_state *ds = bpf_map_lookup_elem(&dev_state, &device);
 	struct dma_device *d = (void *)device;
 
 	if (ds && ds->state >= DMARW_DEV_UNREGISTERING)
 		return true;
-	if (d && !BPF_CORE_READ(d, chancnt))
+	return d && !BPF_CORE_READ(d, chancnt);
+}
+
+/*
+ * Whether the device's channels must be walked after a get or put that
+ * took client_count from @cc_before to @cc_after and read @kref (kref
+ * @kref_before at entry): the kref moved otherwise than this change
+ * explains (+1 on a channel's first client, -1 on its last), or the
+ * device's kref was never checked (no dev_state kref yet).  The walk
+ * gives the channels in use for the full check, kref == 1 + in use, and a
+ * wrong one is sent: a walk per get and put cost more than the rest of
+ * their programs under emulation.
+ */
+static __always_inline bool kref_needs_walk(__u64 device, __s32 kref_before, __s32 kref,
+					    __s32 cc_before, __s32 cc_after)
+{
+	struct dmarw_dev_state *ds = bpf_map_lookup_elem(&dev_state, &device);
+	__s32 want = kref_before;
+
+	if (kref_before < 0 || kref < 0)
+		return false;	/* no kref in this kernel: nothing to check */
+	if (!ds || ds->kref <= 0)
 		return true;
+	if (cc_before == 0 && cc_after > 0)
+		want++;
+	else if (cc_before == 1 && cc_after == 0)
+		want--;
+	return kref != want;
+}
+
+/* The kernel's own consistent view (read under dma_list_mutex) disagrees. */
+static __always_inline bool kref_wrong(__s32 kref, __s32 in_use, __u32 flags)
+{
 	return (flags & DMARW_F_KREF_VALID) && kref >= 0 && in_use >= 0 && kref != 1 + in_use;
 }
 
