@@ -53,6 +53,17 @@ static void holder_gone(struct engine *e, struct engine_holder *h,
 	e->verify_wanted = true;
 }
 
+/*
+ * A reference taken after the death is not the dead holder's: the module
+ * loaded again, the device bound again and its probe took a channel.  The
+ * ledger read that comes before the event is later than it, so it may
+ * hold such references already.
+ */
+static bool taken_after(const struct engine_holder *h, const struct rw_event *ev)
+{
+	return h->who.ts_ns > ev->ts_ns;
+}
+
 void on_module_unload(struct engine *e, const struct rw_event *ev)
 {
 	size_t i;
@@ -60,7 +71,8 @@ void on_module_unload(struct engine *e, const struct rw_event *ev)
 	for (i = 0; i < e->nr_holders; i++) {
 		struct engine_holder *h = &e->holders[i];
 
-		if (h->state == HOLDER_ALIVE && !h->reported && holder_in_module(h, ev->module))
+		if (h->state == HOLDER_ALIVE && !h->reported && !taken_after(h, ev) &&
+		    holder_in_module(h, ev->module))
 			holder_gone(e, h, HOLDER_MODULE_UNLOADED, ev->ts_ns, ev->module);
 	}
 }
@@ -75,7 +87,8 @@ void on_client_unbind(struct engine *e, const struct rw_event *ev)
 		/* the event's driver, else the one the request saw */
 		const char *drv = ev->client_drv[0] ? ev->client_drv : h->who.client_drv;
 
-		if (h->state != HOLDER_ALIVE || h->reported || !holder_of_client(h, ev))
+		if (h->state != HOLDER_ALIVE || h->reported || taken_after(h, ev) ||
+		    !holder_of_client(h, ev))
 			continue;
 		snprintf(what, sizeof(what), "%s%s%s%s", ev->client, drv[0] ? " (" : "", drv,
 			 drv[0] ? ")" : "");

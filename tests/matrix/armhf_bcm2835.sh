@@ -70,8 +70,15 @@ for m in auto fentry kprobe; do
 	[ -f "$O/hooks-$m.json" ] || { fail hooks-$m "no report (exit $(cat "$O/hooks-$m.rc"))"; continue; }
 	"$M" hooks "$O/hooks-$m.json" "$kver" $m
 	check_eq hooks-$m-exit "$(cat "$O/hooks-$m.rc")" 0
-	# every function hook a kprobe (module_free is a tracepoint everywhere)
-	check_eq hooks-$m-all-kprobe "$("$M" others "$O/hooks-$m.json" kprobe)" "module_free=tracepoint"
+	# every function hook a kprobe (module_free is a tracepoint everywhere),
+	# but dma_device_release where the kernel inlined it (armmp 6.1.0-50
+	# does, 6.1.0-57 does not): the tool said so and infers the releases
+	want="module_free=tracepoint"
+	if grep -q 'hook dma_device_release: unavailable (not in /proc/kallsyms' \
+		"$O/hooks-$m.txt"; then
+		want="dma_device_release=unavailable module_free=tracepoint"
+	fi
+	check_eq hooks-$m-all-kprobe "$("$M" others "$O/hooks-$m.json" kprobe)" "$want"
 done
 check_match btf-used "$(cat "$O/hooks-auto.txt")" 'no kernel BTF: kprobe mode, types from /dmarw/dmarefwatch.btf'
 

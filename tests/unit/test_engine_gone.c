@@ -396,3 +396,28 @@ TEST(rebind_reusing_channel_memory_is_a_new_channel)
 out:
 	engine__free(e);
 }
+
+/*
+ * Unbind then bind again: the ledger read before the unbind event already
+ * holds the reference the new probe took, after the unbind: not gone.
+ */
+TEST(gone_unbind_spares_the_rebind_reference)
+{
+	struct engine *e = engine__new();
+	struct rw_event old = ev_ledger_entry(1, 1 * S, 0, 1, 1);
+	struct rw_event again = ev_ledger_entry(2, 3 * S, 0, 2, 1);
+	struct ledger *l;
+
+	old.client_key = again.client_key = 77;
+	snprintf(old.client, sizeof(old.client), "dmarw-client.0:rx");
+	snprintf(again.client, sizeof(again.client), "dmarw-client.0:rx");
+	l = ledger_of(4 * S, (struct rw_event[]){ old, again }, 2);
+	engine__load_ledger(e, 4 * S, l);
+	ledger__free(l);
+	feed(e, ev_unbind(2 * S, 77, "dmarw-client.0"));
+	CHECK_INT(engine__stats(e)->holders_gone, 1);
+	CHECK_INT(engine__holder(e, 0)->state, HOLDER_CLIENT_UNBOUND);
+	CHECK_INT(engine__holder(e, 1)->state, HOLDER_ALIVE);
+out:
+	engine__free(e);
+}
