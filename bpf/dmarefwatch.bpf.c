@@ -512,31 +512,14 @@ static __always_inline void request_enter(void *ctx, __u32 hook)
 		entry_stack_save(ctx, hook);
 }
 
-/*
- * Who asked for @chan: dma_request_chan() sets chan->slave and chan->name
- * before it returns (5.0+); a mask request leaves them NULL.
- */
+/* The request's client: "" when nobody is named (a mask request). */
 static __always_inline void request_client(struct dmarw_event *ev, struct dma_chan *chan)
 {
-	struct device *slave;
-
 	ev->client.dev[0] = 0;
 	ev->client.drv[0] = 0;
 	ev->client.req[0] = 0;
 	ev->client.device = 0;
-	if (!chan || !bpf_core_field_exists(chan->slave))
-		return;
-	slave = READ_KPTR(chan, slave);
-	if (!slave)
-		return;
-	ev->client.device = (__u64)slave;
-	bpf_probe_read_kernel_str(ev->client.dev, sizeof(ev->client.dev),
-				  READ_KPTR(slave, kobj.name));
-	bpf_probe_read_kernel_str(ev->client.drv, sizeof(ev->client.drv),
-				  READ_KPTR2(slave, driver, name));
-	if (bpf_core_field_exists(chan->name))
-		bpf_probe_read_kernel_str(ev->client.req, sizeof(ev->client.req),
-					  READ_KPTR(chan, name));
+	read_client(&ev->client, chan);
 }
 
 static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan *chan,

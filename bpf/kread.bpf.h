@@ -65,6 +65,28 @@ static __always_inline __u32 dev_flags(struct dma_device *device)
 	return flags;
 }
 
+/*
+ * Who asked for @chan into @c: dma_request_chan() sets chan->slave (the
+ * device) and chan->name before it returns (5.0+); a mask request leaves
+ * them NULL.  False (and @c untouched) when nobody is named.
+ */
+static __always_inline bool read_client(struct dmarw_client *c, struct dma_chan *chan)
+{
+	struct device *slave;
+
+	if (!chan || !bpf_core_field_exists(chan->slave))
+		return false;
+	slave = READ_KPTR(chan, slave);
+	if (!slave)
+		return false;
+	c->device = (__u64)slave;
+	bpf_probe_read_kernel_str(c->dev, sizeof(c->dev), READ_KPTR(slave, kobj.name));
+	bpf_probe_read_kernel_str(c->drv, sizeof(c->drv), READ_KPTR2(slave, driver, name));
+	if (bpf_core_field_exists(chan->name))
+		bpf_probe_read_kernel_str(c->req, sizeof(c->req), READ_KPTR(chan, name));
+	return true;
+}
+
 /* Sum of client_count over the device's channels, and channels in use. */
 static __always_inline void walk_channels(struct dma_device *device,
 					  __s32 *clients, __s32 *in_use)

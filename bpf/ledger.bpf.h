@@ -244,28 +244,16 @@ static __always_inline void ledger_name_client(struct dma_chan *chan)
 	struct dmarw_ledger_key key = { .chan = (__u64)chan };
 	struct dmarw_chan_state *cs;
 	struct dmarw_holder *h;
-	struct device *slave;
 
-	if (!chan || !bpf_core_field_exists(chan->slave))
+	if (!chan)
 		return;
 	cs = bpf_map_lookup_elem(&chan_state, &key.chan);
 	if (!cs || !cs->ledger_slots)
 		return;
 	key.slot = cs->ledger_slots - 1;
 	h = bpf_map_lookup_elem(&ledger, &key);
-	if (!h || h->pid != (__u32)bpf_get_current_pid_tgid() || h->client.dev[0])
-		return;
-	slave = READ_KPTR(chan, slave);
-	if (!slave)
-		return;
-	h->client.device = (__u64)slave;
-	bpf_probe_read_kernel_str(h->client.dev, sizeof(h->client.dev),
-				  READ_KPTR(slave, kobj.name));
-	bpf_probe_read_kernel_str(h->client.drv, sizeof(h->client.drv),
-				  READ_KPTR2(slave, driver, name));
-	if (bpf_core_field_exists(chan->name))
-		bpf_probe_read_kernel_str(h->client.req, sizeof(h->client.req),
-					  READ_KPTR(chan, name));
+	if (h && h->pid == (__u32)bpf_get_current_pid_tgid() && !h->client.dev[0])
+		read_client(&h->client, chan);
 }
 
 /*
