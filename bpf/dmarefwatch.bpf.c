@@ -30,25 +30,12 @@ static __always_inline void chan_get_enter(void *ctx, struct dma_chan *chan)
 {
 	struct dma_device *device = READ_KPTR(chan, device);
 	__s32 cc = BPF_CORE_READ(chan, client_count);
-	struct inflight_key key = {
-		.pid_tgid = bpf_get_current_pid_tgid(), .hook = DMARW_HOOK_CHAN_GET,
-	};
-	struct inflight in = {
-		.chan = (__u64)chan, .device = (__u64)device, .client_count = cc,
-		.kref = read_kref(device),
-		.dev_id = device ? BPF_CORE_READ(device, dev_id) : -1,
-		.chan_id = BPF_CORE_READ(chan, chan_id),
-		.flags = dev_flags(device),
-	};
+	struct inflight in;
 
+	inflight_fill(&in, chan, device, cc, read_kref(device));
 	in.ledger = ledger_begin(ctx, chan, device, cc, in.dev_id, in.chan_id, in.flags,
 				 &in.slot);
-	if (bpf_map_update_elem(&inflight, &key, &in, BPF_ANY)) {
-		struct dmarw_hook_stats *st = hook_stats_of(DMARW_HOOK_CHAN_GET);
-
-		if (st)
-			st->map_failed++;
-	}
+	inflight_store(DMARW_HOOK_CHAN_GET, &in);
 }
 
 static __always_inline void chan_get_exit(void *ctx, long ret)
@@ -145,12 +132,14 @@ static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan)
 	struct dma_device *device = READ_KPTR(chan, device);
 	__s32 cc = BPF_CORE_READ(chan, client_count);
 	__s32 kref = read_kref(device);
-	bool stack = send_balanced || cc <= 0 || (kref >= 0 && kref <= 1) ||
-		     dev_troubled((__u64)device);
+	struct inflight in;
 
-	if (stack)
+	inflight_fill(&in, chan, device, cc, kref);
+	in.stack_saved = send_balanced || cc <= 0 || (kref >= 0 && kref <= 1) ||
+			 dev_troubled((__u64)device);
+	if (in.stack_saved)
 		entry_stack_save(ctx, DMARW_HOOK_CHAN_PUT);
-	inflight_save_ledger(DMARW_HOOK_CHAN_PUT, chan, device, cc, kref, 0, stack);
+	inflight_store(DMARW_HOOK_CHAN_PUT, &in);
 }
 
 static __always_inline void chan_put_exit(void *ctx)
@@ -186,9 +175,12 @@ static __always_inline void chan_put_exit(void *ctx)
 		send = true;
 	} else {
 		cc_after = BPF_CORE_READ(chan, client_count);
-		/* a balanced put is in the ledger: nothing to send */
-		send = send_balanced || in.ledger || in.client_count <= 0 ||
-		       dev_troubled(in.device);
+		/*
+		 * A balanced put is in the ledger: nothing to send.  The entry
+		 * decided for what it could see (client_count 0, a device going
+		 * away: dma_list_mutex is held from there to here).
+		 */
+		send = in.stack_saved;
 		if (send || kref_needs_walk(in.device, in.kref, kref_after, in.client_count,
 					    cc_after)) {
 			walk_channels(device, &sum, &in_use);
@@ -207,7 +199,7 @@ static __always_inline void chan_put_exit(void *ctx)
 	if (send) {
 		ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
 				 released ? NULL : device, released ? NULL : chan, st,
-				 in.ledger ? EV_STACK_ENTRY : EV_STACK_HERE);
+				 in.stack_saved ? EV_STACK_ENTRY : EV_STACK_HERE);
 	} else {
 		ev = NULL;
 	}

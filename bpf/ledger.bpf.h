@@ -48,18 +48,12 @@ static const struct dmarw_holder empty_holder;
 static __always_inline void dev_names_cached(struct dma_device *device, char *dev_name,
 					     char *drv_name)
 {
-	static const struct dmarw_dev_state zero_ds;
-	__u64 key = (__u64)device;
 	struct dmarw_dev_state *ds;
 	struct device *dev;
 
 	if (!device)
 		return;
-	ds = bpf_map_lookup_elem(&dev_state, &key);
-	if (!ds) {
-		bpf_map_update_elem(&dev_state, &key, &zero_ds, BPF_NOEXIST);
-		ds = bpf_map_lookup_elem(&dev_state, &key);
-	}
+	ds = dev_state_get((__u64)device);
 	if (ds && ds->dev_name[0]) {
 		__builtin_memcpy(dev_name, ds->dev_name, DMARW_NAME_LEN);
 		__builtin_memcpy(drv_name, ds->drv_name, DMARW_NAME_LEN);

@@ -78,8 +78,8 @@ struct inflight {
 	__s32 chan_id;
 	__u32 flags;
 	__u32 slot;		/* get: the ledger slot its entry was written to */
-	__u32 ledger;		/* get: enum inflight_ledger; put: its stack was saved */
-	__u32 __pad;
+	__u32 ledger;		/* get: enum inflight_ledger */
+	__u32 stack_saved;	/* put: its entry saved a stack (it will be sent) */
 };
 
 DMARW_SHARED struct {

@@ -151,21 +151,19 @@ static __always_inline void entry_stack_save(void *ctx, __u32 hook)
 	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
 	struct dmarw_entry_stack *es;
 
+	struct dmarw_hook_stats *st;
+
 	if (!capture_stack)
 		return;
-	if (bpf_map_update_elem(&entry_stacks, &key, &empty_stack, BPF_ANY)) {
-		es = NULL;
-	} else {
-		es = bpf_map_lookup_elem(&entry_stacks, &key);
-	}
+	st = hook_stats_of(hook);
+	es = bpf_map_update_elem(&entry_stacks, &key, &empty_stack, BPF_ANY) ? NULL :
+	     bpf_map_lookup_elem(&entry_stacks, &key);
 	if (!es) {
-		struct dmarw_hook_stats *st = hook_stats_of(hook);
-
 		if (st)
 			st->map_failed++;
 		return;
 	}
-	stack_capture(ctx, es->ips, &es->nr, hook, hook_stats_of(hook));
+	stack_capture(ctx, es->ips, &es->nr, hook, st);
 }
 
 /* Into @ev, and forgotten. */
@@ -356,21 +354,29 @@ chan_account(__u64 chan, __u64 device, __s32 dev_id, __s32 chan_id, __s32 client
 	return cs;
 }
 
+/* The device's state entry, made if missing; NULL if it cannot be. */
+static __always_inline struct dmarw_dev_state *dev_state_get(__u64 device)
+{
+	static const struct dmarw_dev_state zero;
+	struct dmarw_dev_state *ds;
+
+	if (!device)
+		return NULL;
+	ds = bpf_map_lookup_elem(&dev_state, &device);
+	if (ds)
+		return ds;
+	bpf_map_update_elem(&dev_state, &device, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&dev_state, &device);
+}
+
 /* Device state, kept whether or not the event reaches userspace. */
 static __always_inline void dev_account(__u64 device, __s32 dev_id, __s32 kref,
 					__u32 flags, __u32 state, __u64 ts)
 {
-	struct dmarw_dev_state *ds, zero = {};
+	struct dmarw_dev_state *ds = dev_state_get(device);
 
-	if (!device)
+	if (!ds)
 		return;
-	ds = bpf_map_lookup_elem(&dev_state, &device);
-	if (!ds) {
-		bpf_map_update_elem(&dev_state, &device, &zero, BPF_NOEXIST);
-		ds = bpf_map_lookup_elem(&dev_state, &device);
-		if (!ds)
-			return;
-	}
 	ds->dev_id = dev_id;
 	ds->kref = kref;
 	ds->flags = flags;
@@ -379,23 +385,27 @@ static __always_inline void dev_account(__u64 device, __s32 dev_id, __s32 kref,
 		ds->state = state;
 }
 
-static __always_inline void inflight_save_ledger(__u32 hook, struct dma_chan *chan,
-						 struct dma_device *device, __s32 cc,
-						 __s32 kref, __u32 slot, __u32 ledger)
+/* What a hooked function's entry hands to its exit, read now. */
+static __always_inline void inflight_fill(struct inflight *val, struct dma_chan *chan,
+					  struct dma_device *device, __s32 cc, __s32 kref)
 {
-	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
-	struct inflight val = {
+	*val = (struct inflight){
 		.chan = (__u64)chan, .device = (__u64)device,
 		.client_count = cc, .kref = kref,
 		.dev_id = device ? BPF_CORE_READ(device, dev_id) : -1,
 		.chan_id = chan ? BPF_CORE_READ(chan, chan_id) : -1,
 		.flags = dev_flags(device),
-		.slot = slot, .ledger = ledger,
 	};
+}
 
-	if (bpf_map_update_elem(&inflight, &key, &val, BPF_ANY)) {
-		struct dmarw_hook_stats *st = hook_stats_of(hook);
+/* @val for @hook's exit in this task; a failure is counted. */
+static __always_inline void inflight_store(__u32 hook, const struct inflight *val)
+{
+	struct inflight_key key = { .pid_tgid = bpf_get_current_pid_tgid(), .hook = hook };
+	struct dmarw_hook_stats *st;
 
+	if (bpf_map_update_elem(&inflight, &key, val, BPF_ANY)) {
+		st = hook_stats_of(hook);
 		if (st)
 			st->map_failed++;
 	}
@@ -405,7 +415,10 @@ static __always_inline void inflight_save(__u32 hook, struct dma_chan *chan,
 					  struct dma_device *device, __s32 cc,
 					  __s32 kref)
 {
-	inflight_save_ledger(hook, chan, device, cc, kref, 0, 0);
+	struct inflight val;
+
+	inflight_fill(&val, chan, device, cc, kref);
+	inflight_store(hook, &val);
 }
 
 static __always_inline bool inflight_take(__u32 hook, struct inflight *out)
