@@ -26,45 +26,56 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* ---- dma_chan_get(struct dma_chan *chan) -> int ---- */
 
-static __always_inline void chan_get_enter(void *ctx, struct dma_chan *chan)
+/*
+ * @btf: @chan is a BTF pointer (fentry, fexit), whose fields the programs
+ * load directly (KREAD()); the kprobe twins read them with the helper.
+ */
+static __always_inline void chan_get_enter(void *ctx, struct dma_chan *chan, bool btf)
 {
-	struct dma_device *device = READ_KPTR(chan, device);
-	__s32 cc = BPF_CORE_READ(chan, client_count);
+	struct dma_device *device = KREAD_KPTR(btf, chan, device);
+	__s32 cc = KREAD(btf, chan, client_count);
+	__u64 id = bpf_get_current_pid_tgid();
 	struct inflight in;
 
-	inflight_fill(&in, chan, device, cc, read_kref(device));
-	in.ledger = ledger_begin(ctx, chan, device, cc, in.dev_id, in.chan_id, in.flags,
-				 &in.slot);
-	inflight_store(DMARW_HOOK_CHAN_GET, &in);
+	inflight_fill(&in, chan, device, cc, read_kref(device, btf), btf);
+	in.ledger = ledger_begin(ctx, &in, id);
+	chan_call_store(CALL_GET, id, &in);
 }
 
-static __always_inline void chan_get_exit(void *ctx, long ret)
+/* @arg: the fexit's argument (@btf true), else NULL: the entry's pointers are read */
+static __always_inline void chan_get_exit(void *ctx, struct dma_chan *arg, long ret, bool btf)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_CHAN_GET);
 	struct dmarw_chan_state *cs;
-	struct dma_device *device;
+	struct dmarw_dev_state *ds;
+	struct dma_device *device, *rdev;
 	struct dmarw_holder *h;
 	struct dmarw_event *ev;
-	struct dma_chan *chan;
+	struct dma_chan *chan, *rchan;
 	struct inflight in;
 	__s32 cc, kref, sum, in_use = -1;
 	__u64 ts = bpf_ktime_get_ns();
 	bool lost, send, walk;
 
-	if (!inflight_take(DMARW_HOOK_CHAN_GET, &in))
+	if (!chan_call_take(CALL_GET, bpf_get_current_pid_tgid(), &in))
 		return;
 	chan = (void *)in.chan;
 	device = (void *)in.device;
-	cc = BPF_CORE_READ(chan, client_count);
-	kref = read_kref(device);
-	walk = kref_needs_walk(in.device, in.kref, kref, in.client_count, cc);
+	/* the same channel and device, as pointers the program may load from */
+	rchan = btf ? arg : chan;
+	rdev = btf ? KREAD_KPTR(btf, rchan, device) : device;
+	cc = KREAD(btf, rchan, client_count);
+	kref = read_kref(rdev, btf);
+	/* one dev_state lookup for the kref check, the accounting and the trouble check */
+	ds = dev_state_get(in.device);
+	walk = kref_needs_walk(ds, in.kref, kref, in.client_count, cc);
 	cs = chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts,
 			  ret ? CHAN_OP_FAILED_GET : CHAN_OP_GET, st);
-	dev_account(in.device, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
+	dev_state_set(ds, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
 	h = ledger_end_get(&in, ret, cc, cs);
 	/* from the id, not the pointer: the verifier refuses pointer arithmetic */
 	lost = !ret && !(h ? h->id : 0);
-	send = send_balanced || ret || lost || dev_troubled(in.device);
+	send = send_balanced || ret || lost || dev_troubled_ds(ds, rdev, btf);
 	if (send || walk) {
 		walk_channels(device, &sum, &in_use);
 		send = send || kref_wrong(kref, in_use, in.flags);
@@ -92,14 +103,14 @@ static __always_inline void chan_get_exit(void *ctx, long ret)
 SEC("fentry/dma_chan_get")
 int BPF_PROG(fentry_dma_chan_get, struct dma_chan *chan)
 {
-	chan_get_enter(ctx, chan);
+	chan_get_enter(ctx, chan, true);
 	return 0;
 }
 
 SEC("fexit/dma_chan_get")
 int BPF_PROG(fexit_dma_chan_get, struct dma_chan *chan, int ret)
 {
-	chan_get_exit(ctx, ret);
+	chan_get_exit(ctx, chan, ret, true);
 	return 0;
 }
 
@@ -107,7 +118,7 @@ SEC("kprobe/dma_chan_get")
 int BPF_KPROBE(kprobe_dma_chan_get, struct dma_chan *chan)
 {
 	KENTRY_BEGIN(ctx);
-	chan_get_enter(ctx, chan);
+	chan_get_enter(ctx, chan, false);
 	KENTRY_END();
 	return 0;
 }
@@ -115,7 +126,7 @@ int BPF_KPROBE(kprobe_dma_chan_get, struct dma_chan *chan)
 SEC("kretprobe/dma_chan_get")
 int BPF_KRETPROBE(kretprobe_dma_chan_get, int ret)
 {
-	chan_get_exit(ctx, ret);
+	chan_get_exit(ctx, NULL, ret, false);
 	return 0;
 }
 
@@ -127,35 +138,38 @@ int BPF_KRETPROBE(kretprobe_dma_chan_get, int ret)
  * sent is known at the entry for what matters (client_count 0, a device
  * going away); a kref found wrong at the exit is sent with the exit's own.
  */
-static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan)
+static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan, bool btf)
 {
-	struct dma_device *device = READ_KPTR(chan, device);
-	__s32 cc = BPF_CORE_READ(chan, client_count);
-	__s32 kref = read_kref(device);
+	struct dma_device *device = KREAD_KPTR(btf, chan, device);
+	__s32 cc = KREAD(btf, chan, client_count);
+	__s32 kref = read_kref(device, btf);
 	struct inflight in;
 
-	inflight_fill(&in, chan, device, cc, kref);
+	inflight_fill(&in, chan, device, cc, kref, btf);
 	in.stack_saved = send_balanced || cc <= 0 || (kref >= 0 && kref <= 1) ||
-			 dev_troubled((__u64)device);
+			 dev_troubled(device, btf);
 	if (in.stack_saved)
 		entry_stack_save(ctx, DMARW_HOOK_CHAN_PUT);
-	inflight_store(DMARW_HOOK_CHAN_PUT, &in);
+	chan_call_store(CALL_PUT, bpf_get_current_pid_tgid(), &in);
 }
 
-static __always_inline void chan_put_exit(void *ctx)
+/* @arg: the fexit's argument (@btf true), else NULL */
+static __always_inline void chan_put_exit(void *ctx, struct dma_chan *arg, bool btf)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_CHAN_PUT);
 	struct dmarw_release prev = {};
 	struct dmarw_chan_state *cs;
+	struct dmarw_dev_state *ds;
 	struct dma_device *device;
 	struct dmarw_event *ev;
 	struct dma_chan *chan;
 	struct inflight in;
-	bool released = false, send;
+	bool released = false, send, walk = false;
 	__s32 kref_after, cc_after, sum, in_use = -1;
 	__u64 ts = bpf_ktime_get_ns(), id = 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (!inflight_take(DMARW_HOOK_CHAN_PUT, &in))
+	if (!chan_call_take(CALL_PUT, pid_tgid, &in))
 		return;
 	chan = (void *)in.chan;
 	device = (void *)in.device;
@@ -164,37 +178,44 @@ static __always_inline void chan_put_exit(void *ctx)
 	 * channels may be freed already: what we read after it is only used
 	 * to see that the kref changed.
 	 */
-	kref_after = read_kref(device);
+	kref_after = read_kref(device, false);
 	if (in.kref == 1 && in.client_count >= 1 &&
 	    (in.client_count == 1 || kref_after != 1))
 		released = true;
+	/* the device's pointer is only its key here: nothing is read from it */
+	ds = dev_state_get(in.device);
 	if (released) {
 		cc_after = in.client_count - 1;
 		kref_after = 0;
 		in_use = 0;
 		send = true;
 	} else {
-		cc_after = BPF_CORE_READ(chan, client_count);
+		/* not released: the channel is still there */
+		cc_after = KREAD(btf, btf ? arg : chan, client_count);
 		/*
 		 * A balanced put is in the ledger: nothing to send.  The entry
 		 * decided for what it could see (client_count 0, a device going
 		 * away: dma_list_mutex is held from there to here).
 		 */
 		send = in.stack_saved;
-		if (send || kref_needs_walk(in.device, in.kref, kref_after, in.client_count,
-					    cc_after)) {
-			walk_channels(device, &sum, &in_use);
-			send = send || kref_wrong(kref_after, in_use, in.flags);
-		}
+		walk = send || kref_needs_walk(ds, in.kref, kref_after, in.client_count, cc_after);
+	}
+	/*
+	 * Before the walk, which reads no state: @ds not kept across it keeps
+	 * the program within what the verifier explores.
+	 */
+	dev_state_set(ds, in.dev_id, kref_after, in.flags,
+		      released ? DMARW_DEV_RELEASED : DMARW_DEV_UNKNOWN, ts);
+	if (walk) {
+		walk_channels(device, &sum, &in_use);
+		send = send || kref_wrong(kref_after, in_use, in.flags);
 	}
 	cs = chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc_after, ts,
 			  in.client_count == 0 ? CHAN_OP_NOOP_PUT : CHAN_OP_PUT, st);
-	dev_account(in.device, in.dev_id, kref_after, in.flags,
-		    released ? DMARW_DEV_RELEASED : DMARW_DEV_UNKNOWN, ts);
 	if (cs) {
 		prev = cs->last_release;
 		if (in.client_count > 0)
-			id = ledger_put(in.chan, in.client_count, cs);
+			id = ledger_put(in.chan, in.client_count, cs, pid_tgid, ts);
 	}
 	if (send) {
 		ev = event_begin(ctx, DMARW_EV_CHAN_PUT, DMARW_HOOK_CHAN_PUT,
@@ -231,14 +252,14 @@ static __always_inline void chan_put_exit(void *ctx)
 SEC("fentry/dma_chan_put")
 int BPF_PROG(fentry_dma_chan_put, struct dma_chan *chan)
 {
-	chan_put_enter(ctx, chan);
+	chan_put_enter(ctx, chan, true);
 	return 0;
 }
 
 SEC("fexit/dma_chan_put")
 int BPF_PROG(fexit_dma_chan_put, struct dma_chan *chan)
 {
-	chan_put_exit(ctx);
+	chan_put_exit(ctx, chan, true);
 	return 0;
 }
 
@@ -246,7 +267,7 @@ SEC("kprobe/dma_chan_put")
 int BPF_KPROBE(kprobe_dma_chan_put, struct dma_chan *chan)
 {
 	KENTRY_BEGIN(ctx);
-	chan_put_enter(ctx, chan);
+	chan_put_enter(ctx, chan, false);
 	KENTRY_END();
 	return 0;
 }
@@ -254,7 +275,7 @@ int BPF_KPROBE(kprobe_dma_chan_put, struct dma_chan *chan)
 SEC("kretprobe/dma_chan_put")
 int BPF_KRETPROBE(kretprobe_dma_chan_put)
 {
-	chan_put_exit(ctx);
+	chan_put_exit(ctx, NULL, false);
 	return 0;
 }
 
@@ -268,15 +289,15 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 	__s32 in_use;
 
 	if (!ret)
-		dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device),
-			    dev_flags(device), DMARW_DEV_REGISTERED, bpf_ktime_get_ns());
+		dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device, false),
+			    dev_flags(device, false), DMARW_DEV_REGISTERED, bpf_ktime_get_ns());
 	/* a kretprobe's own stack may end at the trampoline: take the entry's */
 	ev = event_begin(ctx, DMARW_EV_DEV_REGISTER, DMARW_HOOK_DEV_REGISTER,
 			 device, NULL, st, kretprobe ? EV_STACK_ENTRY : EV_STACK_HERE);
 	if (!ev)
 		return;
 	ev->ret = (int)ret;
-	ev->kref_after = read_kref(device);
+	ev->kref_after = read_kref(device, false);
 	/*
 	 * Channels in use are not read here: the exit runs after
 	 * dma_list_mutex is released, so they are no consistent view with the
@@ -323,12 +344,12 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_DEV_UNREGISTER);
 	struct dmarw_event *ev;
 	__s32 clients, in_use;
-	__s32 kref = read_kref(device);
+	__s32 kref = read_kref(device, false);
 
 	if (kprobe)
 		entry_stack_save(ctx, DMARW_HOOK_DEV_UNREGISTER);
 	inflight_save(DMARW_HOOK_DEV_UNREGISTER, NULL, device, 0, kref);
-	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), kref, dev_flags(device),
+	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), kref, dev_flags(device, false),
 		    DMARW_DEV_UNREGISTERING, bpf_ktime_get_ns());
 	ledger_send_device(device, st);
 	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_BEGIN, DMARW_HOOK_DEV_UNREGISTER,
@@ -356,7 +377,7 @@ static __always_inline void dev_unregister_exit(void *ctx, bool kretprobe)
 	device = (void *)in.device;
 	/* the registration reference was the last one: the device is gone */
 	released = in.kref == 1;
-	dev_account(in.device, in.dev_id, released ? 0 : read_kref(device), in.flags,
+	dev_account(in.device, in.dev_id, released ? 0 : read_kref(device, false), in.flags,
 		    DMARW_DEV_UNREGISTERED, bpf_ktime_get_ns());
 	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_END, DMARW_HOOK_DEV_UNREGISTER,
 			 released ? NULL : device, NULL, st,
@@ -366,7 +387,7 @@ static __always_inline void dev_unregister_exit(void *ctx, bool kretprobe)
 		ev->dev_id = in.dev_id;
 		ev->flags = in.flags;
 		ev->kref_before = in.kref;
-		ev->kref_after = released ? 0 : read_kref(device);
+		ev->kref_after = released ? 0 : read_kref(device, false);
 		if (!released)
 			walk_channels(device, &ev->client_count_after, &ev->dev_in_use);
 		dev_names(ev);
@@ -416,8 +437,8 @@ static __always_inline void dev_release_enter(void *ctx, struct kref *ref)
 	__s32 clients, in_use;
 
 	device = (void *)ref - bpf_core_field_offset(struct dma_device, ref);
-	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device),
-		    dev_flags(device), DMARW_DEV_RELEASED, bpf_ktime_get_ns());
+	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device, false),
+		    dev_flags(device, false), DMARW_DEV_RELEASED, bpf_ktime_get_ns());
 	ev = event_begin(ctx, DMARW_EV_DEV_RELEASE, DMARW_HOOK_DEV_RELEASE, device, NULL, st,
 			 EV_STACK_HERE);
 	if (!ev)
@@ -425,7 +446,7 @@ static __always_inline void dev_release_enter(void *ctx, struct kref *ref)
 	walk_channels(device, &clients, &in_use);
 	ev->client_count_before = clients;
 	ev->dev_in_use = in_use;
-	ev->kref_before = read_kref(device);
+	ev->kref_before = read_kref(device, false);
 	ev->kref_after = ev->kref_before;
 	dev_names(ev);
 	event_submit(ev);
@@ -449,11 +470,11 @@ int BPF_KPROBE(kprobe_dma_device_release, struct kref *ref)
 
 /* ---- dma_release_channel(struct dma_chan *chan): caller's intent ---- */
 
-static __always_inline void release_channel_enter(void *ctx, struct dma_chan *chan)
+static __always_inline void release_channel_enter(void *ctx, struct dma_chan *chan, bool btf)
 {
 	struct dmarw_hook_stats *st = hook_hit(DMARW_HOOK_RELEASE_CHANNEL);
-	struct dma_device *device = READ_KPTR(chan, device);
-	__s32 cc = BPF_CORE_READ(chan, client_count);
+	struct dma_device *device = KREAD_KPTR(btf, chan, device);
+	__s32 cc = KREAD(btf, chan, client_count);
 	struct dmarw_chan_state *cs;
 	struct dmarw_event *ev;
 	__u64 key = (__u64)chan;
@@ -463,14 +484,14 @@ static __always_inline void release_channel_enter(void *ctx, struct dma_chan *ch
 	 * unbalanced one (client_count != 1) is sent, with its own stack and
 	 * the channel's last release.
 	 */
-	if (!send_balanced && cc == 1 && !dev_troubled((__u64)device))
+	if (!send_balanced && cc == 1 && !dev_troubled(device, btf))
 		return;
 	ev = event_begin(ctx, DMARW_EV_RELEASE_CHANNEL, DMARW_HOOK_RELEASE_CHANNEL,
 			 device, chan, st, cc != 1 ? EV_STACK_HERE : EV_STACK_NONE);
 	if (!ev)
 		return;
 	ev->client_count_before = cc;
-	ev->kref_before = read_kref(device);
+	ev->kref_before = read_kref(device, false);
 	cs = bpf_map_lookup_elem(&chan_state, &key);
 	if (cc != 1 && cs && cs->last_release.ts_ns) {
 		ev->prev = cs->last_release;
@@ -482,7 +503,7 @@ static __always_inline void release_channel_enter(void *ctx, struct dma_chan *ch
 SEC("fentry/dma_release_channel")
 int BPF_PROG(fentry_dma_release_channel, struct dma_chan *chan)
 {
-	release_channel_enter(ctx, chan);
+	release_channel_enter(ctx, chan, true);
 	return 0;
 }
 
@@ -490,7 +511,7 @@ SEC("kprobe/dma_release_channel")
 int BPF_KPROBE(kprobe_dma_release_channel, struct dma_chan *chan)
 {
 	KENTRY_BEGIN(ctx);
-	release_channel_enter(ctx, chan);
+	release_channel_enter(ctx, chan, false);
 	KENTRY_END();
 	return 0;
 }
@@ -527,8 +548,6 @@ static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan 
 	} else if ((unsigned long)chan >= (unsigned long)-MAX_ERRNO) {
 		ret = (long)chan;
 		chan = NULL;
-	} else {
-		device = READ_KPTR(chan, device);
 	}
 	if (kretprobe && kretprobe_tramp)
 		entry_stack_forget(hook);
@@ -537,13 +556,15 @@ static __always_inline void request_exit(void *ctx, __u32 hook, struct dma_chan 
 	/* the client is on the ledger entry: a request is sent only for trace */
 	if (!send_balanced)
 		return;
+	if (chan)
+		device = READ_KPTR(chan, device);
 	ev = event_begin(ctx, DMARW_EV_REQUEST_CHAN, hook, device, chan, st, EV_STACK_NONE);
 	if (!ev)
 		return;
 	ev->ret = ret;
 	if (chan)
 		ev->client_count_after = BPF_CORE_READ(chan, client_count);
-	ev->kref_after = read_kref(device);
+	ev->kref_after = read_kref(device, false);
 	request_client(ev, chan);
 	event_submit(ev);
 }

@@ -36,14 +36,31 @@
 #define READ_KPTR_AT(dst, addr) bpf_probe_read_kernel(&(dst), sizeof(dst), addr)
 #endif
 
-static __always_inline __s32 read_kref(struct dma_device *device)
+/*
+ * A field of @src, which is a BTF pointer when @btf (a constant) is true:
+ * an fentry/fexit program's argument, or a pointer loaded from one.  The
+ * verifier lets a program load from those directly (a faulting load gives
+ * 0, like a failed bpf_probe_read_kernel()): one instruction instead of a
+ * helper call.  The kprobe twins pass false and keep the helper; so does
+ * 32-bit ARM, which has no fentry and whose kernel pointers are not BPF's.
+ */
+#ifdef __TARGET_ARCH_arm
+#define KREAD(btf, src, field)		BPF_CORE_READ(src, field)
+#define KREAD_KPTR(btf, src, field)	READ_KPTR(src, field)
+#else
+#define KREAD(btf, src, field)		((btf) ? (src)->field : BPF_CORE_READ(src, field))
+#define KREAD_KPTR(btf, src, field)	KREAD(btf, src, field)
+#endif
+
+/* @btf: see KREAD() */
+static __always_inline __s32 read_kref(struct dma_device *device, bool btf)
 {
 	if (!device || !bpf_core_field_exists(device->ref))
 		return -1;
-	return BPF_CORE_READ(device, ref.refcount.refs.counter);
+	return KREAD(btf, device, ref.refcount.refs.counter);
 }
 
-static __always_inline __u32 dev_flags(struct dma_device *device)
+static __always_inline __u32 dev_flags(struct dma_device *device, bool btf)
 {
 	__u32 flags = 0;
 	unsigned long bits0;
@@ -55,11 +72,11 @@ static __always_inline __u32 dev_flags(struct dma_device *device)
 		flags |= DMARW_F_KREF_VALID;
 	if (bpf_core_field_exists(device->device_release)) {
 		flags |= DMARW_F_RELEASE_FIELD;
-		if (READ_KPTR(device, device_release))
+		if (KREAD_KPTR(btf, device, device_release))
 			flags |= DMARW_F_HAS_RELEASE;
 	}
 	priv = bpf_core_enum_value(enum dma_transaction_type, DMA_PRIVATE);
-	bits0 = BPF_CORE_READ(device, cap_mask.bits[0]);
+	bits0 = KREAD(btf, device, cap_mask.bits[0]);
 	if (priv >= 0 && priv < 64 && (bits0 & (1UL << priv)))
 		flags |= DMARW_F_PRIVATE;
 	return flags;

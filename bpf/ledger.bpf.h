@@ -30,6 +30,43 @@ struct {
 /* The last id handed out: ids are 1, 2, ... in order of the gets. */
 __u64 ledger_last_id;
 
+/*
+ * What the entry of dma_chan_get() or dma_chan_put() hands to its exit.
+ * Under dma_list_mutex one call of each is in flight at a time, so a
+ * global slot per function does what the inflight map does for the other
+ * hooks, for plain loads and stores instead of a map update at the entry
+ * and a lookup and a delete at the exit.  The slot names the task whose
+ * entry filled it: an exit finds it only in that task, once, like the map
+ * entry keyed by task it replaces.
+ */
+struct chan_call {
+	__u64 pid_tgid;		/* 0: empty */
+	struct inflight in;
+};
+
+enum { CALL_GET, CALL_PUT, CALL_MAX };
+
+static struct chan_call chan_calls[CALL_MAX];
+
+static __always_inline void chan_call_store(__u32 call, __u64 pid_tgid,
+					    const struct inflight *in)
+{
+	if (call >= CALL_MAX)
+		return;
+	chan_calls[call].in = *in;
+	chan_calls[call].pid_tgid = pid_tgid;
+}
+
+/* The entry's state into @out if this task (@pid_tgid) made it; emptied. */
+static __always_inline bool chan_call_take(__u32 call, __u64 pid_tgid, struct inflight *out)
+{
+	if (call >= CALL_MAX || !pid_tgid || chan_calls[call].pid_tgid != pid_tgid)
+		return false;
+	*out = chan_calls[call].in;
+	chan_calls[call].pid_tgid = 0;
+	return true;
+}
+
 /* What the get's entry did with the ledger (inflight.ledger). */
 enum inflight_ledger {
 	LEDGER_NONE,		/* nothing written (no channel) */
@@ -72,30 +109,30 @@ static __always_inline void dev_names_cached(struct dma_device *device, char *de
 static const struct dmarw_event empty_event;
 
 /*
- * dma_chan_get() entered: write the entry this get will make at the
- * channel's next slot, stack included, so that the exit only completes or
- * drops it.  Returns enum inflight_ledger; @slot is the slot used.
+ * dma_chan_get() entered (task @pid_tgid, what its entry read in @in): write
+ * the entry this get will make at the channel's next slot, stack included,
+ * so that the exit only completes or drops it.  Returns enum
+ * inflight_ledger; in->slot is the slot used.  The hook's counters are
+ * looked up only for a failure.
  */
-static __always_inline __u32 ledger_begin(void *ctx, struct dma_chan *chan,
-					  struct dma_device *device, __s32 cc, __s32 dev_id,
-					  __s32 chan_id, __u32 flags, __u32 *slot)
+static __always_inline __u32 ledger_begin(void *ctx, struct inflight *in, __u64 pid_tgid)
 {
-	struct dmarw_hook_stats *st = hook_stats_of(DMARW_HOOK_CHAN_GET);
-	struct dmarw_ledger_key key = { .chan = (__u64)chan };
+	struct dmarw_ledger_key key = { .chan = in->chan };
+	struct dmarw_hook_stats *st;
 	struct dmarw_chan_state *cs;
 	struct dmarw_holder *h;
-	__u64 id = bpf_get_current_pid_tgid();
 	long err;
 
-	*slot = 0;
-	if (!chan)
+	in->slot = 0;
+	if (!in->chan)
 		return LEDGER_NONE;
 	cs = bpf_map_lookup_elem(&chan_state, &key.chan);
 	key.slot = cs ? cs->ledger_slots : 0;
-	*slot = key.slot;
+	in->slot = key.slot;
 	err = bpf_map_update_elem(&ledger, &key, &empty_holder, BPF_ANY);
 	h = err ? NULL : bpf_map_lookup_elem(&ledger, &key);
 	if (!h) {
+		st = hook_stats_of(DMARW_HOOK_CHAN_GET);
 		if (st && err == -E2BIG_ERR)
 			st->ledger_full++;
 		else if (st)
@@ -104,18 +141,22 @@ static __always_inline __u32 ledger_begin(void *ctx, struct dma_chan *chan,
 		return err == -E2BIG_ERR ? LEDGER_FULL : LEDGER_FAILED;
 	}
 	h->ts_ns = bpf_ktime_get_ns();
-	h->device = (__u64)device;
-	h->pid = (__u32)id;
-	h->tgid = id >> 32;
-	h->dev_id = dev_id;
-	h->chan_id = chan_id;
-	h->client_count_before = cc;
+	h->device = in->device;
+	h->pid = (__u32)pid_tgid;
+	h->tgid = pid_tgid >> 32;
+	h->dev_id = in->dev_id;
+	h->chan_id = in->chan_id;
+	h->client_count_before = in->client_count;
 	h->client_count_after = -1;
-	h->flags = flags;
+	h->flags = in->flags;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
-	dev_names_cached(device, h->dev_name, h->drv_name);
-	if (capture_stack)
-		stack_capture(ctx, h->stack, &h->nr_stack, DMARW_HOOK_CHAN_GET, st);
+	dev_names_cached((void *)in->device, h->dev_name, h->drv_name);
+	if (capture_stack &&
+	    stack_capture(ctx, h->stack, &h->nr_stack, DMARW_HOOK_CHAN_GET, NULL)) {
+		st = hook_stats_of(DMARW_HOOK_CHAN_GET);
+		if (st)
+			st->stack_failed++;
+	}
 	return LEDGER_WRITTEN;
 }
 
@@ -158,18 +199,19 @@ static __always_inline struct dmarw_holder *ledger_end_get(const struct inflight
 }
 
 /*
- * dma_chan_put() dropped a reference (client_count @cc at its entry): take
- * it from the entry of the same tgid, else from none when the channel has
- * references the ledger does not hold (predating tracing: the kernel's
- * count is the truth; or unrecorded), else from the oldest entry among the
- * newest DMARW_LEDGER_SCAN.  The last release is noted.  Returns the id of
- * the entry, 0 for none.
+ * dma_chan_put() dropped a reference (client_count @cc at its entry) in
+ * task @pid_tgid at @ts: take it from the entry of the same tgid, else from
+ * none when the channel has references the ledger does not hold
+ * (predating tracing: the kernel's count is the truth; or unrecorded), else
+ * from the oldest entry among the newest DMARW_LEDGER_SCAN.  The last
+ * release is noted.  Returns the id of the entry, 0 for none.
  */
-static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_state *cs)
+static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_state *cs,
+					__u64 pid_tgid, __u64 ts)
 {
 	struct dmarw_ledger_key key = { .chan = chan }, top_key = { .chan = chan };
 	struct dmarw_holder *h, *top;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, n, i;
+	__u32 tgid = pid_tgid >> 32, n, i;
 	__u64 id = 0, oldest_id = ~0ULL;
 	__s32 found = -1, oldest = -1;
 
@@ -200,6 +242,10 @@ static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_
 		found = oldest;
 	if (found < 0)
 		goto note;
+	/*
+	 * Looked up again: a pointer kept from the scan makes its states
+	 * differ and the put's exit too large for the verifier.
+	 */
 	key.slot = found;
 	h = bpf_map_lookup_elem(&ledger, &key);
 	if (!h)
@@ -221,9 +267,9 @@ static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_
 	bpf_map_delete_elem(&ledger, &top_key);
 	cs->ledger_slots = n - 1;
 note:
-	cs->last_release.ts_ns = bpf_ktime_get_ns();
+	cs->last_release.ts_ns = ts;
 	cs->last_release.holder_id = id;
-	cs->last_release.pid = (__u32)bpf_get_current_pid_tgid();
+	cs->last_release.pid = (__u32)pid_tgid;
 	cs->last_release.tgid = tgid;
 	bpf_get_current_comm(cs->last_release.comm, sizeof(cs->last_release.comm));
 	return id;
@@ -346,30 +392,36 @@ static __always_inline void ledger_send_device(struct dma_device *device,
  * ledger has its holder: the device is being (or was) unregistered or
  * released, or has no channels registered any more.
  */
-static __always_inline bool dev_troubled(__u64 device)
+static __always_inline bool dev_troubled_ds(const struct dmarw_dev_state *ds,
+					    struct dma_device *device, bool btf)
 {
-	struct dmarw_dev_state *ds = bpf_map_lookup_elem(&dev_state, &device);
-	struct dma_device *d = (void *)device;
-
 	if (ds && ds->state >= DMARW_DEV_UNREGISTERING)
 		return true;
-	return d && !BPF_CORE_READ(d, chancnt);
+	return device && !KREAD(btf, device, chancnt);
+}
+
+/* The same with its own dev_state lookup (@btf: see KREAD()). */
+static __always_inline bool dev_troubled(struct dma_device *device, bool btf)
+{
+	__u64 key = (__u64)device;
+
+	return dev_troubled_ds(bpf_map_lookup_elem(&dev_state, &key), device, btf);
 }
 
 /*
  * Whether the device's channels must be walked after a get or put that
  * took client_count from @cc_before to @cc_after and read @kref (kref
- * @kref_before at entry): the kref moved otherwise than this change
+ * @kref_before at entry; @ds the device's state, not yet updated by this
+ * exit, NULL if it has none): the kref moved otherwise than this change
  * explains (+1 on a channel's first client, -1 on its last), or the
  * device's kref was never checked (no dev_state kref yet).  The walk
  * gives the channels in use for the full check, kref == 1 + in use, and a
  * wrong one is sent: a walk per get and put cost more than the rest of
  * their programs under emulation.
  */
-static __always_inline bool kref_needs_walk(__u64 device, __s32 kref_before, __s32 kref,
-					    __s32 cc_before, __s32 cc_after)
+static __always_inline bool kref_needs_walk(const struct dmarw_dev_state *ds, __s32 kref_before,
+					    __s32 kref, __s32 cc_before, __s32 cc_after)
 {
-	struct dmarw_dev_state *ds = bpf_map_lookup_elem(&dev_state, &device);
 	__s32 want = kref_before;
 
 	if (kref_before < 0 || kref < 0)

@@ -62,7 +62,11 @@ DMARW_SHARED struct {
 	__type(value, struct dmarw_hook_stats);
 } hook_stats SEC(".maps");
 
-/* State saved at function entry for the matching exit, per task and hook. */
+/*
+ * State saved at function entry for the matching exit, per task and hook
+ * (dma_chan_get() and dma_chan_put() hand theirs over in chan_calls,
+ * bpf/ledger.bpf.h, not in this map).
+ */
 struct inflight_key {
 	__u64 pid_tgid;
 	__u32 hook;

@@ -114,9 +114,9 @@ static __always_inline void stack_add_lr(__u64 *ips, __u32 *nr) {}
 
 /*
  * The kernel stack of this program's context, as the frames a reader needs;
- * a failure is counted in @st (may be NULL).
+ * a failure is counted in @st (may be NULL) and returned as true.
  */
-static __always_inline void stack_capture(void *ctx, __u64 *ips, __u32 *nr, __u32 hook,
+static __always_inline bool stack_capture(void *ctx, __u64 *ips, __u32 *nr, __u32 hook,
 					  struct dmarw_hook_stats *st)
 {
 	long n = bpf_get_stack(ctx, ips, DMARW_MAX_STACK * sizeof(__u64), 0);
@@ -126,6 +126,7 @@ static __always_inline void stack_capture(void *ctx, __u64 *ips, __u32 *nr, __u3
 	*nr = n > 0 ? n / sizeof(__u64) : 0;
 	stack_add_lr(ips, nr);
 	stack_splice(ips, nr, hook);
+	return n < 0;
 }
 
 /* vmlinux BTF also has an ISA-DMA "struct dma_chan" (kernel/dma.c); only the
@@ -229,7 +230,7 @@ event_begin(void *ctx, __u32 type, __u32 hook, struct dma_device *device,
 	ev->cpu = bpf_get_smp_processor_id();
 	ev->pid = (__u32)id;
 	ev->tgid = id >> 32;
-	ev->flags = dev_flags(device);
+	ev->flags = dev_flags(device, false);
 	ev->dev_id = device ? BPF_CORE_READ(device, dev_id) : -1;
 	ev->chan_id = chan ? BPF_CORE_READ(chan, chan_id) : -1;
 	ev->client_count_before = -1;
@@ -369,12 +370,10 @@ static __always_inline struct dmarw_dev_state *dev_state_get(__u64 device)
 	return bpf_map_lookup_elem(&dev_state, &device);
 }
 
-/* Device state, kept whether or not the event reaches userspace. */
-static __always_inline void dev_account(__u64 device, __s32 dev_id, __s32 kref,
-					__u32 flags, __u32 state, __u64 ts)
+/* Device state into @ds (NULL: none could be kept), whether or not the event reaches userspace. */
+static __always_inline void dev_state_set(struct dmarw_dev_state *ds, __s32 dev_id, __s32 kref,
+					  __u32 flags, __u32 state, __u64 ts)
 {
-	struct dmarw_dev_state *ds = dev_state_get(device);
-
 	if (!ds)
 		return;
 	ds->dev_id = dev_id;
@@ -385,16 +384,23 @@ static __always_inline void dev_account(__u64 device, __s32 dev_id, __s32 kref,
 		ds->state = state;
 }
 
-/* What a hooked function's entry hands to its exit, read now. */
+static __always_inline void dev_account(__u64 device, __s32 dev_id, __s32 kref,
+					__u32 flags, __u32 state, __u64 ts)
+{
+	dev_state_set(dev_state_get(device), dev_id, kref, flags, state, ts);
+}
+
+/* What a hooked function's entry hands to its exit, read now (@btf: see KREAD()). */
 static __always_inline void inflight_fill(struct inflight *val, struct dma_chan *chan,
-					  struct dma_device *device, __s32 cc, __s32 kref)
+					  struct dma_device *device, __s32 cc, __s32 kref,
+					  bool btf)
 {
 	*val = (struct inflight){
 		.chan = (__u64)chan, .device = (__u64)device,
 		.client_count = cc, .kref = kref,
-		.dev_id = device ? BPF_CORE_READ(device, dev_id) : -1,
-		.chan_id = chan ? BPF_CORE_READ(chan, chan_id) : -1,
-		.flags = dev_flags(device),
+		.dev_id = device ? KREAD(btf, device, dev_id) : -1,
+		.chan_id = chan ? KREAD(btf, chan, chan_id) : -1,
+		.flags = dev_flags(device, btf),
 	};
 }
 
@@ -417,7 +423,7 @@ static __always_inline void inflight_save(__u32 hook, struct dma_chan *chan,
 {
 	struct inflight val;
 
-	inflight_fill(&val, chan, device, cc, kref);
+	inflight_fill(&val, chan, device, cc, kref, false);
 	inflight_store(hook, &val);
 }
 

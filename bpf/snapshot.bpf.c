@@ -79,7 +79,7 @@ int snapshot_walk(void *ctx)
 				 device, NULL, NULL, EV_STACK_NONE);
 		if (!ev)
 			return 0;	/* ring buffer full: the caller drains, retries */
-		ev->kref_after = read_kref(device);
+		ev->kref_after = read_kref(device, false);
 		walk_channels(device, &ev->client_count_after, &ev->dev_in_use);
 		/*
 		 * Registration fails without channels, unregistration counts
@@ -104,7 +104,7 @@ int snapshot_walk(void *ctx)
 	if (!ev)
 		return 0;
 	ev->client_count_after = BPF_CORE_READ(chan, client_count);
-	ev->kref_after = read_kref(device);
+	ev->kref_after = read_kref(device, false);
 	ev->dev_name[0] = 0;
 	if (bpf_core_field_exists(chan->dbg_client_name)) {
 		name = READ_KPTR(chan, dbg_client_name);
