@@ -2,6 +2,7 @@
 /* A live tracing session; see bpf_session.h. */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bpf_session.h"
@@ -16,6 +17,7 @@ struct session {
 	struct decoder *dec;
 	struct engine *engine;
 	struct snapshot *start;
+	struct snapshot *walk;	/* where the list walker's records go */
 	session_event_fn fn;
 	void *ctx;
 	session_ledger_fn ledger_fn;
@@ -31,6 +33,15 @@ struct session {
 	uint64_t lost_seen;
 	struct rw_event ev;	/* decode buffer: large, keep it off the stack */
 	struct rw_event hev;	/* the same for ledger entries */
+	/* --service: our maps are pinned in published_dir until we close */
+	const char *published_dir;
+	/*
+	 * Following a running service (session__follow()): its maps, read
+	 * only; the kernel's counts from our own walks of the device list.
+	 */
+	bool follow;
+	int pin_fds[PIN_MAP_OWNER];
+	struct dmarw_pin_owner owner;
 };
 
 static void snapshot_record(struct session *s, const struct rw_event *ev)
@@ -48,7 +59,7 @@ static void snapshot_record(struct session *s, const struct rw_event *ev)
 
 		memcpy(d.dev_name, ev->dev_name, sizeof(d.dev_name));
 		memcpy(d.drv_name, ev->drv_name, sizeof(d.drv_name));
-		snapshot__add_device(s->start, &d);
+		snapshot__add_device(s->walk, &d);
 	} else {
 		struct snapshot_channel c = {
 			.chan_key = ev->chan_key,
@@ -60,7 +71,7 @@ static void snapshot_record(struct session *s, const struct rw_event *ev)
 
 		/* the walker puts chan->dbg_client_name into dev_name */
 		memcpy(c.client_name, ev->dev_name, sizeof(c.client_name));
-		snapshot__add_channel(s->start, &c);
+		snapshot__add_channel(s->walk, &c);
 	}
 }
 
@@ -191,6 +202,8 @@ int session__open(struct session **out, struct engine *e, bool attach,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	for (ret = 0; ret < PIN_MAP_OWNER; ret++)
+		s->pin_fds[ret] = -1;
 	s->engine = e;
 	s->fn = fn;
 	s->ctx = ctx;
@@ -228,6 +241,7 @@ int session__open(struct session **out, struct engine *e, bool attach,
 		ret = -ENOMEM;
 		goto fail;
 	}
+	s->walk = s->start;
 	ret = loader__snapshot(s->loader);
 	if (ret) {
 		if (env.verbose)
@@ -263,9 +277,16 @@ fail:
 
 void session__close(struct session *s)
 {
+	int m;
+
 	if (!s)
 		return;
+	if (s->published_dir)
+		pin__remove(s->published_dir);
 	loader__close(s->loader);
+	for (m = 0; m < PIN_MAP_OWNER; m++)
+		if (s->pin_fds[m] >= 0)
+			close(s->pin_fds[m]);
 	decoder__free(s->dec);
 	ksyms__free(s->ks);
 	snapshot__free(s->start);
@@ -318,6 +339,14 @@ uint64_t session__sync(struct session *s)
 	int h;
 
 	session__read_ledger(s);
+	if (s->follow && s->engine) {
+		/* no events here: the counts follow the kernel's list */
+		struct snapshot *now = session__kernel_state(s);
+
+		if (now)
+			engine__sync_counts(s->engine, now_mono_ns(), now);
+		snapshot__free(now);
+	}
 	for (h = 0; h < DMARW_HOOK_MAX && s->engine; h++) {
 		loader__hook_stats(s->loader, h, &st);
 		engine__set_hook(s->engine, h, loader__hook_mode(s->loader, h, NULL), st.hits,
@@ -384,6 +413,16 @@ struct snapshot *session__kernel_state(struct session *s)
 
 	if (!snap)
 		return NULL;
+	if (s->follow) {
+		/* the service's maps know only what it saw: the kernel's list */
+		s->walk = snap;
+		if (loader__snapshot(s->loader)) {
+			snapshot__free(snap);
+			return NULL;
+		}
+		filter_snapshot(snap);
+		return snap;
+	}
 	/* devices first: channels are filtered by their device's names */
 	loader__for_each_dev(s->loader, add_dev, ctx);
 	loader__for_each_chan(s->loader, add_chan, ctx);
@@ -407,4 +446,40 @@ void session__print_hooks(const struct session *s, FILE *f, bool all)
 				loader__hook_func(h), why, loader__hook_cost(h));
 		}
 	}
+}
+
+int session__publish(struct session *s, const char *dir, char *err, size_t errlen)
+{
+	struct dmarw_pin_owner o = { .stacks = env.stacks };
+	int fds[PIN_MAP_OWNER], h, ret;
+
+	for (h = 0; h < DMARW_HOOK_MAX; h++)
+		o.hook_mode[h] = (uint8_t)loader__hook_mode(s->loader, h, NULL);
+	o.max_references = loader__ledger_capacity(s->loader, NULL);
+	loader__map_fds(s->loader, fds);
+	ret = pin__publish(dir, fds, &o, err, errlen);
+	if (!ret) {
+		s->published_dir = dir;
+		s->owner = o;
+	}
+	return ret;
+}
+
+int session__follow(struct session *s, const char *dir, const struct dmarw_pin_owner *o,
+		    char *err, size_t errlen)
+{
+	int ret = pin__open(dir, s->pin_fds, err, errlen);
+
+	if (ret)
+		return ret;
+	loader__follow(s->loader, s->pin_fds, o);
+	s->owner = *o;
+	s->follow = true;
+	s->ledger_mode = true;
+	return 0;
+}
+
+const struct dmarw_pin_owner *session__followed(const struct session *s)
+{
+	return s && s->follow ? &s->owner : NULL;
 }
