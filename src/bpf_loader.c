@@ -713,9 +713,17 @@ int loader__for_each_holder(const struct loader *l,
 				       const struct dmarw_holder *h),
 			    void *ctx)
 {
+	return loader__for_each_holder_in(l, l->map_fd[PIN_MAP_LEDGER], fn, ctx);
+}
+
+int loader__for_each_holder_in(const struct loader *l, int fd,
+			       void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
+					  const struct dmarw_holder *h),
+			       void *ctx)
+{
 	static struct dmarw_ledger_key keys[LEDGER_BATCH];
 	static struct dmarw_holder vals[LEDGER_BATCH];
-	int fd = l->map_fd[PIN_MAP_LEDGER], n = 0, ret;
+	int n = 0, ret;
 	__u64 in_batch = 0, out_batch = 0;
 	bool first = true;
 	__u32 i, count;

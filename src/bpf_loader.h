@@ -92,6 +92,11 @@ int loader__for_each_holder(const struct loader *l,
 			    void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
 				       const struct dmarw_holder *h),
 			    void *ctx);
+/* The same for another ledger map: a service's, from pin__open(). */
+int loader__for_each_holder_in(const struct loader *l, int fd,
+			       void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
+					  const struct dmarw_holder *h),
+			       void *ctx);
 /* The ledger's capacity (entries) and the bytes its map preallocates. */
 uint32_t loader__ledger_capacity(const struct loader *l, uint64_t *bytes);
 /* The kernel truth the BPF programs keep: iterate the state maps. */

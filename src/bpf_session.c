@@ -483,3 +483,26 @@ const struct dmarw_pin_owner *session__followed(const struct session *s)
 {
 	return s && s->follow ? &s->owner : NULL;
 }
+
+int session__adopt_service(struct session *s, const char *dir, char *err, size_t errlen)
+{
+	int fds[PIN_MAP_OWNER], m, n;
+
+	n = pin__open(dir, fds, err, errlen);
+	if (n)
+		return n;
+	s->ledger->nr = 0;
+	s->ledger_dropped = 0;
+	n = loader__for_each_holder_in(s->loader, fds[PIN_MAP_LEDGER], add_holder, s);
+	for (m = 0; m < PIN_MAP_OWNER; m++)
+		close(fds[m]);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read the service's ledger: %s", strerror(-n));
+		return n;
+	}
+	if (s->ledger_dropped && s->engine)
+		engine__add_alloc_failures(s->engine, s->ledger_dropped);
+	if (s->engine)
+		engine__adopt_ledger(s->engine, now_mono_ns(), s->ledger);
+	return (int)s->ledger->nr;
+}

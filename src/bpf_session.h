@@ -69,6 +69,13 @@ int session__publish(struct session *s, const char *dir, char *err, size_t errle
  */
 int session__follow(struct session *s, const char *dir, const struct dmarw_pin_owner *o,
 		    char *err, size_t errlen);
+/*
+ * Our own session (trace) starts with the holders a running service
+ * recorded (engine__adopt_ledger()): references taken before we started
+ * are theirs, not "predating".  Returns how many entries, or -errno with
+ * one line in @err.
+ */
+int session__adopt_service(struct session *s, const char *dir, char *err, size_t errlen);
 /* The service followed, or NULL: our own session. */
 const struct dmarw_pin_owner *session__followed(const struct session *s);
 

@@ -187,6 +187,14 @@ void engine__add_alloc_failures(struct engine *e, uint64_t n);
  */
 void engine__load_ledger(struct engine *e, uint64_t now_ns, const struct ledger *l);
 /*
+ * Holders another session recorded before this one started (`trace` with a
+ * running service): each entry of @l becomes a holder without a ledger id,
+ * as if its get had been traced, and the channel's predating references it
+ * explains are dropped.  Later events are judged as usual; no ledger read
+ * follows (the ids are the other session's).
+ */
+void engine__adopt_ledger(struct engine *e, uint64_t now_ns, const struct ledger *l);
+/*
  * Periodic: holders still alive and older than @min_age_ns become
  * long-held-reference (info) once; devices unregistered longer than that and
  * not released, release-pending.  Age alone never makes a leak.

@@ -78,6 +78,25 @@ check_match snapshot-holders-from "$holder" "^from: service pid $wpid, since "
 check_match snapshot-text-holder "$(cat "$d/snap.txt")" \
 	'held by pid [0-9]+ \(.*\) in dmarw_client_request_by_mask \[dmarw_client\], 1 reference, age [0-9.]+s'
 
+# ---- trace starts with the service's holders ----------------------------------
+# the reference predates trace: without the service it would be "predating
+# tracing" and its loss at the unload no leak of anyone's
+t "trace: the unload of a holder that predates it"
+"$bin" trace --duration 120 -o "$d/trace.txt" 2>"$d/trace.err" &
+tpid=$!
+check trace-started wait_for 90 grep -q 'taken before tracing named from the running' "$d/trace.err"
+check_match trace-adopted "$(cat "$d/trace.err")" \
+	"1 reference taken before tracing named from the running service pid $wpid, since"
+check trace-forget client forget 0
+check trace-unload client_unload
+check trace-leak wait_for 60 grep -q 'leaked-reference' "$d/trace.txt"
+kill -INT "$tpid"
+wait "$tpid"
+check_eq trace-exit $? 0
+grep -A6 'leaked-reference' "$d/trace.txt" | sed 's/^/#   /'
+check_match trace-leak-names-holder "$(grep -A6 'leaked-reference' "$d/trace.txt")" \
+	'dmarw_client_request_by_mask'
+
 # ---- another user: one line, exit 2 ------------------------------------------
 t "another user"
 setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" top --batch 1 >"$d/nobody.out" 2>"$d/nobody.err"
@@ -119,6 +138,5 @@ wait "$wpid2"
 check_eq clean-stop-exit $? 0
 check_fails clean-stop-removes-dir test -e "$dir"
 check_eq stopped-no-prog-left "$(comm -13 <(echo "$progs0") <(prog_ids) | tr '\n' ' ')" ""
-client release 0 >/dev/null
 check_fails no-warning dmesg_has 'WARNING:|BUG:'
 finish
