@@ -111,15 +111,15 @@ int cmd_trace(int argc, char **argv)
 	if (!e)
 		goto out;
 	live_signals_init();
-	r = live_service(&owner, note, sizeof(note));
-	if (r < 0)
-		goto out;
 	/* the command that shows everything: every get and put is a record */
 	env.send_balanced = true;
 	if (session__open(&s, e, true, on_event, &t, err, sizeof(err))) {
 		p_err("cannot trace here: %s", err);
 		goto out;
 	}
+	r = live_service(&owner, note, sizeof(note));
+	if (r < 0)
+		goto out;
 	traced = true;
 	live_start(s, e, NULL);
 	if (r > 0) {

@@ -51,7 +51,7 @@ static void print_who(FILE *f, const struct engine *e, const struct finding_hold
 	if (h->function[0])
 		fprintf(f, " in %s [%s]", h->function, h->module);
 	fputs(finding_client_str(cl, sizeof(cl), h->client, h->client_drv), f);
-	fprintf(f, " at +%.3fs", rel_s(e, h->ts_ns));
+	fprintf(f, " at %+.3fs", rel_s(e, h->ts_ns));
 }
 
 static const char *related_title(const char *what)

@@ -90,7 +90,7 @@ check_match trace-adopted "$(cat "$d/trace.err")" \
 check trace-forget client forget 0
 check trace-unload client_unload
 check trace-leak wait_for 60 grep -q 'leaked-reference' "$d/trace.txt"
-kill -INT "$tpid"
+kill -TERM "$tpid"	# an async command of a script ignores SIGINT
 wait "$tpid"
 check_eq trace-exit $? 0
 grep -A6 'leaked-reference' "$d/trace.txt" | sed 's/^/#   /'
