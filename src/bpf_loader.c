@@ -135,7 +135,7 @@ struct loader {
 	 * The state maps read by loader__for_each_*() and the hook stats: our
 	 * own, or a running service's (loader__follow(); not ours to close).
 	 */
-	int map_fd[PIN_MAP_OWNER];
+	int map_fd[PIN_MAP_NR_BPF];
 	uint32_t followed_capacity;	/* the service's ledger entries; 0 our own */
 };
 
@@ -800,12 +800,12 @@ int loader__for_each_dev(const struct loader *l,
 	return 0;
 }
 
-void loader__map_fds(const struct loader *l, int fds[PIN_MAP_OWNER])
+void loader__map_fds(const struct loader *l, int fds[PIN_MAP_NR_BPF])
 {
 	memcpy(fds, l->map_fd, sizeof(l->map_fd));
 }
 
-void loader__follow(struct loader *l, const int fds[PIN_MAP_OWNER],
+void loader__follow(struct loader *l, const int fds[PIN_MAP_NR_BPF],
 		    const struct dmarw_pin_owner *o)
 {
 	int h;

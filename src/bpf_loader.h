@@ -107,14 +107,14 @@ int loader__for_each_dev(const struct loader *l,
 			 void (*fn)(void *ctx, uint64_t kptr, const struct dmarw_dev_state *st),
 			 void *ctx);
 /* The maps a service pins (bpf_pin.h): our own state maps' fds. */
-void loader__map_fds(const struct loader *l, int fds[PIN_MAP_OWNER]);
+void loader__map_fds(const struct loader *l, int fds[PIN_MAP_NR_BPF]);
 /*
  * Read a running service's maps (@fds, from pin__open(), still the
  * caller's) instead of our own: holders, channel and device state, hook
  * counters; and report its hooks' modes (@o) as ours.  For a loader opened
  * with no_hooks only.
  */
-void loader__follow(struct loader *l, const int fds[PIN_MAP_OWNER],
+void loader__follow(struct loader *l, const int fds[PIN_MAP_NR_BPF],
 		    const struct dmarw_pin_owner *o);
 
 #endif /* __DMARW_BPF_LOADER_H */

@@ -22,6 +22,7 @@ static const char *const names[PIN_MAP_MAX] = {
 	[PIN_MAP_CHAN_STATE] = "chan_state",
 	[PIN_MAP_DEV_STATE] = "dev_state",
 	[PIN_MAP_HOOK_STATS] = "hook_stats",
+	[PIN_MAP_GONE] = "gone",
 	[PIN_MAP_OWNER] = "owner",
 };
 
@@ -142,8 +143,8 @@ static int check_bpffs(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-int pin__publish(const char *dir, const int fds[PIN_MAP_OWNER], struct dmarw_pin_owner *owner,
-		 char *err, size_t errlen)
+int pin__publish(const char *dir, const int fds[PIN_MAP_NR_BPF], struct dmarw_pin_owner *owner,
+		 int *gone_fd, char *err, size_t errlen)
 {
 	struct dmarw_pin_owner cur;
 	char path[PATH_MAX], why[256];
@@ -151,6 +152,7 @@ int pin__publish(const char *dir, const int fds[PIN_MAP_OWNER], struct dmarw_pin
 	__u32 zero = 0;
 	int m, fd = -1, ret;
 
+	*gone_fd = -1;
 	switch (pin__find(dir, &cur, why, sizeof(why))) {
 	case PIN_FOUND_LIVE:
 		snprintf(err, errlen, "another dmarefwatch service (pid %u) owns %s: one per "
@@ -181,9 +183,17 @@ int pin__publish(const char *dir, const int fds[PIN_MAP_OWNER], struct dmarw_pin
 		snprintf(err, errlen, "cannot restrict %s to root: %s", dir, strerror(-ret));
 		goto fail;
 	}
+	*gone_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "dmarw_gone", sizeof(__u64),
+				  sizeof(struct dmarw_pin_gone),
+				  owner->max_references ? owner->max_references : 1, NULL);
+	if (*gone_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create the gone map: %s", strerror(-ret));
+		goto fail;
+	}
 	for (m = 0; m < PIN_MAP_OWNER; m++) {
 		map_path(path, sizeof(path), dir, m);
-		if (bpf_obj_pin(fds[m], path)) {
+		if (bpf_obj_pin(m == PIN_MAP_GONE ? *gone_fd : fds[m], path)) {
 			ret = -errno;
 			snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
 			goto fail;
@@ -222,6 +232,9 @@ int pin__publish(const char *dir, const int fds[PIN_MAP_OWNER], struct dmarw_pin
 fail:
 	if (fd >= 0)
 		close(fd);
+	if (*gone_fd >= 0)
+		close(*gone_fd);
+	*gone_fd = -1;
 	pin__remove(dir);
 	return ret;
 }
@@ -247,4 +260,45 @@ int pin__open(const char *dir, int fds[PIN_MAP_OWNER], char *err, size_t errlen)
 		fds[m] = ret;
 	}
 	return 0;
+}
+
+void pin__read_gone(int fd, void (*fn)(void *ctx, uint64_t id, const struct dmarw_pin_gone *g),
+		    void *ctx)
+{
+	__u64 key, next, *prev = NULL;
+	struct dmarw_pin_gone g;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &g))
+			continue;
+		g.what[sizeof(g.what) - 1] = 0;
+		g.function[sizeof(g.function) - 1] = 0;
+		g.module[sizeof(g.module) - 1] = 0;
+		fn(ctx, key, &g);
+	}
+}
+
+int pin__put_gone(int fd, uint64_t id, const struct dmarw_pin_gone *g)
+{
+	__u64 key = id;
+
+	return bpf_map_update_elem(fd, &key, g, BPF_ANY) ? -errno : 0;
+}
+
+void pin__prune_gone(int fd, bool (*keep)(void *ctx, uint64_t id), void *ctx)
+{
+	__u64 key, next, *prev = NULL, drop[64];
+	size_t i, n = 0;
+
+	/* deleting while walking would restart the walk: collect, then delete */
+	while (!bpf_map_get_next_key(fd, prev, &next) && n < sizeof(drop) / sizeof(drop[0])) {
+		key = next;
+		prev = &key;
+		if (!keep(ctx, key))
+			drop[n++] = key;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &drop[i]);
 }

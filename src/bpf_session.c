@@ -35,6 +35,7 @@ struct session {
 	struct rw_event hev;	/* the same for ledger entries */
 	/* --service: our maps are pinned in published_dir until we close */
 	const char *published_dir;
+	int gone_fd;		/* the pinned "gone" map we write */
 	/*
 	 * Following a running service (session__follow()): its maps, read
 	 * only; the kernel's counts from our own walks of the device list.
@@ -105,6 +106,49 @@ static void add_holder(void *ctx, const struct dmarw_ledger_key *key, const stru
 		s->ledger_dropped++;	/* the engine counts it: see session__read_ledger() */
 }
 
+/* Following a service: the holders it saw die (its "gone" map). */
+static void on_gone(void *ctx, uint64_t id, const struct dmarw_pin_gone *g)
+{
+	struct session *s = ctx;
+
+	engine__holder_gone(s->engine, id, (enum engine_holder_state)g->state, g->gone_ns,
+			    g->what, g->function, g->module);
+}
+
+static bool holder_dead(void *ctx, uint64_t id)
+{
+	const struct engine *e = ctx;
+	size_t i;
+
+	for (i = 0; i < engine__nr_holders(e); i++)
+		if (engine__holder(e, i)->ledger_id == id &&
+		    engine__holder(e, i)->state != HOLDER_ALIVE)
+			return true;
+	return false;
+}
+
+/*
+ * The service: each dead holder of our engine in the "gone" map, for the
+ * readers; the entries of holders no longer dead (or no longer held) go.
+ */
+static void write_gone(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < engine__nr_holders(s->engine); i++) {
+		const struct engine_holder *h = engine__holder(s->engine, i);
+		struct dmarw_pin_gone g = { .gone_ns = h->gone_ts_ns, .state = h->state };
+
+		if (!h->ledger_id || h->state == HOLDER_ALIVE)
+			continue;
+		snprintf(g.what, sizeof(g.what), "%s", h->gone_what);
+		snprintf(g.function, sizeof(g.function), "%s", h->who.function);
+		snprintf(g.module, sizeof(g.module), "%s", h->who.module);
+		pin__put_gone(s->gone_fd, h->ledger_id, &g);
+	}
+	pin__prune_gone(s->gone_fd, holder_dead, s->engine);
+}
+
 int session__read_ledger(struct session *s)
 {
 	int n;
@@ -121,6 +165,8 @@ int session__read_ledger(struct session *s)
 	s->ledger->ts_ns = now_mono_ns();
 	if (s->engine)
 		engine__load_ledger(s->engine, s->ledger->ts_ns, s->ledger);
+	if (s->follow && s->engine)
+		pin__read_gone(s->pin_fds[PIN_MAP_GONE], on_gone, s);
 	if (s->ledger_fn)
 		s->ledger_fn(s->ledger_ctx, s->ledger);
 	return 0;
@@ -204,6 +250,7 @@ int session__open(struct session **out, struct engine *e, bool attach,
 		return -ENOMEM;
 	for (ret = 0; ret < PIN_MAP_OWNER; ret++)
 		s->pin_fds[ret] = -1;
+	s->gone_fd = -1;
 	s->engine = e;
 	s->fn = fn;
 	s->ctx = ctx;
@@ -283,6 +330,8 @@ void session__close(struct session *s)
 		return;
 	if (s->published_dir)
 		pin__remove(s->published_dir);
+	if (s->gone_fd >= 0)
+		close(s->gone_fd);
 	loader__close(s->loader);
 	for (m = 0; m < PIN_MAP_OWNER; m++)
 		if (s->pin_fds[m] >= 0)
@@ -339,6 +388,8 @@ uint64_t session__sync(struct session *s)
 	int h;
 
 	session__read_ledger(s);
+	if (s->gone_fd >= 0 && s->engine)
+		write_gone(s);
 	if (s->follow && s->engine) {
 		/* no events here: the counts follow the kernel's list */
 		struct snapshot *now = session__kernel_state(s);
@@ -451,13 +502,13 @@ void session__print_hooks(const struct session *s, FILE *f, bool all)
 int session__publish(struct session *s, const char *dir, char *err, size_t errlen)
 {
 	struct dmarw_pin_owner o = { .stacks = env.stacks };
-	int fds[PIN_MAP_OWNER], h, ret;
+	int fds[PIN_MAP_NR_BPF], h, ret;
 
 	for (h = 0; h < DMARW_HOOK_MAX; h++)
 		o.hook_mode[h] = (uint8_t)loader__hook_mode(s->loader, h, NULL);
 	o.max_references = loader__ledger_capacity(s->loader, NULL);
 	loader__map_fds(s->loader, fds);
-	ret = pin__publish(dir, fds, &o, err, errlen);
+	ret = pin__publish(dir, fds, &o, &s->gone_fd, err, errlen);
 	if (!ret) {
 		s->published_dir = dir;
 		s->owner = o;

@@ -85,6 +85,13 @@ int cmd_snapshot(int argc, char **argv)
 	 */
 	if (session__followed(s)) {
 		session__read_ledger(s);
+		/* the holders the service saw die: leaked while the kernel counts them */
+		if (engine__verify_wanted(e)) {
+			struct snapshot *state = session__kernel_state(s);
+
+			engine__verify(e, now_mono_ns(), state);
+			snapshot__free(state);
+		}
 		p_info("holders from the running %s", from);
 	}
 	outputs_holders_from = s ? from : NULL;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../bpf/dmarefwatch.h"
+#include "event.h"
 
 #define DMARW_PIN_MAGIC		0x50575244u	/* "DRWP" */
 /*
@@ -36,6 +37,21 @@ struct dmarw_pin_owner {
 	uint32_t stacks;		/* 1: holders carry their stack */
 	uint8_t hook_mode[DMARW_HOOK_MAX];	/* enum rw_hook_mode of each hook */
 	char tool_version[32];		/* DMAREFWATCH_VERSION of the owner */
+};
+
+/*
+ * Value of the "gone" map (key: the holder's ledger id, __u64): the
+ * service saw the holder die (its module unloaded, its client unbound).
+ * Readers cannot see that themselves, and once a module is gone they
+ * cannot name its code either: the service's names come with it.
+ */
+struct dmarw_pin_gone {
+	uint64_t gone_ns;		/* CLOCK_MONOTONIC of the unload or unbind */
+	uint32_t state;			/* enum engine_holder_state */
+	uint32_t __pad;
+	char what[RW_CLIENT_LEN + DMARW_NAME_LEN + 4];	/* the module, or the device (driver) */
+	char function[RW_FUNC_LEN];	/* the holder as the service named it */
+	char module[RW_MODULE_LEN];
 };
 
 enum pin_verdict {

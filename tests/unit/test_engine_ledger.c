@@ -465,3 +465,49 @@ out:
 	snapshot__free(now);
 	engine__free(e);
 }
+
+/*
+ * top or snapshot following a service: the service saw the holder's module
+ * go (its "gone" map); the reader marks the holder by ledger id with the
+ * service's names for its code, and the verify makes it a leak.
+ */
+TEST(ledger_gone_from_service)
+{
+	struct engine *e = engine__new();
+	struct snapshot *now = snapshot__new("bpf");
+	struct snapshot_channel sc = { .chan_key = CHAN_KEY(0, 1), .device_key = DEV_KEY(0),
+				       .dev_id = 0, .chan_id = 1, .client_count = 1 };
+	struct rw_event ents[1];
+	const struct finding *f;
+
+	CHECK(now && !snapshot__add_channel(now, &sc), "oom");
+	ents[0] = entry(5, 1 * S, 0, 1, 1);
+	load(e, 2 * S, ents, 1);
+	CHECK_INT(engine__nr_holders(e), 1);
+	CHECK(!engine__holder_gone(e, 6, HOLDER_MODULE_UNLOADED, 3 * S, "x", "f", "m"),
+	      "an unknown id marked");
+	CHECK(!engine__holder_gone(e, 5, HOLDER_ALIVE, 3 * S, "x", "f", "m"), "alive marked");
+	CHECK(engine__holder_gone(e, 5, HOLDER_MODULE_UNLOADED, 3 * S, "dmarw_client",
+				  "dmarw_client_request_by_mask", "dmarw_client"), "not marked");
+	CHECK(!engine__holder_gone(e, 5, HOLDER_MODULE_UNLOADED, 4 * S, "dmarw_client", "f", "m"),
+	      "marked twice");
+	CHECK(engine__verify_wanted(e), "no verify wanted");
+	engine__verify(e, 5 * S, now);
+	f = find_kind(e, FINDING_LEAKED_REFERENCE);
+	CHECK(f, "no leaked-reference");
+	CHECK_STR(f->holder.function, "dmarw_client_request_by_mask");
+	CHECK_STR(f->holder.module, "dmarw_client");
+	CHECK(strstr(f->evidence, "dmarw_client"), "evidence: %s", f->evidence);
+	/* the kernel no longer counting it: a put we did not see, no leak */
+	engine__free(e);
+	e = engine__new();
+	CHECK(e, "oom");
+	load(e, 2 * S, ents, 1);
+	now->channels[0].client_count = 0;
+	CHECK(engine__holder_gone(e, 5, HOLDER_CLIENT_UNBOUND, 3 * S, "c (d)", "g", "h"), "mark");
+	engine__verify(e, 5 * S, now);
+	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 0);
+out:
+	snapshot__free(now);
+	engine__free(e);
+}

@@ -97,6 +97,22 @@ grep -A6 'leaked-reference' "$d/trace.txt" | sed 's/^/#   /'
 check_match trace-leak-names-holder "$(grep -A6 'leaked-reference' "$d/trace.txt")" \
 	'dmarw_client_request_by_mask'
 
+# ---- the service's verdict reaches its readers ---------------------------------
+# the module's unload was seen by the service only: its "gone" map says so,
+# with the holder's names from when the module was loaded
+t "readers see the service's leak"
+# shellcheck disable=SC2317 # called through wait_for
+gone_written() { [ "$(bpftool -j map dump pinned "$dir/gone" 2>/dev/null | grep -o '"key"' | wc -l)" = 1 ]; }
+check gone-map-written wait_for 30 gone_written
+"$bin" top --batch 1 -o "$d/top3.txt" 2>/dev/null
+sed 's/^/#   /' "$d/top3.txt"
+check_match top-shows-service-leak "$(cat "$d/top3.txt")" \
+	'error +leaked-reference +dma0chan0 .*dmarw_client_request_by_mask \[dmarw_client\]'
+"$bin" --json snapshot >"$d/snap3.json" 2>/dev/null
+check_eq snapshot-leak-exit $? 1
+check_report snapshot-leak-names-holder "$d/snap3.json" count leaked-reference 1 channel=dma0chan0 \
+	holder.function=dmarw_client_request_by_mask holder.module=dmarw_client
+
 # ---- another user: one line, exit 2 ------------------------------------------
 t "another user"
 setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" top --batch 1 >"$d/nobody.out" 2>"$d/nobody.err"
