@@ -156,6 +156,9 @@ int live_service(struct dmarw_pin_owner *o, char *note, size_t len)
 	case PIN_FOUND_STALE:
 		snprintf(note, len, "the service state in %s is stale (%s)", dir, why);
 		return 0;
+	case PIN_FOUND_FOREIGN:
+		snprintf(note, len, "the service state in %s cannot be read (%s)", dir, why);
+		return 0;
 	case PIN_FOUND_NONE:
 	default:
 		snprintf(note, len, "no service running (%s)", why);

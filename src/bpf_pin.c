@@ -96,9 +96,15 @@ enum pin_found pin__find(const char *dir, struct dmarw_pin_owner *owner, char *w
 		snprintf(why, len, "cannot read %s: %s", path, strerror(-err));
 		return denied(err) ? PIN_FOUND_DENIED : PIN_FOUND_STALE;
 	}
-	if (pin_owner__judge(owner, "/proc", why, len) != PIN_LIVE)
+	switch (pin_owner__judge(owner, "/proc", why, len)) {
+	case PIN_LIVE:
+		return PIN_FOUND_LIVE;
+	case PIN_FOREIGN:
+		return PIN_FOUND_FOREIGN;
+	case PIN_STALE:
+	default:
 		return PIN_FOUND_STALE;
-	return PIN_FOUND_LIVE;
+	}
 }
 
 void pin__remove(const char *dir)
@@ -155,6 +161,7 @@ int pin__publish(const char *dir, const int fds[PIN_MAP_NR_BPF], struct dmarw_pi
 	*gone_fd = -1;
 	switch (pin__find(dir, &cur, why, sizeof(why))) {
 	case PIN_FOUND_LIVE:
+	case PIN_FOUND_FOREIGN:
 		snprintf(err, errlen, "another dmarefwatch service (pid %u) owns %s: one per "
 			 "machine", cur.pid, dir);
 		return -EBUSY;

@@ -37,7 +37,8 @@ const char *pin__dir(void);
 enum pin_found {
 	PIN_FOUND_NONE,		/* no directory: no service */
 	PIN_FOUND_LIVE,		/* a running service's: *owner filled */
-	PIN_FOUND_STALE,	/* left by a dead service, or another format: why says */
+	PIN_FOUND_STALE,	/* left by a dead service: why says */
+	PIN_FOUND_FOREIGN,	/* a running service of another format: why says */
 	PIN_FOUND_DENIED,	/* cannot be read (permissions): why says */
 };
 

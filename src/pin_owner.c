@@ -52,26 +52,26 @@ enum pin_verdict pin_owner__judge(const struct dmarw_pin_owner *o, const char *p
 		snprintf(why, len, "its owner record is not dmarefwatch's");
 		return PIN_STALE;
 	}
-	if (o->version != DMARW_PIN_VERSION || o->holder_size != sizeof(struct dmarw_holder)) {
-		snprintf(why, len, "it has format %u (dmarefwatch %.*s), this dmarefwatch "
-			 "reads format %u", o->version, (int)sizeof(o->tool_version),
-			 o->tool_version, DMARW_PIN_VERSION);
-		return PIN_STALE;
-	}
 	err = pin_owner__proc_start(proc, o->pid, &start);
 	if (err == -ENOENT) {
 		snprintf(why, len, "its owner, pid %u, is gone", o->pid);
 		return PIN_STALE;
 	}
-	if (err) {
-		/* cannot tell: a running owner is the safe guess for a reader,
-		 * and a new service refuses to take a live one's place */
-		return PIN_LIVE;
-	}
-	if (start != o->pid_start) {
+	if (!err && start != o->pid_start) {
 		snprintf(why, len, "its owner, pid %u, is gone (the pid is another "
 			 "process's now)", o->pid);
 		return PIN_STALE;
+	}
+	/*
+	 * Running (or it cannot be told: the safe guess, for a reader and for a
+	 * new service that must not take a live one's place).
+	 */
+	if (o->version != DMARW_PIN_VERSION || o->holder_size != sizeof(struct dmarw_holder)) {
+		snprintf(why, len, "its owner, pid %u (dmarefwatch %.*s), writes format %u; "
+			 "this dmarefwatch reads format %u", o->pid,
+			 (int)sizeof(o->tool_version), o->tool_version, o->version,
+			 DMARW_PIN_VERSION);
+		return PIN_FOREIGN;
 	}
 	return PIN_LIVE;
 }

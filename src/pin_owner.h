@@ -56,7 +56,9 @@ struct dmarw_pin_gone {
 
 enum pin_verdict {
 	PIN_LIVE,			/* its owner runs: read it */
-	PIN_STALE,			/* owner gone, or another format: ignore/clean */
+	PIN_STALE,			/* its owner is gone (or it is not ours): ignore, clean */
+	PIN_FOREIGN,			/* its owner runs, but writes another format:
+					   ignore, never clean */
 };
 
 /* Field 22 of @proc/PID/stat; 0, or -errno (-ENOENT: no such process). */
@@ -64,7 +66,7 @@ int pin_owner__proc_start(const char *proc, uint32_t pid, uint64_t *start);
 /*
  * Whether @o (read from the owner map) names a running service of this
  * format; @proc is "/proc" (tests: a directory of fake PID/stat files).
- * For PIN_STALE, one phrase in @why ("its owner, pid 12, is gone").
+ * Otherwise one phrase in @why ("its owner, pid 12, is gone").
  */
 enum pin_verdict pin_owner__judge(const struct dmarw_pin_owner *o, const char *proc,
 				  char *why, size_t len);

@@ -110,11 +110,16 @@ TEST(pin_owner_judged)
 	      !strcmp(why, "its owner, pid 900, is gone"), "gone: %s", why);
 	o = owner_of(812, 4242);
 	o.version = DMARW_PIN_VERSION + 1;
-	CHECK(pin_owner__judge(&o, proc, why, sizeof(why)) == PIN_STALE &&
-	      strstr(why, "this dmarefwatch reads format"), "version: %s", why);
+	CHECK(pin_owner__judge(&o, proc, why, sizeof(why)) == PIN_FOREIGN &&
+	      strstr(why, "pid 812 (dmarefwatch 0.1.0), writes format 2; this dmarefwatch "
+		     "reads format 1"), "version: %s", why);
 	o = owner_of(812, 4242);
 	o.holder_size--;
-	CHECK(pin_owner__judge(&o, proc, why, sizeof(why)) == PIN_STALE, "layout: %s", why);
+	CHECK(pin_owner__judge(&o, proc, why, sizeof(why)) == PIN_FOREIGN, "layout: %s", why);
+	/* another format whose owner is gone: stale, the next service cleans it */
+	o = owner_of(900, 1);
+	o.version = DMARW_PIN_VERSION + 1;
+	CHECK(pin_owner__judge(&o, proc, why, sizeof(why)) == PIN_STALE, "gone: %s", why);
 	o = owner_of(812, 4242);
 	o.magic = 0;
 	CHECK(pin_owner__judge(&o, proc, why, sizeof(why)) == PIN_STALE &&
