@@ -391,11 +391,18 @@ uint64_t session__sync(struct session *s)
 	if (s->gone_fd >= 0 && s->engine)
 		write_gone(s);
 	if (s->follow && s->engine) {
-		/* no events here: the counts follow the kernel's list */
+		/*
+		 * No events here: the holders the service saw die are judged
+		 * against the kernel's counts now, then the counts follow the
+		 * kernel's list.
+		 */
 		struct snapshot *now = session__kernel_state(s);
+		uint64_t ts = now_mono_ns();
 
+		if (engine__verify_wanted(s->engine))
+			engine__verify(s->engine, ts, now);
 		if (now)
-			engine__sync_counts(s->engine, now_mono_ns(), now);
+			engine__sync_counts(s->engine, ts, now);
 		snapshot__free(now);
 	}
 	for (h = 0; h < DMARW_HOOK_MAX && s->engine; h++) {

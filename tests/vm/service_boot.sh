@@ -58,19 +58,10 @@ t "snapshot --json"
 "$bin" --json snapshot >"$d/snap.json" 2>"$d/snap.err"
 check_eq snapshot-exit $? 0
 check_json snapshot-schema "$d/snap.json"
-got=$(python3 - "$d/snap.json" <<-'EOF'
-	import json, sys
-	r = json.load(open(sys.argv[1]))
-	for c in r["channels"]:
-	    for h in c["holders"]:
-	        print(c["channel"], h["function"], h["module"], h["comm"], h["age_ns"] > 0,
-	              c["predating"])
-	print("from:", r.get("holders_from", ""))
-	EOF
-)
+got=$(report_holders "$d/snap.json")
 printf '%s\n' "$got" | sed 's/^/#   /'
 pid=$(prop $U MainPID)
-check_match boot-holder-named "$got" '^dma0chan0 dmarw_client_probe dmarw_client [^ ]+ True 0$'
+check_match boot-holder-named "$got" '^dma0chan0 dmarw_client_probe dmarw_client [^ ]+ True True 0$'
 check_match boot-holders-from-service "$got" "^from: service pid $pid, since "
 
 t "top --batch 1"
