@@ -140,3 +140,42 @@ int live_finish(struct session *s, struct engine *e, struct trace_writer *tw)
 	snapshot__free(final);
 	return err;
 }
+
+int live_service(struct dmarw_pin_owner *o, char *note, size_t len)
+{
+	const char *dir = pin__dir();
+	char why[512];
+
+	switch (pin__find(dir, o, why, sizeof(why))) {
+	case PIN_FOUND_DENIED:
+		p_err("%s", why);
+		return -1;
+	case PIN_FOUND_LIVE:
+		pin_owner__describe(o, note, len);
+		return 1;
+	case PIN_FOUND_STALE:
+		snprintf(note, len, "the service state in %s is stale (%s)", dir, why);
+		return 0;
+	case PIN_FOUND_FOREIGN:
+		snprintf(note, len, "the service state in %s cannot be read (%s)", dir, why);
+		return 0;
+	case PIN_FOUND_NONE:
+	default:
+		snprintf(note, len, "no service running (%s)", why);
+		return 0;
+	}
+}
+
+int live_follow(struct session **out, struct engine *e, const struct dmarw_pin_owner *o,
+		char *err, size_t errlen)
+{
+	int ret = session__open(out, e, false, NULL, NULL, err, errlen);
+
+	if (!ret)
+		ret = session__follow(*out, pin__dir(), o, err, errlen);
+	if (ret) {
+		session__close(*out);
+		*out = NULL;
+	}
+	return ret;
+}

@@ -12,6 +12,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "bpf_loader.h"
+#include "bpf_pin.h"
 #include "ksyms.h"
 #include "dmarefwatch.skel.h"
 
@@ -130,6 +131,12 @@ struct loader {
 	uint64_t list_addr;		/* &dma_device_list, 0 unknown */
 	int fentry_err;			/* 1 not probed yet, 0 works, -errno */
 	bool no_batch;			/* the kernel has no batch lookups (before 5.6) */
+	/*
+	 * The state maps read by loader__for_each_*() and the hook stats: our
+	 * own, or a running service's (loader__follow(); not ours to close).
+	 */
+	int map_fd[PIN_MAP_NR_BPF];
+	uint32_t followed_capacity;	/* the service's ledger entries; 0 our own */
 };
 
 static bool verbose;
@@ -500,6 +507,10 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	}
 	if (ret)
 		goto fail;
+	l->map_fd[PIN_MAP_LEDGER] = bpf_map__fd(l->skel->maps.ledger);
+	l->map_fd[PIN_MAP_CHAN_STATE] = bpf_map__fd(l->skel->maps.chan_state);
+	l->map_fd[PIN_MAP_DEV_STATE] = bpf_map__fd(l->skel->maps.dev_state);
+	l->map_fd[PIN_MAP_HOOK_STATS] = bpf_map__fd(l->skel->maps.hook_stats);
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, l, NULL);
 	if (!l->rb) {
 		ret = -errno;
@@ -664,9 +675,7 @@ void loader__hook_stats(const struct loader *l, enum dmarw_hook hook,
 	int i;
 
 	memset(out, 0, sizeof(*out));
-	if (l->nr_cpus <= 0 ||
-	    bpf_map__lookup_elem(l->skel->maps.hook_stats, &key, sizeof(key), vals,
-				 sizeof(vals), 0))
+	if (l->nr_cpus <= 0 || bpf_map_lookup_elem(l->map_fd[PIN_MAP_HOOK_STATS], &key, vals))
 		return;
 	for (i = 0; i < l->nr_cpus; i++) {
 		out->hits += vals[i].hits;
@@ -704,9 +713,17 @@ int loader__for_each_holder(const struct loader *l,
 				       const struct dmarw_holder *h),
 			    void *ctx)
 {
+	return loader__for_each_holder_in(l, l->map_fd[PIN_MAP_LEDGER], fn, ctx);
+}
+
+int loader__for_each_holder_in(const struct loader *l, int fd,
+			       void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
+					  const struct dmarw_holder *h),
+			       void *ctx)
+{
 	static struct dmarw_ledger_key keys[LEDGER_BATCH];
 	static struct dmarw_holder vals[LEDGER_BATCH];
-	int fd = bpf_map__fd(l->skel->maps.ledger), n = 0, ret;
+	int n = 0, ret;
 	__u64 in_batch = 0, out_batch = 0;
 	bool first = true;
 	__u32 i, count;
@@ -740,7 +757,8 @@ int loader__for_each_holder(const struct loader *l,
 
 uint32_t loader__ledger_capacity(const struct loader *l, uint64_t *bytes)
 {
-	uint32_t n = bpf_map__max_entries(l->skel->maps.ledger);
+	uint32_t n = l->followed_capacity ? l->followed_capacity :
+		     bpf_map__max_entries(l->skel->maps.ledger);
 
 	if (bytes)
 		*bytes = (uint64_t)n * (sizeof(struct dmarw_ledger_key) +
@@ -752,7 +770,7 @@ int loader__for_each_chan(const struct loader *l,
 			  void (*fn)(void *ctx, uint64_t kptr, const struct dmarw_chan_state *st),
 			  void *ctx)
 {
-	int fd = bpf_map__fd(l->skel->maps.chan_state);
+	int fd = l->map_fd[PIN_MAP_CHAN_STATE];
 	__u64 key, next, *prev = NULL;
 	struct dmarw_chan_state st;
 
@@ -769,7 +787,7 @@ int loader__for_each_dev(const struct loader *l,
 			 void (*fn)(void *ctx, uint64_t kptr, const struct dmarw_dev_state *st),
 			 void *ctx)
 {
-	int fd = bpf_map__fd(l->skel->maps.dev_state);
+	int fd = l->map_fd[PIN_MAP_DEV_STATE];
 	__u64 key, next, *prev = NULL;
 	struct dmarw_dev_state st;
 
@@ -780,4 +798,24 @@ int loader__for_each_dev(const struct loader *l,
 			fn(ctx, key, &st);
 	}
 	return 0;
+}
+
+void loader__map_fds(const struct loader *l, int fds[PIN_MAP_NR_BPF])
+{
+	memcpy(fds, l->map_fd, sizeof(l->map_fd));
+}
+
+void loader__follow(struct loader *l, const int fds[PIN_MAP_NR_BPF],
+		    const struct dmarw_pin_owner *o)
+{
+	int h;
+
+	memcpy(l->map_fd, fds, sizeof(l->map_fd));
+	l->followed_capacity = o->max_references;
+	for (h = 0; h < DMARW_HOOK_MAX; h++) {
+		l->mode[h] = o->hook_mode[h] < RW_HOOK_MODE_MAX ? o->hook_mode[h] :
+			     RW_HOOK_UNSET;
+		snprintf(l->why[h], sizeof(l->why[h]), "%s in the service",
+			 l->mode[h] == RW_HOOK_UNAVAILABLE ? "unavailable" : "attached");
+	}
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "../bpf/dmarefwatch.h"
 #include "event.h"
+#include "bpf_pin.h"
 
 enum attach_mode {
 	MODE_AUTO,
@@ -91,6 +92,11 @@ int loader__for_each_holder(const struct loader *l,
 			    void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
 				       const struct dmarw_holder *h),
 			    void *ctx);
+/* The same for another ledger map: a service's, from pin__open(). */
+int loader__for_each_holder_in(const struct loader *l, int fd,
+			       void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
+					  const struct dmarw_holder *h),
+			       void *ctx);
 /* The ledger's capacity (entries) and the bytes its map preallocates. */
 uint32_t loader__ledger_capacity(const struct loader *l, uint64_t *bytes);
 /* The kernel truth the BPF programs keep: iterate the state maps. */
@@ -100,5 +106,15 @@ int loader__for_each_chan(const struct loader *l,
 int loader__for_each_dev(const struct loader *l,
 			 void (*fn)(void *ctx, uint64_t kptr, const struct dmarw_dev_state *st),
 			 void *ctx);
+/* The maps a service pins (bpf_pin.h): our own state maps' fds. */
+void loader__map_fds(const struct loader *l, int fds[PIN_MAP_NR_BPF]);
+/*
+ * Read a running service's maps (@fds, from pin__open(), still the
+ * caller's) instead of our own: holders, channel and device state, hook
+ * counters; and report its hooks' modes (@o) as ours.  For a loader opened
+ * with no_hooks only.
+ */
+void loader__follow(struct loader *l, const int fds[PIN_MAP_NR_BPF],
+		    const struct dmarw_pin_owner *o);
 
 #endif /* __DMARW_BPF_LOADER_H */

@@ -2,6 +2,7 @@
 /* A live tracing session; see bpf_session.h. */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bpf_session.h"
@@ -16,6 +17,7 @@ struct session {
 	struct decoder *dec;
 	struct engine *engine;
 	struct snapshot *start;
+	struct snapshot *walk;	/* where the list walker's records go */
 	session_event_fn fn;
 	void *ctx;
 	session_ledger_fn ledger_fn;
@@ -31,6 +33,16 @@ struct session {
 	uint64_t lost_seen;
 	struct rw_event ev;	/* decode buffer: large, keep it off the stack */
 	struct rw_event hev;	/* the same for ledger entries */
+	/* --service: our maps are pinned in published_dir until we close */
+	const char *published_dir;
+	int gone_fd;		/* the pinned "gone" map we write */
+	/*
+	 * Following a running service (session__follow()): its maps, read
+	 * only; the kernel's counts from our own walks of the device list.
+	 */
+	bool follow;
+	int pin_fds[PIN_MAP_OWNER];
+	struct dmarw_pin_owner owner;
 };
 
 static void snapshot_record(struct session *s, const struct rw_event *ev)
@@ -48,7 +60,7 @@ static void snapshot_record(struct session *s, const struct rw_event *ev)
 
 		memcpy(d.dev_name, ev->dev_name, sizeof(d.dev_name));
 		memcpy(d.drv_name, ev->drv_name, sizeof(d.drv_name));
-		snapshot__add_device(s->start, &d);
+		snapshot__add_device(s->walk, &d);
 	} else {
 		struct snapshot_channel c = {
 			.chan_key = ev->chan_key,
@@ -60,7 +72,7 @@ static void snapshot_record(struct session *s, const struct rw_event *ev)
 
 		/* the walker puts chan->dbg_client_name into dev_name */
 		memcpy(c.client_name, ev->dev_name, sizeof(c.client_name));
-		snapshot__add_channel(s->start, &c);
+		snapshot__add_channel(s->walk, &c);
 	}
 }
 
@@ -94,6 +106,49 @@ static void add_holder(void *ctx, const struct dmarw_ledger_key *key, const stru
 		s->ledger_dropped++;	/* the engine counts it: see session__read_ledger() */
 }
 
+/* Following a service: the holders it saw die (its "gone" map). */
+static void on_gone(void *ctx, uint64_t id, const struct dmarw_pin_gone *g)
+{
+	struct session *s = ctx;
+
+	engine__holder_gone(s->engine, id, (enum engine_holder_state)g->state, g->gone_ns,
+			    g->what, g->function, g->module);
+}
+
+static bool holder_dead(void *ctx, uint64_t id)
+{
+	const struct engine *e = ctx;
+	size_t i;
+
+	for (i = 0; i < engine__nr_holders(e); i++)
+		if (engine__holder(e, i)->ledger_id == id &&
+		    engine__holder(e, i)->state != HOLDER_ALIVE)
+			return true;
+	return false;
+}
+
+/*
+ * The service: each dead holder of our engine in the "gone" map, for the
+ * readers; the entries of holders no longer dead (or no longer held) go.
+ */
+static void write_gone(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < engine__nr_holders(s->engine); i++) {
+		const struct engine_holder *h = engine__holder(s->engine, i);
+		struct dmarw_pin_gone g = { .gone_ns = h->gone_ts_ns, .state = h->state };
+
+		if (!h->ledger_id || h->state == HOLDER_ALIVE)
+			continue;
+		snprintf(g.what, sizeof(g.what), "%s", h->gone_what);
+		snprintf(g.function, sizeof(g.function), "%s", h->who.function);
+		snprintf(g.module, sizeof(g.module), "%s", h->who.module);
+		pin__put_gone(s->gone_fd, h->ledger_id, &g);
+	}
+	pin__prune_gone(s->gone_fd, holder_dead, s->engine);
+}
+
 int session__read_ledger(struct session *s)
 {
 	int n;
@@ -110,6 +165,8 @@ int session__read_ledger(struct session *s)
 	s->ledger->ts_ns = now_mono_ns();
 	if (s->engine)
 		engine__load_ledger(s->engine, s->ledger->ts_ns, s->ledger);
+	if (s->follow && s->engine)
+		pin__read_gone(s->pin_fds[PIN_MAP_GONE], on_gone, s);
 	if (s->ledger_fn)
 		s->ledger_fn(s->ledger_ctx, s->ledger);
 	return 0;
@@ -191,6 +248,9 @@ int session__open(struct session **out, struct engine *e, bool attach,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	for (ret = 0; ret < PIN_MAP_OWNER; ret++)
+		s->pin_fds[ret] = -1;
+	s->gone_fd = -1;
 	s->engine = e;
 	s->fn = fn;
 	s->ctx = ctx;
@@ -228,6 +288,7 @@ int session__open(struct session **out, struct engine *e, bool attach,
 		ret = -ENOMEM;
 		goto fail;
 	}
+	s->walk = s->start;
 	ret = loader__snapshot(s->loader);
 	if (ret) {
 		if (env.verbose)
@@ -263,9 +324,18 @@ fail:
 
 void session__close(struct session *s)
 {
+	int m;
+
 	if (!s)
 		return;
+	if (s->published_dir)
+		pin__remove(s->published_dir);
+	if (s->gone_fd >= 0)
+		close(s->gone_fd);
 	loader__close(s->loader);
+	for (m = 0; m < PIN_MAP_OWNER; m++)
+		if (s->pin_fds[m] >= 0)
+			close(s->pin_fds[m]);
 	decoder__free(s->dec);
 	ksyms__free(s->ks);
 	snapshot__free(s->start);
@@ -318,6 +388,23 @@ uint64_t session__sync(struct session *s)
 	int h;
 
 	session__read_ledger(s);
+	if (s->gone_fd >= 0 && s->engine)
+		write_gone(s);
+	if (s->follow && s->engine) {
+		/*
+		 * No events here: the holders the service saw die are judged
+		 * against the kernel's counts now, then the counts follow the
+		 * kernel's list.
+		 */
+		struct snapshot *now = session__kernel_state(s);
+		uint64_t ts = now_mono_ns();
+
+		if (engine__verify_wanted(s->engine))
+			engine__verify(s->engine, ts, now);
+		if (now)
+			engine__sync_counts(s->engine, ts, now);
+		snapshot__free(now);
+	}
 	for (h = 0; h < DMARW_HOOK_MAX && s->engine; h++) {
 		loader__hook_stats(s->loader, h, &st);
 		engine__set_hook(s->engine, h, loader__hook_mode(s->loader, h, NULL), st.hits,
@@ -384,6 +471,16 @@ struct snapshot *session__kernel_state(struct session *s)
 
 	if (!snap)
 		return NULL;
+	if (s->follow) {
+		/* the service's maps know only what it saw: the kernel's list */
+		s->walk = snap;
+		if (loader__snapshot(s->loader)) {
+			snapshot__free(snap);
+			return NULL;
+		}
+		filter_snapshot(snap);
+		return snap;
+	}
 	/* devices first: channels are filtered by their device's names */
 	loader__for_each_dev(s->loader, add_dev, ctx);
 	loader__for_each_chan(s->loader, add_chan, ctx);
@@ -407,4 +504,63 @@ void session__print_hooks(const struct session *s, FILE *f, bool all)
 				loader__hook_func(h), why, loader__hook_cost(h));
 		}
 	}
+}
+
+int session__publish(struct session *s, const char *dir, char *err, size_t errlen)
+{
+	struct dmarw_pin_owner o = { .stacks = env.stacks };
+	int fds[PIN_MAP_NR_BPF], h, ret;
+
+	for (h = 0; h < DMARW_HOOK_MAX; h++)
+		o.hook_mode[h] = (uint8_t)loader__hook_mode(s->loader, h, NULL);
+	o.max_references = loader__ledger_capacity(s->loader, NULL);
+	loader__map_fds(s->loader, fds);
+	ret = pin__publish(dir, fds, &o, &s->gone_fd, err, errlen);
+	if (!ret) {
+		s->published_dir = dir;
+		s->owner = o;
+	}
+	return ret;
+}
+
+int session__follow(struct session *s, const char *dir, const struct dmarw_pin_owner *o,
+		    char *err, size_t errlen)
+{
+	int ret = pin__open(dir, s->pin_fds, err, errlen);
+
+	if (ret)
+		return ret;
+	loader__follow(s->loader, s->pin_fds, o);
+	s->owner = *o;
+	s->follow = true;
+	s->ledger_mode = true;
+	return 0;
+}
+
+const struct dmarw_pin_owner *session__followed(const struct session *s)
+{
+	return s && s->follow ? &s->owner : NULL;
+}
+
+int session__adopt_service(struct session *s, const char *dir, char *err, size_t errlen)
+{
+	int fds[PIN_MAP_OWNER], m, n;
+
+	n = pin__open(dir, fds, err, errlen);
+	if (n)
+		return n;
+	s->ledger->nr = 0;
+	s->ledger_dropped = 0;
+	n = loader__for_each_holder_in(s->loader, fds[PIN_MAP_LEDGER], add_holder, s);
+	for (m = 0; m < PIN_MAP_OWNER; m++)
+		close(fds[m]);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read the service's ledger: %s", strerror(-n));
+		return n;
+	}
+	if (s->ledger_dropped && s->engine)
+		engine__add_alloc_failures(s->engine, s->ledger_dropped);
+	if (s->engine)
+		engine__adopt_ledger(s->engine, now_mono_ns(), s->ledger);
+	return (int)s->ledger->nr;
 }

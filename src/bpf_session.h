@@ -55,5 +55,28 @@ struct snapshot *session__kernel_state(struct session *s);
 /* The degraded-mode notice: unavailable optional hooks and what they cost;
  * with @all, the mode of every hook too. */
 void session__print_hooks(const struct session *s, FILE *f, bool all);
+/*
+ * watch --service: pin our ledger, state maps and hook counters in @dir
+ * (bpf_pin.h) for top, snapshot and trace to read; removed by
+ * session__close().  0, or -errno with one line in @err.
+ */
+int session__publish(struct session *s, const char *dir, char *err, size_t errlen);
+/*
+ * A session opened without hooks reads a running service's pinned state
+ * (@o from pin__find()) instead: the ledger and hook counters are the
+ * service's, the counts come from walks of the kernel's device list at
+ * every session__sync().  0, or -errno with one line in @err.
+ */
+int session__follow(struct session *s, const char *dir, const struct dmarw_pin_owner *o,
+		    char *err, size_t errlen);
+/*
+ * Our own session (trace) starts with the holders a running service
+ * recorded (engine__adopt_ledger()): references taken before we started
+ * are theirs, not "predating".  Returns how many entries, or -errno with
+ * one line in @err.
+ */
+int session__adopt_service(struct session *s, const char *dir, char *err, size_t errlen);
+/* The service followed, or NULL: our own session. */
+const struct dmarw_pin_owner *session__followed(const struct session *s);
 
 #endif /* __DMARW_BPF_SESSION_H */

@@ -53,7 +53,9 @@ static void top_usage(FILE *f)
 		"Full-screen live view: each device (name, driver, state, kref,\n"
 		"device_release), its channels in use with their client count and\n"
 		"holders (task, function [module], age), the findings newest first, and\n"
-		"the events seen and lost with the mode of each hook. A reference whose\n"
+		"the events seen and lost with the mode of each hook. While a service\n"
+		"(watch --service) runs, its holders are shown, read from its pinned\n"
+		"state (the status line says whose), else top traces from now. A reference whose\n"
 		"holder is gone (module unloaded, client unbound) is a leaked-reference;\n"
 		"one held longer than --min-age by a live holder is long-held (info).\n"
 		"  --interval SEC  refresh period (default 1)\n"
@@ -311,9 +313,10 @@ int cmd_top(int argc, char **argv)
 		.batch = -1,
 	};
 	struct session *s = NULL;
-	char err[1024] = "";
+	char err[1024] = "", source[160];
 	int r, ret = EXIT_ERROR;
 	struct out_file of = { 0 };
+	struct dmarw_pin_owner owner;
 	bool traced = false;
 	uint64_t now;
 
@@ -340,10 +343,25 @@ int cmd_top(int argc, char **argv)
 	top_model__expand_all(t.m, env.verbose);
 	live_signals_init();
 	/* BPF first: its messages and errors go to a normal terminal */
-	if (session__open(&s, t.e, true, NULL, NULL, err, sizeof(err))) {
-		p_err("cannot trace here: %s", err);
+	r = live_service(&owner, source, sizeof(source));
+	if (r < 0)
 		goto out;
+	if (r > 0 && live_follow(&s, t.e, &owner, err, sizeof(err))) {
+		snprintf(source, sizeof(source), "the service's state cannot be read: %.*s",
+			 100, err);
+		r = 0;
 	}
+	if (r > 0) {
+		p_info("holders from the running %s", source);
+	} else {
+		if (session__open(&s, t.e, true, NULL, NULL, err, sizeof(err))) {
+			p_err("cannot trace here: %s", err);
+			goto out;
+		}
+		p_info("own session: %s; holders of references taken from now on", source);
+		snprintf(source, sizeof(source), "own session");
+	}
+	top_model__set_source(t.m, source);
 	t.s = s;
 	traced = true;
 	if (live_start(s, t.e, NULL))

@@ -81,7 +81,8 @@ int cmd_trace(int argc, char **argv)
 	struct engine *e = NULL;
 	struct out_file of = { 0 };
 	bool traced = false;
-	char err[1024] = "";
+	char err[1024] = "", note[512];
+	struct dmarw_pin_owner owner;
 	int r, ret = EXIT_ERROR;
 	const struct cli_opt opts[] = {
 		CLI_SECONDS_OPT("--duration", &duration, 0, NULL),
@@ -116,8 +117,21 @@ int cmd_trace(int argc, char **argv)
 		p_err("cannot trace here: %s", err);
 		goto out;
 	}
+	r = live_service(&owner, note, sizeof(note));
+	if (r < 0)
+		goto out;
 	traced = true;
 	live_start(s, e, NULL);
+	if (r > 0) {
+		/* references taken before we started: the service knows whose */
+		r = session__adopt_service(s, pin__dir(), err, sizeof(err));
+		if (r < 0)
+			p_info("the running %s: %s; references taken before tracing stay "
+			       "unattributed", note, err);
+		else
+			p_info("%d reference%s taken before tracing named from the running %s",
+			       r, r == 1 ? "" : "s", note);
+	}
 	t.t0_ns = now_mono_ns();
 	if (!t.jw)
 		event_print__header(t.out);

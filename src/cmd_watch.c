@@ -18,6 +18,7 @@
 #include "outputs.h"
 #include "prometheus.h"
 #include "report.h"
+#include "sd_notify.h"
 #include "suppress.h"
 
 /* The "schema" member of every --json line: docs/schema/watch-line.schema.json */
@@ -29,6 +30,7 @@ struct watch {
 	long long duration_ns;
 	const char *prometheus;
 	const char *suppressions;
+	bool service;			/* pin the state for top/snapshot/trace */
 	const char *output;		/* NULL: stdout */
 	FILE *out;
 	struct json_writer *jw;
@@ -45,7 +47,7 @@ static void watch_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: dmarefwatch [GLOBAL OPTIONS] watch [--interval SEC] [--min-age SEC]\n"
-		"       [--prometheus FILE] [--suppressions FILE] [--duration SEC]\n"
+		"       [--prometheus FILE] [--suppressions FILE] [--duration SEC] [--service]\n"
 		"\n"
 		"Trace until SIGTERM, SIGINT or --duration: print each new finding as it\n"
 		"happens and a leak report every interval (text, or JSON lines with\n"
@@ -61,6 +63,12 @@ static void watch_usage(FILE *f)
 		"                      docs/metrics.md)\n"
 		"  --suppressions FILE expected findings (see dmarefwatch(8))\n"
 		"  --duration SEC      stop after SEC seconds, as on SIGTERM\n"
+		"  --service           the machine's service: pin the reference ledger and\n"
+		"                      the state in " DMARW_PIN_DIR " (root's only;\n"
+		"                      $DMAREFWATCH_PIN_DIR) for top, snapshot and trace to\n"
+		"                      read while it runs, removed when it stops (a stale\n"
+		"                      one left by a kill is removed at start); one per\n"
+		"                      machine; tells systemd (Type=notify) once attached\n"
 		"Exit status: 0 on SIGTERM, SIGINT or --duration; 2 when tracing is not\n"
 		"possible, on bad arguments or when an output cannot be written at start.\n");
 }
@@ -74,6 +82,7 @@ static int parse_watch_opts(int argc, char **argv, struct watch *w)
 		CLI_SECONDS_OPT("--duration", &w->duration_ns, 0, NULL),
 		CLI_STR_OPT("--prometheus", &w->prometheus),
 		CLI_STR_OPT("--suppressions", &w->suppressions),
+		CLI_FLAG_OPT("--service", &w->service),
 		CLI_OPT_END,
 	};
 	const struct cli_cmd cmd = {
@@ -408,6 +417,10 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (live_start(w.s, w.e, NULL))
 		goto out;
+	if (w.service && session__publish(w.s, pin__dir(), err, sizeof(err))) {
+		p_err("%s", err);
+		goto out;
+	}
 	w.start_wall_s = wall_now();
 	now = now_mono_ns();
 	w.last_report_ns = now;
@@ -418,8 +431,13 @@ int cmd_watch(int argc, char **argv)
 		p_info("watching: report every %.3fs, long-held after %.3fs%s%s",
 		       w.interval_ns / 1e9, w.min_age_ns / 1e9,
 		       w.prometheus ? ", metrics to " : "", w.prometheus ? w.prometheus : "");
+	/* attached (and pinned): the units ordered after ours may start */
+	r = sd_notify_send("READY=1");
+	if (r < 0)
+		p_err("cannot tell systemd we are ready (NOTIFY_SOCKET): %s", strerror(-r));
 	if (live_loop(w.s, w.e, NULL, w.duration_ns, watch_tick, &w))
 		goto out;
+	sd_notify_send("STOPPING=1");
 	live_sync(w.s, w.e, NULL);
 	periodic(&w, now_mono_ns(), true);
 	live_print_lost(w.e);

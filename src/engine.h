@@ -187,6 +187,14 @@ void engine__add_alloc_failures(struct engine *e, uint64_t n);
  */
 void engine__load_ledger(struct engine *e, uint64_t now_ns, const struct ledger *l);
 /*
+ * Holders another session recorded before this one started (`trace` with a
+ * running service): each entry of @l becomes a holder without a ledger id,
+ * as if its get had been traced, and the channel's predating references it
+ * explains are dropped.  Later events are judged as usual; no ledger read
+ * follows (the ids are the other session's).
+ */
+void engine__adopt_ledger(struct engine *e, uint64_t now_ns, const struct ledger *l);
+/*
  * Periodic: holders still alive and older than @min_age_ns become
  * long-held-reference (info) once; devices unregistered longer than that and
  * not released, release-pending.  Age alone never makes a leak.
@@ -199,6 +207,15 @@ void engine__scan(struct engine *e, uint64_t now_ns, uint64_t min_age_ns);
  * still counts as leaked-reference (and forgets the ones it no longer does).
  */
 bool engine__verify_wanted(const struct engine *e);
+/*
+ * Another session saw the holder with ledger id @ledger_id die (a service's
+ * verdict, read from its pinned state): mark it as on_module_unload() or
+ * on_client_unbind() would, naming its code with @function and @module
+ * (the service's names, from when the module was loaded).  True when a holder was marked;
+ * engine__verify() then judges it.
+ */
+bool engine__holder_gone(struct engine *e, uint64_t ledger_id, enum engine_holder_state state,
+			 uint64_t ts_ns, const char *what, const char *function, const char *module);
 void engine__verify(struct engine *e, uint64_t now_ns, const struct snapshot *state);
 /*
  * The kernel's client_count of each channel in @state (the channel map):

@@ -96,6 +96,30 @@ void on_client_unbind(struct engine *e, const struct rw_event *ev)
 	}
 }
 
+bool engine__holder_gone(struct engine *e, uint64_t ledger_id, enum engine_holder_state state,
+			 uint64_t ts_ns, const char *what, const char *function, const char *module)
+{
+	size_t i = ledger_id ? holder_by_ledger_id(e, ledger_id) : NONE;
+	struct engine_holder *h;
+
+	if (i == NONE || state == HOLDER_ALIVE)
+		return false;
+	h = &e->holders[i];
+	if (h->state != HOLDER_ALIVE || h->reported)
+		return false;
+	/*
+	 * The service named the holder while its module was loaded; once it is
+	 * gone, our own symbols cannot (its frames resolve to nothing, or the
+	 * first frame outside the core becomes a caller in vmlinux).
+	 */
+	if (function && function[0]) {
+		snprintf(h->who.function, sizeof(h->who.function), "%s", function);
+		snprintf(h->who.module, sizeof(h->who.module), "%s", module ? module : "");
+	}
+	holder_gone(e, h, state, ts_ns, what ? what : "");
+	return true;
+}
+
 bool engine__verify_wanted(const struct engine *e)
 {
 	return e->verify_wanted;

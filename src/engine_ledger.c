@@ -359,6 +359,31 @@ out:
 	free(touched);
 }
 
+void engine__adopt_ledger(struct engine *e, uint64_t now_ns, const struct ledger *l)
+{
+	size_t n = l ? l->nr : 0, i, j, ci;
+
+	note_time(e, now_ns);
+	for (i = 0; i < n; i++) {
+		const struct rw_event *ent = &l->entries[i];
+		size_t before;
+
+		if (!ent->ledger_id)
+			continue;
+		for (j = 0; j < i && l->entries[j].ledger_id != ent->ledger_id; j++)
+			;
+		if (j < i)
+			continue;	/* an id twice counts once */
+		before = e->nr_holders;
+		ci = ledger_upsert(e, ent, NONE);
+		if (ci == NONE || e->nr_holders == before)
+			continue;	/* no channel, or no memory (counted) */
+		/* holders are appended: the new one is the last */
+		e->holders[e->nr_holders - 1].ledger_id = 0;
+		ledger_chan_sync(e, ci);
+	}
+}
+
 /* ---- what the ledger could not record ---- */
 
 void report_unknown_holder(struct engine *e, size_t ci, uint64_t now, const char *count_how)

@@ -5,7 +5,9 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include "pin_owner.h"
 
 struct session;
 struct engine;
@@ -31,6 +33,18 @@ int live_start(struct session *s, struct engine *e, struct trace_writer *tw);
 int live_sync(struct session *s, struct engine *e, struct trace_writer *tw);
 /* Final kernel state from the maps, engine__finish() and its record. */
 int live_finish(struct session *s, struct engine *e, struct trace_writer *tw);
+/*
+ * Is a service (watch --service) running?  1: yes, @o is its owner record
+ * and @note describes it; 0: no (or its state is stale), @note says why;
+ * -1: its state cannot be looked at (permissions), the error is printed.
+ */
+int live_service(struct dmarw_pin_owner *o, char *note, size_t len);
+/*
+ * A session without hooks that reads the running service @o's pinned state
+ * (session__follow()).  0, or -errno with one line in @err.
+ */
+int live_follow(struct session **out, struct engine *e, const struct dmarw_pin_owner *o,
+		char *err, size_t errlen);
 /* "dmarefwatch: N events lost ..." on stderr when any were. */
 void live_print_lost(const struct engine *e);
 

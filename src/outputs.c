@@ -187,6 +187,8 @@ static int write_one(const char *path, const struct engine *e, const struct repo
 	return ret ? -1 : 0;
 }
 
+const char *outputs_holders_from;
+
 int outputs_write_reports(const struct engine *e, const char *output,
 			  const char *json_report, const char *junit,
 			  enum finding_severity fail_on, char *const *cmd,
@@ -207,6 +209,7 @@ int outputs_write_reports(const struct engine *e, const char *output,
 	o.verbose = env.verbose;
 	o.kernel = kernel_release();
 	o.supp = supp;
+	o.holders_from = outputs_holders_from;
 	for (; cmd && *cmd && off < sizeof(command); cmd++)
 		off += snprintf(command + off, sizeof(command) - off, "%s%s",
 				off ? " " : "", *cmd);

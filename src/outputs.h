@@ -40,6 +40,8 @@ int out_file__close(struct out_file *of, bool commit, char *err, size_t errlen);
 
 /* Check every named path now (nothing is opened or truncated): a bad one fails early. */
 int outputs_check_writable(const char *output, const char *json_report, const char *junit);
+/* Set by snapshot: the reports' holders_from (struct report_opts), or NULL. */
+extern const char *outputs_holders_from;
 /* Write every report; @cmd is run's command (NULL otherwise).  0 or -1. */
 int outputs_write_reports(const struct engine *e, const char *output,
 			  const char *json_report, const char *junit,

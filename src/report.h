@@ -26,6 +26,8 @@ struct report_opts {
 	const char *command;		/* what ran (run -- CMD), or NULL */
 	const char *kernel;		/* uname -r, or NULL */
 	const struct suppressions *supp; /* to list used/unused suppressions, or NULL */
+	/* whose holders: "service pid 812, since ..." (snapshot), or NULL */
+	const char *holders_from;
 };
 
 void report_opts__init(struct report_opts *o);

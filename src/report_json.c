@@ -186,6 +186,8 @@ static void json_devices(struct json_writer *jw, const struct engine *e)
 
 static void json_channels(struct json_writer *jw, const struct engine *e)
 {
+	const struct engine_stats *st = engine__stats(e);
+	uint64_t now = st->finished ? st->finish_ts_ns : st->last_ts_ns;
 	size_t i, j;
 
 	jsonw__start_array(jw);
@@ -225,6 +227,7 @@ static void json_channels(struct json_writer *jw, const struct engine *e)
 			jsonw__string_field(jw, "function", h->who.function);
 			jsonw__uint_field(jw, "references", h->refs);
 			jsonw__uint_field(jw, "since_ns", h->who.ts_ns);
+			jsonw__uint_field(jw, "age_ns", now > h->who.ts_ns ? now - h->who.ts_ns : 0);
 			jsonw__uint_field(jw, "ledger_id", h->ledger_id);
 			jsonw__end_object(jw);
 		}
@@ -248,6 +251,8 @@ int report__json(FILE *f, const struct engine *e, const struct report_opts *o)
 		jsonw__string_field(jw, "kernel", o->kernel);
 	if (o->command)
 		jsonw__string_field(jw, "command", o->command);
+	if (o->holders_from)
+		jsonw__string_field(jw, "holders_from", o->holders_from);
 	jsonw__string_field(jw, "fail_on", finding_severity_name(o->fail_on));
 	jsonw__string_field(jw, "result", engine__nr_failing(e, o->fail_on) ? "fail" : "pass");
 	jsonw__name(jw, "findings");

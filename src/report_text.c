@@ -51,7 +51,7 @@ static void print_who(FILE *f, const struct engine *e, const struct finding_hold
 	if (h->function[0])
 		fprintf(f, " in %s [%s]", h->function, h->module);
 	fputs(finding_client_str(cl, sizeof(cl), h->client, h->client_drv), f);
-	fprintf(f, " at +%.3fs", rel_s(e, h->ts_ns));
+	fprintf(f, " at %+.3fs", rel_s(e, h->ts_ns));
 }
 
 static const char *related_title(const char *what)
@@ -171,6 +171,26 @@ static void print_losses(FILE *f, const struct engine *e)
 	fputc('\n', f);
 }
 
+/* "  held by pid 12 (kworker/0:1) in dmarw_client_request [dmarw_client], age 3.2s" */
+static void print_holders(FILE *f, const struct engine *e, size_t chan)
+{
+	const struct engine_stats *st = engine__stats(e);
+	uint64_t now = st->finished ? st->finish_ts_ns : st->last_ts_ns;
+	size_t j;
+
+	for (j = 0; j < engine__nr_holders(e); j++) {
+		const struct engine_holder *h = engine__holder(e, j);
+
+		if (h->channel != chan)
+			continue;
+		fprintf(f, "  held by pid %u (%s) in %s%s%s%s, %u reference%s, age %.1fs\n",
+			h->who.pid, h->who.comm, h->who.function[0] ? h->who.function : "?",
+			h->who.module[0] ? " [" : "", h->who.module, h->who.module[0] ? "]" : "",
+			h->refs, h->refs == 1 ? "" : "s",
+			now > h->who.ts_ns ? (double)(now - h->who.ts_ns) / 1e9 : 0.0);
+	}
+}
+
 int report__text(FILE *f, const struct engine *e, const struct report_opts *o)
 {
 	const struct engine_stats *st = engine__stats(e);
@@ -216,6 +236,8 @@ int report__text(FILE *f, const struct engine *e, const struct report_opts *o)
 	free(done);
 
 	if (o->verbose) {
+		if (o->holders_from)
+			fprintf(f, "holders from: %s\n", o->holders_from);
 		for (i = 0; i < engine__nr_channels(e); i++) {
 			const struct engine_channel *c = engine__channel(e, i);
 
@@ -228,6 +250,7 @@ int report__text(FILE *f, const struct engine *e, const struct report_opts *o)
 				fprintf(f, ", %u held by an unknown holder (ledger full)",
 					c->unknown);
 			fprintf(f, "%s%s\n", c->client_name[0] ? ", client " : "", c->client_name);
+			print_holders(f, e, i);
 		}
 		for (i = 0; i < engine__nr_devices(e); i++) {
 			const struct engine_device *d = engine__device(e, i);

@@ -603,6 +603,11 @@ void top_model__pane_title(struct top_model *m, enum top_pane pane, char *buf, s
 			 m->infos);
 }
 
+void top_model__set_source(struct top_model *m, const char *source)
+{
+	snprintf(m->source, sizeof(m->source), "%s", source ? source : "");
+}
+
 void top_model__status(struct top_model *m, char *buf, size_t len)
 {
 	static const enum rw_hook_mode modes[] = {
@@ -611,8 +616,9 @@ void top_model__status(struct top_model *m, char *buf, size_t len)
 	size_t off, k;
 	int h, count;
 
-	off = snprintf(buf, len, "events %llu  lost %llu ",
-		       (unsigned long long)m->events, (unsigned long long)m->lost);
+	off = snprintf(buf, len, "%s%sevents %llu  lost %llu ", m->source,
+		       m->source[0] ? "  " : "", (unsigned long long)m->events,
+		       (unsigned long long)m->lost);
 	/* what the BPF side could not keep: only when it happened */
 	if (m->losses.ledger_full && off < len)
 		off += snprintf(buf + off, len - off, " ledger full %llu ",

@@ -73,6 +73,8 @@ void top_model__update(struct top_model *m, const struct engine *e, uint64_t now
 		       time_t wall);
 /* One key (a printable character or enum top_key). */
 enum top_action top_model__key(struct top_model *m, int key);
+/* Where the holders come from, first on the status line. */
+void top_model__set_source(struct top_model *m, const char *source);
 /* Expand every holder's stack (batch mode with -v). */
 void top_model__expand_all(struct top_model *m, bool on);
 /* Width used to wrap the evidence of expanded findings. */

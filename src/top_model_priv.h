@@ -77,6 +77,8 @@ struct view_finding {
 
 struct top_model {
 	char kernel[64];
+	/* whose holders these are: "service pid 812, since ..." or "own session" */
+	char source[160];
 	uint64_t interval_ns;
 	uint64_t min_age_ns;
 	const struct engine *e;

@@ -73,6 +73,13 @@ if [ $rc = 2 ]; then
 		fail run-no-trace-no-command "exit $rc, command ran: $([ -e "$tmp/ran" ] && echo yes || echo no)"
 	fi
 	expect snapshot-sysfs-fallback 0 'no findings' -- "$B" snapshot
+	# the service: nothing pinned when it cannot trace
+	expect watch-service-no-trace 2 'cannot trace here' -- "$B" watch --service --duration 1
+	if [ -e /sys/fs/bpf/dmarefwatch ]; then
+		fail watch-service-nothing-pinned "/sys/fs/bpf/dmarefwatch exists"
+	else
+		pass watch-service-nothing-pinned
+	fi
 	# without privileges: said before anything is tried
 	if command -v setpriv >/dev/null; then
 		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$B" trace 2>&1)

@@ -412,3 +412,102 @@ TEST(ledger_duplicate_ids_one_holder)
 out:
 	engine__free(e);
 }
+
+/*
+ * trace with a running service: the service's holders of references taken
+ * before tracing become plain holders (no ledger id: trace's own ids would
+ * collide), the predating count they explain goes, and the unload of their
+ * module is a leak with the holder named.
+ */
+TEST(ledger_adopted_holders_are_plain)
+{
+	struct engine *e = engine__new();
+	struct snapshot *snap = snapshot__new("bpf"), *now = snapshot__new("bpf");
+	struct snapshot_channel sc = { .chan_key = CHAN_KEY(0, 1), .device_key = DEV_KEY(0),
+				       .dev_id = 0, .chan_id = 1, .client_count = 2 };
+	struct rw_event ents[2], ev;
+	struct ledger *l = NULL;
+	const struct finding *f;
+
+	CHECK(snap && now && !snapshot__add_channel(snap, &sc) && !snapshot__add_channel(now, &sc),
+	      "oom");
+	engine__load_snapshot(e, snap, 1 * S);
+	CHECK_INT(engine__channel(e, 0)->predating, 2);
+	ents[0] = entry(7, S / 2, 0, 1, 1);
+	ents[1] = ents[0];	/* an id twice counts once */
+	l = ledger_of(2 * S, ents, 2);
+	CHECK(l, "oom");
+	engine__adopt_ledger(e, 2 * S, l);
+	CHECK_INT(engine__nr_holders(e), 1);
+	CHECK_INT(engine__holder(e, 0)->ledger_id, 0);
+	CHECK_INT(engine__holder(e, 0)->who.ts_ns, S / 2);
+	CHECK_INT(engine__channel(e, 0)->predating, 1);
+	CHECK_INT(engine__channel(e, 0)->held, 1);
+	CHECK_INT(engine__stats(e)->ledger_loads, 0);
+	/* trace's own ledger id 7 on another channel: another holder */
+	feed(e, ledger_ev(ev_get(3 * S, 0, 2, 0, 1), 7));
+	CHECK_INT(engine__nr_holders(e), 2);
+	/* the adopted holder's module goes: its reference is a leak */
+	ev = ev_make(DMARW_EV_MODULE_UNLOAD, 4 * S, -1, -1);
+	ev.hook = DMARW_HOOK_MODULE_FREE;
+	snprintf(ev.module, sizeof(ev.module), "dmarw_client");
+	feed(e, ev);
+	CHECK(engine__verify_wanted(e), "no verify after the unload");
+	engine__verify(e, 5 * S, now);
+	f = find_kind(e, FINDING_LEAKED_REFERENCE);
+	CHECK(f, "no leaked-reference");
+	CHECK_STR(f->channel, "dma0chan1");
+	CHECK_STR(f->holder.function, "client_probe");
+	CHECK_INT(f->holder.ts_ns, S / 2);
+out:
+	ledger__free(l);
+	snapshot__free(snap);
+	snapshot__free(now);
+	engine__free(e);
+}
+
+/*
+ * top or snapshot following a service: the service saw the holder's module
+ * go (its "gone" map); the reader marks the holder by ledger id with the
+ * service's names for its code, and the verify makes it a leak.
+ */
+TEST(ledger_gone_from_service)
+{
+	struct engine *e = engine__new();
+	struct snapshot *now = snapshot__new("bpf");
+	struct snapshot_channel sc = { .chan_key = CHAN_KEY(0, 1), .device_key = DEV_KEY(0),
+				       .dev_id = 0, .chan_id = 1, .client_count = 1 };
+	struct rw_event ents[1];
+	const struct finding *f;
+
+	CHECK(now && !snapshot__add_channel(now, &sc), "oom");
+	ents[0] = entry(5, 1 * S, 0, 1, 1);
+	load(e, 2 * S, ents, 1);
+	CHECK_INT(engine__nr_holders(e), 1);
+	CHECK(!engine__holder_gone(e, 6, HOLDER_MODULE_UNLOADED, 3 * S, "x", "f", "m"),
+	      "an unknown id marked");
+	CHECK(!engine__holder_gone(e, 5, HOLDER_ALIVE, 3 * S, "x", "f", "m"), "alive marked");
+	CHECK(engine__holder_gone(e, 5, HOLDER_MODULE_UNLOADED, 3 * S, "dmarw_client",
+				  "dmarw_client_request_by_mask", "dmarw_client"), "not marked");
+	CHECK(!engine__holder_gone(e, 5, HOLDER_MODULE_UNLOADED, 4 * S, "dmarw_client", "f", "m"),
+	      "marked twice");
+	CHECK(engine__verify_wanted(e), "no verify wanted");
+	engine__verify(e, 5 * S, now);
+	f = find_kind(e, FINDING_LEAKED_REFERENCE);
+	CHECK(f, "no leaked-reference");
+	CHECK_STR(f->holder.function, "dmarw_client_request_by_mask");
+	CHECK_STR(f->holder.module, "dmarw_client");
+	CHECK(strstr(f->evidence, "dmarw_client"), "evidence: %s", f->evidence);
+	/* the kernel no longer counting it: a put we did not see, no leak */
+	engine__free(e);
+	e = engine__new();
+	CHECK(e, "oom");
+	load(e, 2 * S, ents, 1);
+	now->channels[0].client_count = 0;
+	CHECK(engine__holder_gone(e, 5, HOLDER_CLIENT_UNBOUND, 3 * S, "c (d)", "g", "h"), "mark");
+	engine__verify(e, 5 * S, now);
+	CHECK_INT(count_kind(e, FINDING_LEAKED_REFERENCE), 0);
+out:
+	snapshot__free(now);
+	engine__free(e);
+}

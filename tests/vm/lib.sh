@@ -63,6 +63,21 @@ vm_main() {
 	exit $rc
 }
 
+# report_holders REPORT: one line per channel holder of a JSON report,
+# "CHANNEL FUNCTION MODULE COMM AGE>0 LEDGER_ID>0 PREDATING" (True/False),
+# then "from: HOLDERS_FROM"
+report_holders() {
+	python3 - "$1" <<-'EOF'
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	for c in r["channels"]:
+	    for h in c["holders"]:
+	        print(c["channel"], h["function"], h["module"], h["comm"], h["age_ns"] > 0,
+	              h["ledger_id"] > 0, c["predating"])
+	print("from:", r.get("holders_from", ""))
+	EOF
+}
+
 # ---- guest side: modules ---------------------------------------------------
 kmod() { echo "${DMARW_KMOD_DIR:?not in the VM or no modules}/$1.ko"; }
 

@@ -7,8 +7,11 @@
 # capability) with only the unit's capabilities, write the metrics file,
 # report a leak of the test client and an unbind with users to the journal,
 # stay up through the unbind; `systemctl stop` gives the final report in the
-# journal and leaves no BPF program or link of ours.  dpkg --purge leaves
-# nothing but /var/lib/dmarefwatch.  Prints systemctl status, the journal
+# journal and leaves no BPF program or link of ours.  The unit runs
+# `watch --service` (Type=notify): while it runs its state is pinned in
+# /sys/fs/bpf/dmarefwatch and `top` names its holders; the stop removes the
+# pins; a SIGKILL leaves no program or link, and the next start removes the
+# stale pins.  dpkg --purge leaves nothing but /var/lib/dmarefwatch.  Prints systemctl status, the journal
 # and systemd-analyze security.
 . "$(dirname "$0")/lib.sh"
 if [ -z "${DMARW_IN_VM:-}" ]; then
@@ -64,7 +67,8 @@ check_match runs-on-bare-root "$(chroot "$d/bare" /usr/sbin/dmarefwatch --versio
 check man-page test -s /usr/share/man/man8/dmarefwatch.8.gz
 check bash-completion test -s /usr/share/bash-completion/completions/dmarefwatch
 check_eq unit-installed "$(prop FragmentPath)" /lib/systemd/system/$U
-check_eq unit-execstart-usr-sbin "$(grep -c '^ExecStart=/usr/sbin/dmarefwatch ' /lib/systemd/system/$U)" 1
+check_eq unit-execstart-usr-sbin "$(grep -c '^ExecStart=/usr/sbin/dmarefwatch watch --service ' /lib/systemd/system/$U)" 1
+check_eq unit-type-notify "$(prop Type)" notify
 check_eq not-enabled "$(systemctl is-enabled $U)" disabled
 check_eq not-started "$(systemctl is-active $U)" inactive
 check copyright grep -q '^Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' \
@@ -86,7 +90,7 @@ mkdir -p /run/systemd/system/$U.d
 cat >/run/systemd/system/$U.d/test.conf <<-'EOC'
 	[Service]
 	ExecStart=
-	ExecStart=/usr/sbin/dmarefwatch -v watch --interval 1 --min-age 2 --prometheus /var/lib/dmarefwatch/dmarefwatch.prom
+	ExecStart=/usr/sbin/dmarefwatch -v watch --service --interval 1 --min-age 2 --prometheus /var/lib/dmarefwatch/dmarefwatch.prom
 	EOC
 systemctl daemon-reload
 progs0=$(prog_ids) links0=$(link_ids)
@@ -113,6 +117,17 @@ nprogs=$(comm -13 <(echo "$progs0") <(prog_ids) | grep -c .)
 nlinks=$(comm -13 <(echo "$links0") <(link_ids) | grep -c .)
 echo "# while running: $nprogs BPF programs and $nlinks links of ours"
 check_eq progs-loaded "$(awk -v n="$nprogs" 'BEGIN { print (n > 0) }')" 1
+pins=/sys/fs/bpf/dmarefwatch
+check_eq pinned-by-unit "$(stat -c '%a %U' $pins 2>&1)" "700 root"
+
+# ---- a reader names the service's holder ------------------------------------
+t "top names the service's holder"
+check_eq reader-take "$(client_chan request 1 mask)" dma0chan0
+dmarefwatch top --batch 1 -o "$d/top.txt" 2>"$d/top.err"
+sed "s/^/#   /" "$d/top.txt"
+check_match reader-top-source "$(cat "$d/top.txt")" "service pid $pid, since"
+check_match reader-top-holder "$(grep -A3 dma0chan0 "$d/top.txt")" 'dmarw_client_request_by_mask \[dmarw_client\]'
+check reader-release client release 1
 
 # ---- a leak: the client takes a channel, forgets it, is unloaded ---------
 t "a leak: the client takes a channel, forgets it, is unloaded"
@@ -145,6 +160,25 @@ check_eq stop-result "$(prop Result)/$(prop ExecMainStatus)" success/0
 check_match final-report "$(ujournal | tail -n 30)" 'final report: [0-9]+ leaked reference'
 check_eq no-prog-left "$(comm -13 <(echo "$progs0") <(prog_ids) | tr '\n' ' ')" ""
 check_eq no-link-left "$(comm -13 <(echo "$links0") <(link_ids) | tr '\n' ' ')" ""
+check_fails stop-removes-pins test -e $pins
+
+# ---- SIGKILL: nothing attached, the next start removes the stale pins -------
+t "SIGKILL"
+check start-again systemctl start $U
+kpid=$(prop MainPID)
+check pinned-again test -e $pins/owner
+check kill-sent systemctl kill -s KILL $U
+# shellcheck disable=SC2317 # called through wait_for
+gone() { ! kill -0 "$kpid" 2>/dev/null; }
+check killed wait_for 30 gone
+check_eq killed-no-prog-left "$(comm -13 <(echo "$progs0") <(prog_ids) | tr '\n' ' ')" ""
+check_eq killed-no-link-left "$(comm -13 <(echo "$links0") <(link_ids) | tr '\n' ' ')" ""
+check killed-pins-stale test -e $pins/owner
+check restart systemctl restart $U
+check_match restart-removed-stale "$(ujournal | grep 'removed the stale service state')" \
+	"removed the stale service state in $pins: its owner, pid $kpid, is gone"
+check stop-again systemctl stop $U
+check_fails stop-again-removes-pins test -e $pins
 echo "# journalctl -u $U (leak, unbind, final report):"
 ujournal | grep -v -E '^(dmarefwatch: hook |libbpf: )' | grep -E -A3 'leaked-reference|unregister-with-users|final report|Started|Stopp|Deactivated' |
 	head -n 60 | sed 's/^/#   /'
