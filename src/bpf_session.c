@@ -187,7 +187,8 @@ static int on_raw_event(void *ctx, const struct dmarw_event *raw)
 		return 0;
 	}
 	if (s->ev.type == DMARW_EV_SNAP_DEVICE || s->ev.type == DMARW_EV_SNAP_CHAN) {
-		snapshot_record(s, &s->ev);
+		if (s->walk)	/* only while a walk runs */
+			snapshot_record(s, &s->ev);
 		return 0;
 	}
 	/* events without a device (dmaengine_get/put) always pass */
@@ -290,6 +291,7 @@ int session__open(struct session **out, struct engine *e, bool attach,
 	}
 	s->walk = s->start;
 	ret = loader__snapshot(s->loader);
+	s->walk = NULL;
 	if (ret) {
 		if (env.verbose)
 			p_info("kernel device list not readable (%s): snapshot from sysfs",
@@ -468,13 +470,16 @@ struct snapshot *session__kernel_state(struct session *s)
 {
 	struct snapshot *snap = snapshot__new("bpf");
 	void *ctx[2] = { s, snap };
+	int ret;
 
 	if (!snap)
 		return NULL;
 	if (s->follow) {
 		/* the service's maps know only what it saw: the kernel's list */
 		s->walk = snap;
-		if (loader__snapshot(s->loader)) {
+		ret = loader__snapshot(s->loader);
+		s->walk = NULL;
+		if (ret) {
 			snapshot__free(snap);
 			return NULL;
 		}
