@@ -31,6 +31,8 @@ static void trace_usage(FILE *f)
 		"until Ctrl-C, SIGTERM or --duration, and a leaked-reference the moment\n"
 		"its holder is gone (a module unloaded, a client device unbound, with\n"
 		"the channel still held: a {\"finding\": ...} line with --json).\n"
+		"While a service (watch --service) runs, the references taken before\n"
+		"trace started have the holders the service recorded.\n"
 		"  --duration SEC  stop after SEC seconds (500ms, 2m also work)\n"
 		"  --stack         print the kernel stack under each text line\n"
 		"Exit status: 0, or 2 when tracing is not possible or on bad arguments.\n");
