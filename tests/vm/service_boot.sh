@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # The service at boot (issue 16): tools/systemd/dmarefwatch.service, enabled
 # as installed (WantedBy=sysinit.target, DefaultDependencies=no,
-# Before=systemd-modules-load.service, Type=notify) with ExecStart on this
-# build, and the test modules loaded at boot by systemd-modules-load from
+# Before=systemd-modules-load.service, Type=notify) with this build in
+# /usr/local/sbin as `make install` puts it (-v added), and the test modules loaded at boot by systemd-modules-load from
 # /etc/modules-load.d (install commands in /etc/modprobe.d: they are not in
 # the guest's module tree), dmarw_client's driver taking its "tx" channel at
 # probe.  Once booted: the service was ready before systemd-modules-load
@@ -19,9 +19,12 @@ U=dmarefwatch.service
 # ---- in the guest, before systemd starts (tools/vm/run --boot-setup) -------
 if [ -n "${DMARW_BOOT_PHASE:-}" ]; then
 	set -e
-	sed "s|^ExecStart=/usr/local/sbin/dmarefwatch |ExecStart=$bin -v |" \
+	# where `make install` puts it: the checkout may be under /tmp, which
+	# the unit's PrivateTmp= hides from the service
+	install -D -m 0755 "$bin" /usr/local/sbin/dmarefwatch
+	sed "s|^ExecStart=/usr/local/sbin/dmarefwatch |&-v |" \
 		"$DMARW_REPO/tools/systemd/$U" >/etc/systemd/system/$U
-	grep -q "^ExecStart=$bin -v watch --service " /etc/systemd/system/$U
+	grep -q "^ExecStart=/usr/local/sbin/dmarefwatch -v watch --service " /etc/systemd/system/$U
 	mkdir -p /etc/systemd/system/sysinit.target.wants
 	ln -sf ../$U /etc/systemd/system/sysinit.target.wants/$U
 	cat >/etc/modprobe.d/dmarw-boot.conf <<-EOF
@@ -44,6 +47,8 @@ prop() { systemctl show -p "$2" --value "$1"; }
 t booted
 check_eq pid1-is-systemd "$(cat /proc/1/comm)" systemd
 check_eq service-active "$(systemctl is-active $U)" active
+[ "$(systemctl is-active $U)" = active ] ||
+	SYSTEMD_COLORS=0 systemctl status --no-pager -n 20 $U 2>&1 | sed 's/^/#   /'
 check_eq service-enabled-at-sysinit "$(systemctl is-enabled $U)" enabled
 check_eq modules-load-ran "$(prop systemd-modules-load.service Result)" success
 check_match modules-loaded "$(lsmod | awk '{print $1}' | tr '\n' ' ')" 'dmarw_client .*dmarw_prov|dmarw_prov .*dmarw_client'
