@@ -708,12 +708,9 @@ static int holders_by_key(int fd, void (*fn)(void *ctx, const struct dmarw_ledge
 	return n;
 }
 
-int loader__for_each_holder(const struct loader *l,
-			    void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
-				       const struct dmarw_holder *h),
-			    void *ctx)
+int loader__ledger_fd(const struct loader *l)
 {
-	return loader__for_each_holder_in(l, l->map_fd[PIN_MAP_LEDGER], fn, ctx);
+	return l->map_fd[PIN_MAP_LEDGER];
 }
 
 int loader__for_each_holder_in(const struct loader *l, int fd,

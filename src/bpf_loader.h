@@ -83,20 +83,18 @@ const char *loader__hook_cost(enum dmarw_hook hook);
 void loader__hook_stats(const struct loader *l, enum dmarw_hook hook,
 			struct loader_hook_stats *out);
 /*
- * Every entry of the reference ledger: batch lookups where the kernel has
- * them (5.6+), else one key at a time.  Returns the number of entries, or
+ * Every entry of the reference ledger map @fd (loader__ledger_fd(), or a
+ * service's from pin__open()): batch lookups where the kernel has them
+ * (5.6+), else one key at a time.  Returns the number of entries, or
  * -errno.  An entry removed while the map is walked may be missed or seen;
  * an entry present throughout is seen once.
  */
-int loader__for_each_holder(const struct loader *l,
-			    void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
-				       const struct dmarw_holder *h),
-			    void *ctx);
-/* The same for another ledger map: a service's, from pin__open(). */
 int loader__for_each_holder_in(const struct loader *l, int fd,
 			       void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
 					  const struct dmarw_holder *h),
 			       void *ctx);
+/* The ledger map read by the session: our own, or the service's we follow. */
+int loader__ledger_fd(const struct loader *l);
 /* The ledger's capacity (entries) and the bytes its map preallocates. */
 uint32_t loader__ledger_capacity(const struct loader *l, uint64_t *bytes);
 /* The kernel truth the BPF programs keep: iterate the state maps. */

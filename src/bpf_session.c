@@ -149,19 +149,32 @@ static void write_gone(struct session *s)
 	pin__prune_gone(s->gone_fd, holder_dead, s->engine);
 }
 
+/*
+ * The entries of the ledger map @fd into s->ledger (filtered by --device);
+ * those not kept for want of memory are counted in the engine.  Returns
+ * the number read, or -errno.
+ */
+static int collect_ledger(struct session *s, int fd)
+{
+	int n;
+
+	s->ledger->nr = 0;
+	s->ledger_dropped = 0;
+	n = loader__for_each_holder_in(s->loader, fd, add_holder, s);
+	if (n >= 0 && s->ledger_dropped && s->engine)
+		engine__add_alloc_failures(s->engine, s->ledger_dropped);
+	return n;
+}
+
 int session__read_ledger(struct session *s)
 {
 	int n;
 
 	if (!s->ledger_mode)
 		return 0;
-	s->ledger->nr = 0;
-	s->ledger_dropped = 0;
-	n = loader__for_each_holder(s->loader, add_holder, s);
+	n = collect_ledger(s, loader__ledger_fd(s->loader));
 	if (n < 0)
 		return n;
-	if (s->ledger_dropped && s->engine)
-		engine__add_alloc_failures(s->engine, s->ledger_dropped);
 	s->ledger->ts_ns = now_mono_ns();
 	if (s->engine)
 		engine__load_ledger(s->engine, s->ledger->ts_ns, s->ledger);
@@ -521,10 +534,8 @@ int session__publish(struct session *s, const char *dir, char *err, size_t errle
 	o.max_references = loader__ledger_capacity(s->loader, NULL);
 	loader__map_fds(s->loader, fds);
 	ret = pin__publish(dir, fds, &o, &s->gone_fd, err, errlen);
-	if (!ret) {
+	if (!ret)
 		s->published_dir = dir;
-		s->owner = o;
-	}
 	return ret;
 }
 
@@ -554,17 +565,13 @@ int session__adopt_service(struct session *s, const char *dir, char *err, size_t
 	n = pin__open(dir, fds, err, errlen);
 	if (n)
 		return n;
-	s->ledger->nr = 0;
-	s->ledger_dropped = 0;
-	n = loader__for_each_holder_in(s->loader, fds[PIN_MAP_LEDGER], add_holder, s);
+	n = collect_ledger(s, fds[PIN_MAP_LEDGER]);
 	for (m = 0; m < PIN_MAP_OWNER; m++)
 		close(fds[m]);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read the service's ledger: %s", strerror(-n));
 		return n;
 	}
-	if (s->ledger_dropped && s->engine)
-		engine__add_alloc_failures(s->engine, s->ledger_dropped);
 	if (s->engine)
 		engine__adopt_ledger(s->engine, now_mono_ns(), s->ledger);
 	return (int)s->ledger->nr;
