@@ -24,11 +24,52 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/*
+ * walk_channels() as a global function: the verifier checks it once, not
+ * once per path of every program that walks (64 loop steps on each path:
+ * most of the start-up's verification time).  Returns in_use << 32 |
+ * clients, each -1 when unknown.  32-bit ARM's JIT has no BPF-to-BPF
+ * calls: there it stays inline.
+ */
+#ifdef __TARGET_ARCH_arm
+static __always_inline
+#else
+__noinline
+#endif
+__u64 device_channels(__u64 device)
+{
+	__s32 clients, in_use;
+
+	walk_channels((struct dma_device *)device, &clients, &in_use);
+	return (__u64)(__u32)in_use << 32 | (__u32)clients;
+}
+
+/*
+ * A global function takes scalars only: @device may be a BTF pointer (an
+ * fentry's argument), which a cast leaves one for the verifier, so its
+ * value is copied out first (a helper call, on the rare walks only).
+ */
+static __always_inline void walk_device(struct dma_device *device, __s32 *clients,
+					__s32 *in_use)
+{
+	__u64 addr = (unsigned long)device, val = 0, r;
+
+	bpf_probe_read_kernel(&val, sizeof(val), &addr);
+	r = device_channels(val);
+
+	*clients = (__s32)(__u32)r;
+	*in_use = (__s32)(__u32)(r >> 32);
+}
+
 /* ---- dma_chan_get(struct dma_chan *chan) -> int ---- */
 
 /*
  * @btf: @chan is a BTF pointer (fentry, fexit), whose fields the programs
  * load directly (KREAD()); the kprobe twins read them with the helper.
+ * The fentry only notes what the exit compares with: the exit writes the
+ * ledger entry, stack included, once the get took its reference.  A
+ * kretprobe's stack may end at the trampoline (before 5.13), so the kprobe
+ * writes it here and the exit completes or drops it.
  */
 static __always_inline void chan_get_enter(void *ctx, struct dma_chan *chan, bool btf)
 {
@@ -38,7 +79,8 @@ static __always_inline void chan_get_enter(void *ctx, struct dma_chan *chan, boo
 	struct inflight in;
 
 	inflight_fill(&in, chan, device, cc, read_kref(device, btf), btf);
-	in.ledger = ledger_begin(ctx, &in, id);
+	if (!btf)
+		ledger_begin(ctx, &in, id);
 	chan_call_store(CALL_GET, id, &in);
 }
 
@@ -49,15 +91,15 @@ static __always_inline void chan_get_exit(void *ctx, struct dma_chan *arg, long 
 	struct dmarw_chan_state *cs;
 	struct dmarw_dev_state *ds;
 	struct dma_device *device, *rdev;
-	struct dmarw_holder *h;
+	struct dmarw_holder *h = NULL;
 	struct dmarw_event *ev;
 	struct dma_chan *chan, *rchan;
 	struct inflight in;
 	__s32 cc, kref, sum, in_use = -1;
-	__u64 ts = bpf_ktime_get_ns();
+	__u64 ts = bpf_ktime_get_ns(), pid_tgid = bpf_get_current_pid_tgid();
 	bool lost, send, walk;
 
-	if (!chan_call_take(CALL_GET, bpf_get_current_pid_tgid(), &in))
+	if (!chan_call_take(CALL_GET, pid_tgid, &in))
 		return;
 	chan = (void *)in.chan;
 	device = (void *)in.device;
@@ -66,25 +108,28 @@ static __always_inline void chan_get_exit(void *ctx, struct dma_chan *arg, long 
 	rdev = btf ? KREAD_KPTR(btf, rchan, device) : device;
 	cc = KREAD(btf, rchan, client_count);
 	kref = read_kref(rdev, btf);
-	/* one dev_state lookup for the kref check, the accounting and the trouble check */
+	/* one dev_state lookup for the kref check, the accounting, the names and the trouble check */
 	ds = dev_state_get(in.device);
 	walk = kref_needs_walk(ds, in.kref, kref, in.client_count, cc);
 	cs = chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc, ts,
 			  ret ? CHAN_OP_FAILED_GET : CHAN_OP_GET, st);
 	dev_state_set(ds, in.dev_id, kref, in.flags, DMARW_DEV_UNKNOWN, ts);
-	h = ledger_end_get(&in, ret, cc, cs);
+	if (btf && !ret)
+		h = ledger_write(ctx, &in, pid_tgid, cs ? cs->ledger_slots : 0, ds, ts, st);
+	h = ledger_end_get(&in, ret, cc, cs, h);
 	/* from the id, not the pointer: the verifier refuses pointer arithmetic */
 	lost = !ret && !(h ? h->id : 0);
 	send = send_balanced || ret || lost || dev_troubled_ds(ds, rdev, btf);
 	if (send || walk) {
-		walk_channels(device, &sum, &in_use);
+		walk_device(device, &sum, &in_use);
 		send = send || kref_wrong(kref, in_use, in.flags);
 	}
 	/* a balanced get is in the ledger: nothing to send */
 	if (!send)
 		return;
+	/* without an entry the stack is the record's: here, or the kprobe's entry's */
 	ev = event_begin(ctx, DMARW_EV_CHAN_GET, DMARW_HOOK_CHAN_GET, device, chan, st,
-			 h ? EV_STACK_NONE : EV_STACK_ENTRY);
+			 h ? EV_STACK_NONE : btf ? EV_STACK_HERE : EV_STACK_ENTRY);
 	if (!ev)
 		return;
 	if (h)
@@ -134,10 +179,18 @@ int BPF_KRETPROBE(kretprobe_dma_chan_get, int ret)
 
 /*
  * Only a put that will be sent takes a stack: a balanced one is in the
- * ledger already (its reference's get took the stack).  Whether it will be
- * sent is known at the entry for what matters (client_count 0, a device
- * going away); a kref found wrong at the exit is sent with the exit's own.
+ * ledger already (its reference's get took the stack).  An fexit takes it
+ * at the exit, where whether it is sent is known.  A kretprobe's may end
+ * at the trampoline, so the kprobe takes it at the entry when what the
+ * entry sees says it will be sent (client_count 0, a device going away); a
+ * kref found wrong at the exit is sent with the exit's own.
  */
+static __always_inline bool put_must_send(__s32 cc, __s32 kref, struct dma_device *device,
+					  bool btf)
+{
+	return send_balanced || cc <= 0 || (kref >= 0 && kref <= 1) || dev_troubled(device, btf);
+}
+
 static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan, bool btf)
 {
 	struct dma_device *device = KREAD_KPTR(btf, chan, device);
@@ -146,8 +199,7 @@ static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan, boo
 	struct inflight in;
 
 	inflight_fill(&in, chan, device, cc, kref, btf);
-	in.stack_saved = send_balanced || cc <= 0 || (kref >= 0 && kref <= 1) ||
-			 dev_troubled(device, btf);
+	in.stack_saved = !btf && put_must_send(cc, kref, device, btf);
 	if (in.stack_saved)
 		entry_stack_save(ctx, DMARW_HOOK_CHAN_PUT);
 	chan_call_store(CALL_PUT, bpf_get_current_pid_tgid(), &in);
@@ -197,7 +249,10 @@ static __always_inline void chan_put_exit(void *ctx, struct dma_chan *arg, bool 
 		 * decided for what it could see (client_count 0, a device going
 		 * away: dma_list_mutex is held from there to here).
 		 */
-		send = in.stack_saved;
+		send = in.stack_saved ||
+		       (btf && (send_balanced || in.client_count <= 0 ||
+				(in.kref >= 0 && in.kref <= 1) ||
+				dev_troubled_ds(ds, KREAD_KPTR(btf, arg, device), btf)));
 		walk = send || kref_needs_walk(ds, in.kref, kref_after, in.client_count, cc_after);
 	}
 	/*
@@ -207,7 +262,7 @@ static __always_inline void chan_put_exit(void *ctx, struct dma_chan *arg, bool 
 	dev_state_set(ds, in.dev_id, kref_after, in.flags,
 		      released ? DMARW_DEV_RELEASED : DMARW_DEV_UNKNOWN, ts);
 	if (walk) {
-		walk_channels(device, &sum, &in_use);
+		walk_device(device, &sum, &in_use);
 		send = send || kref_wrong(kref_after, in_use, in.flags);
 	}
 	cs = chan_account(in.chan, in.device, in.dev_id, in.chan_id, cc_after, ts,
@@ -303,7 +358,7 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 	 * dma_list_mutex is released, so they are no consistent view with the
 	 * kref (check_kref() counts the model's instead).
 	 */
-	walk_channels(device, &ev->client_count_after, &in_use);
+	walk_device(device, &ev->client_count_after, &in_use);
 	if (!ret)
 		dev_names(ev);
 	event_submit(ev);
@@ -356,7 +411,7 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 			 device, NULL, st, EV_STACK_HERE);
 	if (!ev)
 		return;
-	walk_channels(device, &clients, &in_use);
+	walk_device(device, &clients, &in_use);
 	ev->client_count_before = clients;
 	ev->dev_in_use = in_use;
 	ev->kref_before = kref;
@@ -389,7 +444,7 @@ static __always_inline void dev_unregister_exit(void *ctx, bool kretprobe)
 		ev->kref_before = in.kref;
 		ev->kref_after = released ? 0 : read_kref(device, false);
 		if (!released)
-			walk_channels(device, &ev->client_count_after, &ev->dev_in_use);
+			walk_device(device, &ev->client_count_after, &ev->dev_in_use);
 		dev_names(ev);
 		event_submit(ev);
 	}
@@ -443,7 +498,7 @@ static __always_inline void dev_release_enter(void *ctx, struct kref *ref)
 			 EV_STACK_HERE);
 	if (!ev)
 		return;
-	walk_channels(device, &clients, &in_use);
+	walk_device(device, &clients, &in_use);
 	ev->client_count_before = clients;
 	ev->dev_in_use = in_use;
 	ev->kref_before = read_kref(device, false);

@@ -79,18 +79,16 @@ static const struct dmarw_holder empty_holder;
 
 /*
  * The device's and its driver's names into @dev_name and @drv_name (32
- * bytes each): from its dev_state entry, read from the device once and kept
- * there (the entry is made if missing): a get reads no string.
+ * bytes each): from its dev_state entry @ds, read from the device once and
+ * kept there: a get reads no string.
  */
-static __always_inline void dev_names_cached(struct dma_device *device, char *dev_name,
-					     char *drv_name)
+static __always_inline void dev_names_cached(struct dmarw_dev_state *ds, struct dma_device *device,
+					     char *dev_name, char *drv_name)
 {
-	struct dmarw_dev_state *ds;
 	struct device *dev;
 
 	if (!device)
 		return;
-	ds = dev_state_get((__u64)device);
 	if (ds && ds->dev_name[0]) {
 		__builtin_memcpy(dev_name, ds->dev_name, DMARW_NAME_LEN);
 		__builtin_memcpy(drv_name, ds->drv_name, DMARW_NAME_LEN);
@@ -109,38 +107,43 @@ static __always_inline void dev_names_cached(struct dma_device *device, char *de
 static const struct dmarw_event empty_event;
 
 /*
- * dma_chan_get() entered (task @pid_tgid, what its entry read in @in): write
- * the entry this get will make at the channel's next slot, stack included,
- * so that the exit only completes or drops it.  Returns enum
- * inflight_ledger; in->slot is the slot used.  The hook's counters are
- * looked up only for a failure.
+ * A get of task @pid_tgid (what its entry read in @in) is taking a
+ * reference: write the entry it will make at the channel's next slot
+ * (@slot: chan_state.ledger_slots), its stack taken here, at time @ts
+ * (@ds: the device's state, for its names).  fexit programs call it at the
+ * get's exit, once the reference is taken; kprobe programs at its entry,
+ * where a stack is whole on every kernel, and the exit only completes or
+ * drops the entry.  Returns the entry, NULL if it could not be written
+ * (counted in @st, the stack saved in entry_stacks instead);
+ * in->ledger says which (enum inflight_ledger), in->slot where.
  */
-static __always_inline __u32 ledger_begin(void *ctx, struct inflight *in, __u64 pid_tgid)
+static __always_inline struct dmarw_holder *ledger_write(void *ctx, struct inflight *in,
+							 __u64 pid_tgid, __u32 slot,
+							 struct dmarw_dev_state *ds, __u64 ts,
+							 struct dmarw_hook_stats *st)
 {
-	struct dmarw_ledger_key key = { .chan = in->chan };
-	struct dmarw_hook_stats *st;
-	struct dmarw_chan_state *cs;
+	struct dmarw_ledger_key key = { .chan = in->chan, .slot = slot };
 	struct dmarw_holder *h;
 	long err;
 
-	in->slot = 0;
+	in->slot = slot;
+	in->ledger = LEDGER_NONE;
 	if (!in->chan)
-		return LEDGER_NONE;
-	cs = bpf_map_lookup_elem(&chan_state, &key.chan);
-	key.slot = cs ? cs->ledger_slots : 0;
-	in->slot = key.slot;
+		return NULL;
 	err = bpf_map_update_elem(&ledger, &key, &empty_holder, BPF_ANY);
 	h = err ? NULL : bpf_map_lookup_elem(&ledger, &key);
 	if (!h) {
-		st = hook_stats_of(DMARW_HOOK_CHAN_GET);
+		if (!st)
+			st = hook_stats_of(DMARW_HOOK_CHAN_GET);
 		if (st && err == -E2BIG_ERR)
 			st->ledger_full++;
 		else if (st)
 			st->map_failed++;
-		entry_stack_save(ctx, DMARW_HOOK_CHAN_GET);
-		return err == -E2BIG_ERR ? LEDGER_FULL : LEDGER_FAILED;
+		in->ledger = err == -E2BIG_ERR ? LEDGER_FULL : LEDGER_FAILED;
+		return NULL;
 	}
-	h->ts_ns = bpf_ktime_get_ns();
+	in->ledger = LEDGER_WRITTEN;
+	h->ts_ns = ts;
 	h->device = in->device;
 	h->pid = (__u32)pid_tgid;
 	h->tgid = pid_tgid >> 32;
@@ -150,30 +153,48 @@ static __always_inline __u32 ledger_begin(void *ctx, struct inflight *in, __u64 
 	h->client_count_after = -1;
 	h->flags = in->flags;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
-	dev_names_cached((void *)in->device, h->dev_name, h->drv_name);
+	dev_names_cached(ds, (void *)in->device, h->dev_name, h->drv_name);
 	if (capture_stack &&
 	    stack_capture(ctx, h->stack, &h->nr_stack, DMARW_HOOK_CHAN_GET, NULL)) {
-		st = hook_stats_of(DMARW_HOOK_CHAN_GET);
+		if (!st)
+			st = hook_stats_of(DMARW_HOOK_CHAN_GET);
 		if (st)
 			st->stack_failed++;
 	}
-	return LEDGER_WRITTEN;
+	return h;
+}
+
+/* ledger_write() at the entry of a kprobed dma_chan_get(): the stack of a failure is saved */
+static __always_inline void ledger_begin(void *ctx, struct inflight *in, __u64 pid_tgid)
+{
+	struct dmarw_chan_state *cs;
+
+	if (!in->chan) {
+		in->slot = 0;
+		in->ledger = LEDGER_NONE;
+		return;
+	}
+	cs = bpf_map_lookup_elem(&chan_state, &in->chan);
+	if (!ledger_write(ctx, in, pid_tgid, cs ? cs->ledger_slots : 0,
+			  dev_state_get(in->device), bpf_ktime_get_ns(), NULL))
+		entry_stack_save(ctx, DMARW_HOOK_CHAN_GET);
 }
 
 /*
- * dma_chan_get() returned: the entry becomes an outstanding reference
- * (@ret 0, client_count went from in->client_count to @cc), or is dropped.
- * A reference that could not be stored is counted in the channel's
+ * dma_chan_get() returned: the entry @h (NULL: looked up from in->slot when
+ * in->ledger says one was written) becomes an outstanding reference (@ret
+ * 0, client_count went from in->client_count to @cc), or is dropped.  A
+ * reference that could not be stored is counted in the channel's
  * `unrecorded`.  Returns the entry, NULL when there is none.
  */
 static __always_inline struct dmarw_holder *ledger_end_get(const struct inflight *in, long ret,
-							    __s32 cc, struct dmarw_chan_state *cs)
+							    __s32 cc, struct dmarw_chan_state *cs,
+							    struct dmarw_holder *h)
 {
 	struct dmarw_ledger_key key = { .chan = in->chan, .slot = in->slot };
-	struct dmarw_holder *h = NULL;
 	__u32 refs = 1;
 
-	if (in->ledger == LEDGER_WRITTEN)
+	if (!h && in->ledger == LEDGER_WRITTEN)
 		h = bpf_map_lookup_elem(&ledger, &key);
 	if (ret) {
 		if (h)
@@ -216,6 +237,26 @@ static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_
 	__s32 found = -1, oldest = -1;
 
 	n = cs->ledger_slots;
+	/*
+	 * The newest entry first, kept when it is this tgid's: a channel used
+	 * by one client at a time drops it with one lookup and one delete.
+	 */
+	if (n) {
+		key.slot = n - 1;
+		h = bpf_map_lookup_elem(&ledger, &key);
+		if (h && h->tgid == tgid) {
+			id = h->id;
+			if (cs->ledger_refs)
+				cs->ledger_refs--;
+			if (h->refs > 1) {
+				h->refs--;
+				goto note;
+			}
+			bpf_map_delete_elem(&ledger, &key);
+			cs->ledger_slots = n - 1;
+			goto note;
+		}
+	}
 	for (i = 0; i < DMARW_LEDGER_SCAN; i++) {
 		if (i >= n)
 			break;
@@ -400,11 +441,17 @@ static __always_inline bool dev_troubled_ds(const struct dmarw_dev_state *ds,
 	return device && !KREAD(btf, device, chancnt);
 }
 
-/* The same with its own dev_state lookup (@btf: see KREAD()). */
+/*
+ * The same with its own dev_state lookup (@btf: see KREAD()), made only
+ * once some device was seen going away (dev_state_set() notes it): until
+ * then no state can say so, and a balanced get or put pays no lookup.
+ */
 static __always_inline bool dev_troubled(struct dma_device *device, bool btf)
 {
 	__u64 key = (__u64)device;
 
+	if (!devs_leaving)
+		return device && !KREAD(btf, device, chancnt);
 	return dev_troubled_ds(bpf_map_lookup_elem(&dev_state, &key), device, btf);
 }
 

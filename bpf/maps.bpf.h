@@ -34,6 +34,12 @@ DMARW_SHARED const volatile bool send_balanced DMARW_INIT(true);
  */
 DMARW_SHARED const volatile __u64 kretprobe_tramp DMARW_INIT(0);
 
+/*
+ * Set once any device enters DMARW_DEV_UNREGISTERING or a later state
+ * (dev_state_set()); before that, dev_troubled() needs no dev_state lookup.
+ */
+DMARW_SHARED bool devs_leaving DMARW_INIT(false);
+
 #define RINGBUF_SIZE		(1 << 20)
 
 DMARW_SHARED struct {

@@ -382,6 +382,8 @@ static __always_inline void dev_state_set(struct dmarw_dev_state *ds, __s32 dev_
 	ds->last_ts_ns = ts;
 	if (state != DMARW_DEV_UNKNOWN)
 		ds->state = state;
+	if (state >= DMARW_DEV_UNREGISTERING)
+		devs_leaving = true;
 }
 
 static __always_inline void dev_account(__u64 device, __s32 dev_id, __s32 kref,
