@@ -25,18 +25,12 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /*
- * walk_channels() as a global function: the verifier checks it once, not
- * once per path of every program that walks (64 loop steps on each path:
- * most of the start-up's verification time).  Returns in_use << 32 |
- * clients, each -1 when unknown.  32-bit ARM's JIT has no BPF-to-BPF
- * calls: there it stays inline.
+ * walk_channels(), verified once rather than on every path of every
+ * program that walks (64 loop steps on each: most of the start-up's
+ * verification time).  Returns in_use << 32 | clients, each -1 when
+ * unknown.
  */
-#ifdef __TARGET_ARCH_arm
-static __always_inline
-#else
-__noinline
-#endif
-__u64 device_channels(__u64 device)
+DMARW_VERIFIED_ONCE __u64 device_channels(__u64 device)
 {
 	__s32 clients, in_use;
 
@@ -44,18 +38,10 @@ __u64 device_channels(__u64 device)
 	return (__u64)(__u32)in_use << 32 | (__u32)clients;
 }
 
-/*
- * A global function takes scalars only: @device may be a BTF pointer (an
- * fentry's argument), which a cast leaves one for the verifier, so its
- * value is copied out first (a helper call, on the rare walks only).
- */
 static __always_inline void walk_device(struct dma_device *device, __s32 *clients,
 					__s32 *in_use)
 {
-	__u64 addr = (unsigned long)device, val = 0, r;
-
-	bpf_probe_read_kernel(&val, sizeof(val), &addr);
-	r = device_channels(val);
+	__u64 r = device_channels(kaddr(device));
 
 	*clients = (__s32)(__u32)r;
 	*in_use = (__s32)(__u32)(r >> 32);
@@ -406,7 +392,7 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 	inflight_save(DMARW_HOOK_DEV_UNREGISTER, NULL, device, 0, kref);
 	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), kref, dev_flags(device, false),
 		    DMARW_DEV_UNREGISTERING, bpf_ktime_get_ns());
-	ledger_send_device(device, st);
+	ledger_send_device(device);
 	ev = event_begin(ctx, DMARW_EV_DEV_UNREGISTER_BEGIN, DMARW_HOOK_DEV_UNREGISTER,
 			 device, NULL, st, EV_STACK_HERE);
 	if (!ev)

@@ -52,6 +52,31 @@
 #define KREAD_KPTR(btf, src, field)	KREAD(btf, src, field)
 #endif
 
+/*
+ * A function the verifier checks once, whatever the paths that call it
+ * (a global function: scalar arguments only), where the same work inline
+ * would be verified again on each of them.  32-bit ARM's JIT has no
+ * BPF-to-BPF calls: there it stays inline.
+ */
+#ifdef __TARGET_ARCH_arm
+#define DMARW_VERIFIED_ONCE	static __always_inline
+#else
+#define DMARW_VERIFIED_ONCE	__noinline
+#endif
+
+/*
+ * @p's address as a scalar, for a DMARW_VERIFIED_ONCE function's argument:
+ * a cast leaves a BTF pointer (an fentry's argument) a pointer to the
+ * verifier, so the value is copied out by a helper.
+ */
+static __always_inline __u64 kaddr(const void *p)
+{
+	__u64 addr = (unsigned long)p, val = 0;
+
+	bpf_probe_read_kernel(&val, sizeof(val), &addr);
+	return val;
+}
+
 /* @btf: see KREAD() */
 static __always_inline __s32 read_kref(struct dma_device *device, bool btf)
 {

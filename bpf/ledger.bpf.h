@@ -354,12 +354,22 @@ static __always_inline void holder_to_event(struct dmarw_event *ev, const struct
 #define HOLDER_CHANNELS		16	/* channels of a device the unregister copies */
 #define HOLDERS_PER_CHANNEL	2	/* entries of one channel it copies */
 
-/* One DMARW_EV_DEV_HOLDER record: the entry @h of channel @chan. */
-static __always_inline int send_holder(struct dma_device *device, __u64 chan,
-				       const struct dmarw_holder *h, struct dmarw_hook_stats *st)
+/*
+ * One DMARW_EV_DEV_HOLDER record: the entry at @slot of channel @chan of
+ * @device being unregistered, if there is one.  Verified once: the
+ * unregister sends up to HOLDER_CHANNELS * HOLDERS_PER_CHANNEL.  Returns -1
+ * when the ring buffer is full.
+ */
+DMARW_VERIFIED_ONCE int send_holder(__u64 device, __u64 chan, __u32 slot)
 {
-	struct dmarw_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	struct dmarw_ledger_key key = { .chan = chan, .slot = slot };
+	struct dmarw_hook_stats *st = hook_stats_of(DMARW_HOOK_DEV_UNREGISTER);
+	struct dmarw_holder *h = bpf_map_lookup_elem(&ledger, &key);
+	struct dmarw_event *ev;
 
+	if (!h)
+		return 0;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		if (st)
 			st->lost++;
@@ -372,7 +382,7 @@ static __always_inline int send_holder(struct dma_device *device, __u64 chan,
 	ev->type = DMARW_EV_DEV_HOLDER;
 	ev->hook = DMARW_HOOK_DEV_UNREGISTER;
 	ev->ts_ns = h->ts_ns;
-	ev->device = (__u64)device;
+	ev->device = device;
 	ev->chan = chan;
 	ev->pid = h->pid;
 	ev->tgid = h->tgid;
@@ -396,33 +406,29 @@ static __always_inline int send_holder(struct dma_device *device, __u64 chan,
  * (HOLDERS_PER_CHANNEL each), before the unregister's own record, in this
  * program run.  The frontend's ledger read names any others.
  */
-static __always_inline void ledger_send_device(struct dma_device *device,
-					       struct dmarw_hook_stats *st)
+static __always_inline void ledger_send_device(struct dma_device *device)
 {
-	struct dmarw_ledger_key key = {};
 	struct list_head *head, *pos;
 	struct dmarw_chan_state *cs;
-	struct dmarw_holder *h;
+	__u64 chan, dev = kaddr(device);
 	__u32 i, s;
 
-	if (!device)
+	if (!dev)
 		return;
-	head = (void *)device + bpf_core_field_offset(struct dma_device, channels);
-	pos = READ_KPTR(device, channels.next);
+	head = (void *)dev + bpf_core_field_offset(struct dma_device, channels);
+	pos = READ_KPTR((struct dma_device *)dev, channels.next);
 	for (i = 0; i < HOLDER_CHANNELS; i++) {
 		if (!pos || pos == head)
 			break;
-		key.chan = (__u64)((void *)pos - bpf_core_field_offset(struct dma_chan, device_node));
+		chan = (__u64)((void *)pos - bpf_core_field_offset(struct dma_chan, device_node));
 		pos = READ_KPTR(pos, next);
-		cs = bpf_map_lookup_elem(&chan_state, &key.chan);
+		cs = bpf_map_lookup_elem(&chan_state, &chan);
 		if (!cs)
 			continue;
 		for (s = 0; s < HOLDERS_PER_CHANNEL; s++) {
 			if (s >= cs->ledger_slots)
 				break;
-			key.slot = s;
-			h = bpf_map_lookup_elem(&ledger, &key);
-			if (h && send_holder(device, key.chan, h, st))
+			if (send_holder(dev, chan, s))
 				return;
 		}
 	}
