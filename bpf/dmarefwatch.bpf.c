@@ -65,8 +65,15 @@ static __always_inline void chan_get_enter(void *ctx, struct dma_chan *chan, boo
 	struct inflight in;
 
 	inflight_fill(&in, chan, device, cc, read_kref(device, btf), btf);
-	if (!btf)
+	if (!btf) {
+		struct inflight stale;
+
+		/* a get whose kretprobe was missed left its entry: free again */
+		if (chan_call_take(CALL_GET, chan_calls[CALL_GET].pid_tgid, &stale) &&
+		    stale.ledger == LEDGER_WRITTEN)
+			ledger_release(stale.idx);
 		ledger_begin(ctx, &in, id);
+	}
 	chan_call_store(CALL_GET, id, &in);
 }
 

@@ -208,15 +208,19 @@ struct dmarw_event {
 };
 
 /*
- * The reference ledger (map "ledger"): one entry per outstanding channel
- * reference taken by a traced dma_chan_get(), written by the get (its stack
- * straight into the value), dropped by the put matched to it: same tgid,
- * else a reference the ledger does not hold (predating tracing), else the
- * oldest.  get and put run under dma_list_mutex, so a channel's entries
- * are slots 0..n-1 (n in chan_state.ledger_slots) and never race.
+ * The reference ledger (array map "ledger"): one entry per outstanding
+ * channel reference taken by a traced dma_chan_get(), written by the get
+ * (its stack straight into the value), dropped by the put matched to it:
+ * same tgid, else a reference the ledger does not hold (predating
+ * tracing), else the oldest.  get and put run under dma_list_mutex, so a
+ * channel's entries are its slots 0..n-1 (n in chan_state.ledger_slots,
+ * their entries' indices in chan_state.ledger_idx) and never race.  An
+ * entry with id 0 is free (or a get's still in progress).
  */
 #define DMARW_LEDGER_SCAN	8	/* slots a put searches for its tgid */
+#define DMARW_CHAN_SLOTS	32	/* entries one channel can have */
 
+/* A holder's identity: its channel and slot (not a map key any more). */
 struct dmarw_ledger_key {
 	__u64 chan;			/* struct dma_chan * */
 	__u32 slot;
@@ -224,9 +228,12 @@ struct dmarw_ledger_key {
 };
 
 struct dmarw_holder {
-	__u64 id;			/* 1, 2, ... in order of the gets */
-	__u64 ts_ns;			/* the get's entry */
+	__u64 id;			/* 1, 2, ... in order of the gets; 0 free */
+	__u64 ts_ns;			/* the get's */
 	__u64 device;			/* struct dma_device * */
+	__u64 chan;			/* struct dma_chan * */
+	__u32 slot;			/* in the channel's chan_state.ledger_idx */
+	__u32 __pad;
 	__u32 pid;
 	__u32 tgid;
 	__s32 dev_id;
@@ -236,7 +243,6 @@ struct dmarw_holder {
 	__u32 refs;			/* references this entry still holds */
 	__u32 flags;			/* DMARW_F_* of the device at the get */
 	__u32 nr_stack;			/* 0: no stack (--no-stacks, or it failed) */
-	__u32 __pad;
 	char comm[DMARW_COMM_LEN];
 	char dev_name[DMARW_NAME_LEN];
 	char drv_name[DMARW_NAME_LEN];
@@ -279,6 +285,7 @@ struct dmarw_chan_state {
 	__u32 ledger_refs;		/* references they hold */
 	__u32 unrecorded;		/* references whose get found the ledger full */
 	__u32 __pad2;
+	__u32 ledger_idx[DMARW_CHAN_SLOTS]; /* slot -> index of its ledger entry */
 	struct dmarw_release last_release; /* the last put that dropped a reference */
 };
 
@@ -286,7 +293,8 @@ struct dmarw_chan_state {
 struct dmarw_hook_stats {
 	__u64 hits;			/* times the hook ran */
 	__u64 lost;			/* ring buffer reservations that failed */
-	__u64 ledger_full;		/* a reference not stored: the ledger was full */
+	__u64 ledger_full;		/* a reference not stored: the ledger, or the
+					   channel's DMARW_CHAN_SLOTS, was full */
 	__u64 stack_failed;		/* bpf_get_stack() returned an error */
 	__u64 map_failed;		/* another map update failed */
 	__u64 sent;			/* records submitted to the ring buffer */

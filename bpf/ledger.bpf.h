@@ -9,26 +9,95 @@
  * dma_chan_get() and dma_chan_put() run under dma_list_mutex (their callers
  * take it), and so do their exit programs: the entries of one channel are
  * slots 0..ledger_slots-1 of its chan_state, changed by one program at a
- * time, and the id counter needs no atomic (a fetching atomic is 5.12+).
- * Included by bpf/dmarefwatch.bpf.c only.
+ * time; the id counter and the free list need no atomic (a fetching atomic
+ * is 5.12+).  The entries are an array, not a hash keyed by {channel,
+ * slot}: a lookup is a load the verifier inlines, where a hash update,
+ * lookup and delete per reference were helper calls with a hash, a bucket
+ * lock and a 600-byte copy each.  Included by bpf/dmarefwatch.bpf.c only.
  */
 #ifndef __DMARW_LEDGER_BPF_H
 #define __DMARW_LEDGER_BPF_H
 
 #include "record.bpf.h"
 
-#define E2BIG_ERR	7
-
-/* Sized by the loader (--max-references) before load. */
+/* Both sized by the loader (--max-references) before load. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1024);
-	__type(key, struct dmarw_ledger_key);
+	__type(key, __u32);
 	__type(value, struct dmarw_holder);
 } ledger SEC(".maps");
 
+/* Indices of freed entries, a stack: ledger_free_nr of them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} ledger_free SEC(".maps");
+
+/* The ledger's max_entries, set by the loader. */
+const volatile __u32 ledger_capacity = 1024;
+
 /* The last id handed out: ids are 1, 2, ... in order of the gets. */
 __u64 ledger_last_id;
+/* Entries 0..ledger_used-1 were handed out at least once. */
+__u32 ledger_used;
+__u32 ledger_free_nr;
+
+/*
+ * @i as an index into chan_state.ledger_idx: masked in an instruction the
+ * compiler cannot drop where it knows the bound already (the verifier may
+ * not: the value may come back from the stack without it).
+ */
+static __always_inline __u32 chan_slot(__u32 i)
+{
+	__u64 v = i;
+
+	asm volatile("%[v] &= %[m]" : [v] "+r"(v) : [m] "i"(DMARW_CHAN_SLOTS - 1));
+	return v;
+}
+#define CHAN_SLOT(i)	chan_slot(i)
+
+static __always_inline struct dmarw_holder *ledger_at(__u32 idx)
+{
+	return bpf_map_lookup_elem(&ledger, &idx);
+}
+
+/* A free entry's index into @idx; false when the ledger is full. */
+static __always_inline bool ledger_alloc(__u32 *idx)
+{
+	__u32 n = ledger_free_nr, *freed;
+
+	if (n) {
+		n--;
+		freed = bpf_map_lookup_elem(&ledger_free, &n);
+		if (!freed)
+			return false;
+		ledger_free_nr = n;
+		*idx = *freed;
+		return true;
+	}
+	if (ledger_used >= ledger_capacity)
+		return false;
+	*idx = ledger_used++;
+	return true;
+}
+
+/* Entry @idx is free again. */
+static __always_inline void ledger_release(__u32 idx)
+{
+	struct dmarw_holder *h = ledger_at(idx);
+	__u32 n = ledger_free_nr, *freed;
+
+	if (h)
+		h->id = 0;
+	freed = bpf_map_lookup_elem(&ledger_free, &n);
+	if (freed) {
+		*freed = idx;
+		ledger_free_nr = n + 1;
+	}
+}
 
 /*
  * What the entry of dma_chan_get() or dma_chan_put() hands to its exit.
@@ -70,12 +139,9 @@ static __always_inline bool chan_call_take(__u32 call, __u64 pid_tgid, struct in
 /* What the get's entry did with the ledger (inflight.ledger). */
 enum inflight_ledger {
 	LEDGER_NONE,		/* nothing written (no channel) */
-	LEDGER_WRITTEN,		/* an entry at inflight.slot, made final by the exit */
-	LEDGER_FULL,		/* no room: the stack went to entry_stacks */
-	LEDGER_FAILED,		/* another update failure: likewise */
+	LEDGER_WRITTEN,		/* entry inflight.idx for inflight.slot, made final by the exit */
+	LEDGER_FULL,		/* no room: the stack went to entry_stacks (kprobe) */
 };
-
-static const struct dmarw_holder empty_holder;
 
 /*
  * The device's and its driver's names into @dev_name and @drv_name (32
@@ -113,47 +179,57 @@ static const struct dmarw_event empty_event;
  * (@ds: the device's state, for its names).  fexit programs call it at the
  * get's exit, once the reference is taken; kprobe programs at its entry,
  * where a stack is whole on every kernel, and the exit only completes or
- * drops the entry.  Returns the entry, NULL if it could not be written
- * (counted in @st, the stack saved in entry_stacks instead);
- * in->ledger says which (enum inflight_ledger), in->slot where.
+ * drops the entry.  The entry's id stays 0 until ledger_end_get().  Returns
+ * it, NULL if there was no room (counted in @st, NULL: looked up);
+ * in->ledger says which (enum inflight_ledger), in->slot and in->idx where.
  */
 static __always_inline struct dmarw_holder *ledger_write(void *ctx, struct inflight *in,
 							 __u64 pid_tgid, __u32 slot,
 							 struct dmarw_dev_state *ds, __u64 ts,
 							 struct dmarw_hook_stats *st)
 {
-	struct dmarw_ledger_key key = { .chan = in->chan, .slot = slot };
-	struct dmarw_holder *h;
-	long err;
+	struct dmarw_holder *h = NULL;
+	__u32 idx = 0;
 
 	in->slot = slot;
+	in->idx = 0;
 	in->ledger = LEDGER_NONE;
 	if (!in->chan)
 		return NULL;
-	err = bpf_map_update_elem(&ledger, &key, &empty_holder, BPF_ANY);
-	h = err ? NULL : bpf_map_lookup_elem(&ledger, &key);
+	if (slot < DMARW_CHAN_SLOTS && ledger_alloc(&idx)) {
+		h = ledger_at(idx);
+		if (!h)
+			ledger_release(idx);
+	}
 	if (!h) {
 		if (!st)
 			st = hook_stats_of(DMARW_HOOK_CHAN_GET);
-		if (st && err == -E2BIG_ERR)
+		if (st)
 			st->ledger_full++;
-		else if (st)
-			st->map_failed++;
-		in->ledger = err == -E2BIG_ERR ? LEDGER_FULL : LEDGER_FAILED;
+		in->ledger = LEDGER_FULL;
 		return NULL;
 	}
+	in->idx = idx;
 	in->ledger = LEDGER_WRITTEN;
+	h->id = 0;
 	h->ts_ns = ts;
 	h->device = in->device;
+	h->chan = in->chan;
+	h->slot = slot;
 	h->pid = (__u32)pid_tgid;
 	h->tgid = pid_tgid >> 32;
 	h->dev_id = in->dev_id;
 	h->chan_id = in->chan_id;
 	h->client_count_before = in->client_count;
 	h->client_count_after = -1;
+	h->refs = 0;
 	h->flags = in->flags;
+	h->nr_stack = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	h->dev_name[0] = 0;
+	h->drv_name[0] = 0;
 	dev_names_cached(ds, (void *)in->device, h->dev_name, h->drv_name);
+	__builtin_memset(&h->client, 0, sizeof(h->client));
 	if (capture_stack &&
 	    stack_capture(ctx, h->stack, &h->nr_stack, DMARW_HOOK_CHAN_GET, NULL)) {
 		if (!st)
@@ -171,6 +247,7 @@ static __always_inline void ledger_begin(void *ctx, struct inflight *in, __u64 p
 
 	if (!in->chan) {
 		in->slot = 0;
+		in->idx = 0;
 		in->ledger = LEDGER_NONE;
 		return;
 	}
@@ -181,7 +258,7 @@ static __always_inline void ledger_begin(void *ctx, struct inflight *in, __u64 p
 }
 
 /*
- * dma_chan_get() returned: the entry @h (NULL: looked up from in->slot when
+ * dma_chan_get() returned: the entry @h (NULL: looked up from in->idx when
  * in->ledger says one was written) becomes an outstanding reference (@ret
  * 0, client_count went from in->client_count to @cc), or is dropped.  A
  * reference that could not be stored is counted in the channel's
@@ -191,29 +268,29 @@ static __always_inline struct dmarw_holder *ledger_end_get(const struct inflight
 							    __s32 cc, struct dmarw_chan_state *cs,
 							    struct dmarw_holder *h)
 {
-	struct dmarw_ledger_key key = { .chan = in->chan, .slot = in->slot };
 	__u32 refs = 1;
 
 	if (!h && in->ledger == LEDGER_WRITTEN)
-		h = bpf_map_lookup_elem(&ledger, &key);
+		h = ledger_at(in->idx);
 	if (ret) {
 		if (h)
-			bpf_map_delete_elem(&ledger, &key);
+			ledger_release(in->idx);
 		return NULL;
 	}
 	/* balance_ref_count() can take several references in one get */
 	if (in->client_count >= 0 && cc > in->client_count)
 		refs = cc - in->client_count;
-	if (!h || !cs) {
+	if (!h || !cs || in->slot != cs->ledger_slots || in->slot >= DMARW_CHAN_SLOTS) {
 		if (cs)
 			cs->unrecorded += refs;
 		if (h)
-			bpf_map_delete_elem(&ledger, &key);
+			ledger_release(in->idx);
 		return NULL;
 	}
 	h->id = ++ledger_last_id;
 	h->client_count_after = cc;
 	h->refs = refs;
+	cs->ledger_idx[CHAN_SLOT(in->slot)] = in->idx;
 	cs->ledger_slots = in->slot + 1;
 	cs->ledger_refs += refs;
 	return h;
@@ -230,47 +307,28 @@ static __always_inline struct dmarw_holder *ledger_end_get(const struct inflight
 static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_state *cs,
 					__u64 pid_tgid, __u64 ts)
 {
-	struct dmarw_ledger_key key = { .chan = chan }, top_key = { .chan = chan };
-	struct dmarw_holder *h, *top;
-	__u32 tgid = pid_tgid >> 32, n, i;
+	__u32 tgid = pid_tgid >> 32, n, i, slot, idx;
 	__u64 id = 0, oldest_id = ~0ULL;
 	__s32 found = -1, oldest = -1;
+	struct dmarw_holder *h;
 
 	n = cs->ledger_slots;
-	/*
-	 * The newest entry first, kept when it is this tgid's: a channel used
-	 * by one client at a time drops it with one lookup and one delete.
-	 */
-	if (n) {
-		key.slot = n - 1;
-		h = bpf_map_lookup_elem(&ledger, &key);
-		if (h && h->tgid == tgid) {
-			id = h->id;
-			if (cs->ledger_refs)
-				cs->ledger_refs--;
-			if (h->refs > 1) {
-				h->refs--;
-				goto note;
-			}
-			bpf_map_delete_elem(&ledger, &key);
-			cs->ledger_slots = n - 1;
-			goto note;
-		}
-	}
+	if (n > DMARW_CHAN_SLOTS)
+		n = DMARW_CHAN_SLOTS;
 	for (i = 0; i < DMARW_LEDGER_SCAN; i++) {
 		if (i >= n)
 			break;
-		key.slot = n - 1 - i;
-		h = bpf_map_lookup_elem(&ledger, &key);
-		if (!h)
+		slot = n - 1 - i;
+		h = ledger_at(cs->ledger_idx[CHAN_SLOT(slot)]);
+		if (!h || !h->id)
 			continue;
 		if (h->tgid == tgid) {
-			found = key.slot;
+			found = slot;
 			break;
 		}
 		if (h->id < oldest_id) {
 			oldest_id = h->id;
-			oldest = key.slot;
+			oldest = slot;
 		}
 	}
 	if (found < 0 && cc > (__s32)cs->ledger_refs) {
@@ -283,12 +341,8 @@ static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_
 		found = oldest;
 	if (found < 0)
 		goto note;
-	/*
-	 * Looked up again: a pointer kept from the scan makes its states
-	 * differ and the put's exit too large for the verifier.
-	 */
-	key.slot = found;
-	h = bpf_map_lookup_elem(&ledger, &key);
+	idx = cs->ledger_idx[CHAN_SLOT(found)];
+	h = ledger_at(idx);
 	if (!h)
 		goto note;
 	id = h->id;
@@ -299,13 +353,14 @@ static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_
 		goto note;
 	}
 	/* the slot's last reference: the newest entry moves into its place */
-	top_key.slot = n - 1;
-	if (top_key.slot != key.slot) {
-		top = bpf_map_lookup_elem(&ledger, &top_key);
-		if (top)
-			bpf_map_update_elem(&ledger, &key, top, BPF_EXIST);
+	slot = n - 1;
+	if (slot != (__u32)found) {
+		cs->ledger_idx[CHAN_SLOT(found)] = cs->ledger_idx[CHAN_SLOT(slot)];
+		h = ledger_at(cs->ledger_idx[CHAN_SLOT(found)]);
+		if (h)
+			h->slot = found;
 	}
-	bpf_map_delete_elem(&ledger, &top_key);
+	ledger_release(idx);
 	cs->ledger_slots = n - 1;
 note:
 	cs->last_release.ts_ns = ts;
@@ -322,18 +377,17 @@ note:
  */
 static __always_inline void ledger_name_client(struct dma_chan *chan)
 {
-	struct dmarw_ledger_key key = { .chan = (__u64)chan };
+	__u64 key = (__u64)chan;
 	struct dmarw_chan_state *cs;
 	struct dmarw_holder *h;
 
 	if (!chan)
 		return;
-	cs = bpf_map_lookup_elem(&chan_state, &key.chan);
+	cs = bpf_map_lookup_elem(&chan_state, &key);
 	if (!cs || !cs->ledger_slots)
 		return;
-	key.slot = cs->ledger_slots - 1;
-	h = bpf_map_lookup_elem(&ledger, &key);
-	if (h && h->pid == (__u32)bpf_get_current_pid_tgid() && !h->client.dev[0])
+	h = ledger_at(cs->ledger_idx[CHAN_SLOT(cs->ledger_slots - 1)]);
+	if (h && h->id && h->pid == (__u32)bpf_get_current_pid_tgid() && !h->client.dev[0])
 		read_client(&h->client, chan);
 }
 
@@ -362,12 +416,15 @@ static __always_inline void holder_to_event(struct dmarw_event *ev, const struct
  */
 DMARW_VERIFIED_ONCE int send_holder(__u64 device, __u64 chan, __u32 slot)
 {
-	struct dmarw_ledger_key key = { .chan = chan, .slot = slot };
 	struct dmarw_hook_stats *st = hook_stats_of(DMARW_HOOK_DEV_UNREGISTER);
-	struct dmarw_holder *h = bpf_map_lookup_elem(&ledger, &key);
+	struct dmarw_chan_state *cs = bpf_map_lookup_elem(&chan_state, &chan);
+	struct dmarw_holder *h;
 	struct dmarw_event *ev;
 
-	if (!h)
+	if (!cs || slot >= DMARW_CHAN_SLOTS)
+		return 0;
+	h = ledger_at(cs->ledger_idx[CHAN_SLOT(slot)]);
+	if (!h || !h->id)
 		return 0;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {

@@ -87,7 +87,9 @@ struct inflight {
 	__s32 dev_id;
 	__s32 chan_id;
 	__u32 flags;
-	__u32 slot;		/* get: the ledger slot its entry was written to */
+	__u32 slot;		/* get: the channel's ledger slot of its entry */
+	__u32 idx;		/* get: the entry's index in the ledger */
+	__u32 __pad;
 	__u32 ledger;		/* get: enum inflight_ledger */
 	__u32 stack_saved;	/* put: its entry saved a stack (it will be sent) */
 };

@@ -340,6 +340,7 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = opts->btf);
 	struct bpf_program *p;
 	int h, i, ret;
+	__u32 refs;
 
 	dmarefwatch_bpf__destroy(l->skel);
 	l->modprog = NULL;
@@ -370,8 +371,11 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 	}
 	l->skel->rodata->capture_stack = opts->stacks;
 	l->skel->rodata->send_balanced = opts->send_balanced;
-	ret = bpf_map__set_max_entries(l->skel->maps.ledger, opts->max_references ?
-				       opts->max_references : DMARW_DEFAULT_MAX_REFS);
+	refs = opts->max_references ? opts->max_references : DMARW_DEFAULT_MAX_REFS;
+	ret = bpf_map__set_max_entries(l->skel->maps.ledger, refs);
+	if (!ret)
+		ret = bpf_map__set_max_entries(l->skel->maps.ledger_free, refs);
+	l->skel->rodata->ledger_capacity = refs;
 	if (ret) {
 		snprintf(err, errlen, "cannot size the reference ledger: %s", strerr(ret));
 		return ret;
@@ -689,23 +693,17 @@ void loader__hook_stats(const struct loader *l, enum dmarw_hook hook,
 
 #define LEDGER_BATCH	64
 
-/* One key at a time: kernels before 5.6 have no batch lookups for hashes. */
-static int holders_by_key(int fd, void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
-					     const struct dmarw_holder *h),
-			  void *ctx, struct dmarw_holder *h)
+/* Entries @from..@from+@count-1 of the ledger array, one lookup each. */
+static int holders_by_index(int fd, __u32 from, __u32 count, struct dmarw_holder *vals)
 {
-	struct dmarw_ledger_key key, next, *prev = NULL;
-	int n = 0;
+	__u32 i, k;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, h)) {
-			fn(ctx, &key, h);
-			n++;
-		}
+	for (i = 0; i < count; i++) {
+		k = from + i;
+		if (bpf_map_lookup_elem(fd, &k, &vals[i]))
+			return -errno;
 	}
-	return n;
+	return 0;
 }
 
 int loader__ledger_fd(const struct loader *l)
@@ -713,43 +711,71 @@ int loader__ledger_fd(const struct loader *l)
 	return l->map_fd[PIN_MAP_LEDGER];
 }
 
+/*
+ * The ledger is an array of max_entries entries (bpf/ledger.bpf.h), read
+ * LEDGER_BATCH at a time (one batch lookup where the kernel has them); an
+ * entry with id 0 is free, the others are holders, named by the channel
+ * and slot they carry.
+ */
 int loader__for_each_holder_in(const struct loader *l, int fd,
 			       void (*fn)(void *ctx, const struct dmarw_ledger_key *key,
 					  const struct dmarw_holder *h),
 			       void *ctx)
 {
-	static struct dmarw_ledger_key keys[LEDGER_BATCH];
+	static __u32 keys[LEDGER_BATCH];
 	static struct dmarw_holder vals[LEDGER_BATCH];
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), from, count, i;
 	int n = 0, ret;
-	__u64 in_batch = 0, out_batch = 0;
-	bool first = true;
-	__u32 i, count;
 
 	if (fd < 0)
 		return -EBADF;
-	if (l->no_batch)
-		return holders_by_key(fd, fn, ctx, &vals[0]);
-	for (;;) {
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(__u32) ||
+	    info.value_size != sizeof(struct dmarw_holder))
+		return -EPROTO;
+	/*
+	 * Our own ledger: only the entries ever handed out (the BPF side's
+	 * high-water mark, in its mmapped .bss).  A followed one: all.
+	 */
+	if (l->skel && l->skel->bss && fd == bpf_map__fd(l->skel->maps.ledger) &&
+	    l->skel->bss->ledger_used < info.max_entries)
+		info.max_entries = l->skel->bss->ledger_used;
+	for (from = 0; from < info.max_entries; from += count) {
+		__u32 in_batch = from - 1, out_batch;	/* the key before the batch */
 		LIBBPF_OPTS(bpf_map_batch_opts, bo);
 
-		count = LEDGER_BATCH;
-		ret = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals,
-					   &count, &bo);
-		if (ret && errno != ENOENT) {
-			if (first && (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)) {
+		count = info.max_entries - from < LEDGER_BATCH ? info.max_entries - from :
+			LEDGER_BATCH;
+		ret = -1;
+		if (!l->no_batch) {
+			__u32 got = count;
+
+			ret = bpf_map_lookup_batch(fd, from ? &in_batch : NULL, &out_batch,
+						   keys, vals, &got, &bo);
+			if (ret && errno == ENOENT)
+				ret = 0;	/* the last batch */
+			else if (ret && (errno == EINVAL || errno == ENOTSUP ||
+					 errno == EOPNOTSUPP))
 				((struct loader *)l)->no_batch = true;
-				return holders_by_key(fd, fn, ctx, &vals[0]);
-			}
-			return -errno;
+			else if (ret)
+				return -errno;
+			if (!ret && got != count)
+				ret = -1;	/* short: read them one by one */
 		}
-		for (i = 0; i < count; i++)
-			fn(ctx, &keys[i], &vals[i]);
-		n += count;
-		if (ret)	/* ENOENT: that was the last batch */
-			return n;
-		in_batch = out_batch;
-		first = false;
+		if (ret && (ret = holders_by_index(fd, from, count, vals)))
+			return ret;
+		for (i = 0; i < count; i++) {
+			struct dmarw_ledger_key key = { .chan = vals[i].chan, .slot = vals[i].slot };
+
+			if (!vals[i].id)
+				continue;
+			fn(ctx, &key, &vals[i]);
+			n++;
+		}
 	}
+	return n;
 }
 
 uint32_t loader__ledger_capacity(const struct loader *l, uint64_t *bytes)
@@ -758,8 +784,7 @@ uint32_t loader__ledger_capacity(const struct loader *l, uint64_t *bytes)
 		     bpf_map__max_entries(l->skel->maps.ledger);
 
 	if (bytes)
-		*bytes = (uint64_t)n * (sizeof(struct dmarw_ledger_key) +
-					sizeof(struct dmarw_holder));
+		*bytes = (uint64_t)n * (sizeof(struct dmarw_holder) + sizeof(__u32));
 	return n;
 }
 

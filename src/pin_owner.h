@@ -20,7 +20,7 @@
  * bumped when any of them changes.  A reader of another version starts its
  * own session.
  */
-#define DMARW_PIN_VERSION	1
+#define DMARW_PIN_VERSION	2
 
 /* Value of the "owner" map (an array of one entry, key 0). */
 struct dmarw_pin_owner {

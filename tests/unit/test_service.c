@@ -94,7 +94,7 @@ out:
 
 TEST(pin_owner_judged)
 {
-	char proc[] = "/tmp/dmarw-proc.XXXXXX", why[256] = "";
+	char proc[] = "/tmp/dmarw-proc.XXXXXX", why[256] = "", want[128];
 	struct dmarw_pin_owner o;
 
 	CHECK(mkdtemp(proc), "mkdtemp: %s", strerror(errno));
@@ -110,9 +110,10 @@ TEST(pin_owner_judged)
 	      !strcmp(why, "its owner, pid 900, is gone"), "gone: %s", why);
 	o = owner_of(812, 4242);
 	o.version = DMARW_PIN_VERSION + 1;
-	CHECK(pin_owner__judge(&o, proc, why, sizeof(why)) == PIN_FOREIGN &&
-	      strstr(why, "pid 812 (dmarefwatch 0.1.0), writes format 2; this dmarefwatch "
-		     "reads format 1"), "version: %s", why);
+	snprintf(want, sizeof(want), "pid 812 (dmarefwatch 0.1.0), writes format %d; this "
+		 "dmarefwatch reads format %d", DMARW_PIN_VERSION + 1, DMARW_PIN_VERSION);
+	CHECK(pin_owner__judge(&o, proc, why, sizeof(why)) == PIN_FOREIGN && strstr(why, want),
+	      "version: %s", why);
 	o = owner_of(812, 4242);
 	o.holder_size--;
 	CHECK(pin_owner__judge(&o, proc, why, sizeof(why)) == PIN_FOREIGN, "layout: %s", why);
