@@ -296,52 +296,74 @@ static __always_inline struct dmarw_holder *ledger_end_get(const struct inflight
 	return h;
 }
 
-/*
- * dma_chan_put() dropped a reference (client_count @cc at its entry) in
- * task @pid_tgid at @ts: take it from the entry of the same tgid, else from
- * none when the channel has references the ledger does not hold
- * (predating tracing: the kernel's count is the truth; or unrecorded), else
- * from the oldest entry among the newest DMARW_LEDGER_SCAN.  The last
- * release is noted.  Returns the id of the entry, 0 for none.
- */
-static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_state *cs,
-					__u64 pid_tgid, __u64 ts)
-{
-	__u32 tgid = pid_tgid >> 32, n, i, slot, idx;
-	__u64 id = 0, oldest_id = ~0ULL;
-	__s32 found = -1, oldest = -1;
-	struct dmarw_holder *h;
+#define MATCH_TGID	(1u << 8)	/* ledger_match(): the slot is the tgid's */
 
+/*
+ * The entry a put of task group @tgid on channel @chan drops: the newest
+ * of its own among the channel's newest DMARW_LEDGER_SCAN entries (the
+ * slot | MATCH_TGID), else the oldest of those (the slot), else none (-1).
+ * Verified once: inline, the variable slots of the scan made the verifier
+ * track fexit_dma_chan_put's slot count precisely, 127k processed
+ * instructions (a second on 6.1 under TCG) instead of 20k.
+ */
+DMARW_VERIFIED_ONCE int ledger_match(__u64 chan, __u32 tgid)
+{
+	struct dmarw_chan_state *cs = bpf_map_lookup_elem(&chan_state, &chan);
+	__u64 oldest_id = ~0ULL;
+	int oldest = -1;
+	struct dmarw_holder *h;
+	__u32 n, i, slot;
+
+	if (!cs)
+		return -1;
 	n = cs->ledger_slots;
-	if (n > DMARW_CHAN_SLOTS)
-		n = DMARW_CHAN_SLOTS;
 	for (i = 0; i < DMARW_LEDGER_SCAN; i++) {
 		if (i >= n)
 			break;
-		slot = n - 1 - i;
-		h = ledger_at(cs->ledger_idx[CHAN_SLOT(slot)]);
+		slot = CHAN_SLOT(n - 1 - i);
+		h = ledger_at(cs->ledger_idx[slot]);
 		if (!h || !h->id)
 			continue;
-		if (h->tgid == tgid) {
-			found = slot;
-			break;
-		}
+		if (h->tgid == tgid)
+			return slot | MATCH_TGID;
 		if (h->id < oldest_id) {
 			oldest_id = h->id;
 			oldest = slot;
 		}
 	}
-	if (found < 0 && cc > (__s32)cs->ledger_refs) {
+	return oldest;
+}
+
+/*
+ * dma_chan_put() dropped a reference of channel @chan (client_count @cc at
+ * its entry; @cs its state) in task @pid_tgid at @ts: take it from the
+ * entry ledger_match() names when it is this tgid's, else from none when
+ * the channel has references the ledger does not hold (predating tracing:
+ * the kernel's count is the truth; or unrecorded), else from the oldest.
+ * The last release is noted.  Returns the id of the entry, 0 for none.
+ */
+static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_state *cs,
+					__u64 pid_tgid, __u64 ts)
+{
+	__u32 tgid = pid_tgid >> 32, n, idx;
+	int match = ledger_match(chan, tgid);
+	struct dmarw_holder *h;
+	__u64 id = 0;
+	__u32 found;
+
+	if (!(match >= 0 && (match & MATCH_TGID)) && cc > (__s32)cs->ledger_refs) {
 		/* a reference the ledger does not hold: predating, else unrecorded */
 		if (cs->unrecorded && cc <= (__s32)(cs->ledger_refs + cs->unrecorded))
 			cs->unrecorded--;
 		goto note;
 	}
-	if (found < 0)
-		found = oldest;
-	if (found < 0)
+	if (match < 0)
 		goto note;
-	idx = cs->ledger_idx[CHAN_SLOT(found)];
+	found = CHAN_SLOT(match);
+	n = cs->ledger_slots;
+	if (found >= n)
+		goto note;
+	idx = cs->ledger_idx[found];
 	h = ledger_at(idx);
 	if (!h)
 		goto note;
@@ -353,10 +375,9 @@ static __always_inline __u64 ledger_put(__u64 chan, __s32 cc, struct dmarw_chan_
 		goto note;
 	}
 	/* the slot's last reference: the newest entry moves into its place */
-	slot = n - 1;
-	if (slot != (__u32)found) {
-		cs->ledger_idx[CHAN_SLOT(found)] = cs->ledger_idx[CHAN_SLOT(slot)];
-		h = ledger_at(cs->ledger_idx[CHAN_SLOT(found)]);
+	if (found != n - 1) {
+		cs->ledger_idx[found] = cs->ledger_idx[CHAN_SLOT(n - 1)];
+		h = ledger_at(cs->ledger_idx[found]);
 		if (h)
 			h->slot = found;
 	}
