@@ -178,10 +178,10 @@ int BPF_KRETPROBE(kretprobe_dma_chan_get, int ret)
  * entry sees says it will be sent (client_count 0, a device going away); a
  * kref found wrong at the exit is sent with the exit's own.
  */
-static __always_inline bool put_must_send(__s32 cc, __s32 kref, struct dma_device *device,
-					  bool btf)
+/* A put (client_count @cc, kref @kref at its entry) on a @troubled device is sent. */
+static __always_inline bool put_must_send(__s32 cc, __s32 kref, bool troubled)
 {
-	return send_balanced || cc <= 0 || (kref >= 0 && kref <= 1) || dev_troubled(device, btf);
+	return send_balanced || cc <= 0 || (kref >= 0 && kref <= 1) || troubled;
 }
 
 static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan, bool btf)
@@ -192,7 +192,7 @@ static __always_inline void chan_put_enter(void *ctx, struct dma_chan *chan, boo
 	struct inflight in;
 
 	inflight_fill(&in, chan, device, cc, kref, btf);
-	in.stack_saved = !btf && put_must_send(cc, kref, device, btf);
+	in.stack_saved = !btf && put_must_send(cc, kref, dev_troubled(device, btf));
 	if (in.stack_saved)
 		entry_stack_save(ctx, DMARW_HOOK_CHAN_PUT);
 	chan_call_store(CALL_PUT, bpf_get_current_pid_tgid(), &in);
@@ -243,9 +243,8 @@ static __always_inline void chan_put_exit(void *ctx, struct dma_chan *arg, bool 
 		 * away: dma_list_mutex is held from there to here).
 		 */
 		send = in.stack_saved ||
-		       (btf && (send_balanced || in.client_count <= 0 ||
-				(in.kref >= 0 && in.kref <= 1) ||
-				dev_troubled_ds(ds, KREAD_KPTR(btf, arg, device), btf)));
+		       (btf && put_must_send(in.client_count, in.kref,
+					     dev_troubled_ds(ds, KREAD_KPTR(btf, arg, device), btf)));
 		walk = send || kref_needs_walk(ds, in.kref, kref_after, in.client_count, cc_after);
 	}
 	/*
