@@ -243,17 +243,13 @@ static __always_inline struct dmarw_holder *ledger_write(void *ctx, struct infli
 /* ledger_write() at the entry of a kprobed dma_chan_get(): the stack of a failure is saved */
 static __always_inline void ledger_begin(void *ctx, struct inflight *in, __u64 pid_tgid)
 {
-	struct dmarw_chan_state *cs;
+	struct dmarw_chan_state *cs = NULL;
 
-	if (!in->chan) {
-		in->slot = 0;
-		in->idx = 0;
-		in->ledger = LEDGER_NONE;
-		return;
-	}
-	cs = bpf_map_lookup_elem(&chan_state, &in->chan);
+	if (in->chan)
+		cs = bpf_map_lookup_elem(&chan_state, &in->chan);
 	if (!ledger_write(ctx, in, pid_tgid, cs ? cs->ledger_slots : 0,
-			  dev_state_get(in->device), bpf_ktime_get_ns(), NULL))
+			  dev_state_get(in->device), bpf_ktime_get_ns(), NULL) &&
+	    in->ledger == LEDGER_FULL)
 		entry_stack_save(ctx, DMARW_HOOK_CHAN_GET);
 }
 
@@ -280,7 +276,7 @@ static __always_inline struct dmarw_holder *ledger_end_get(const struct inflight
 	/* balance_ref_count() can take several references in one get */
 	if (in->client_count >= 0 && cc > in->client_count)
 		refs = cc - in->client_count;
-	if (!h || !cs || in->slot != cs->ledger_slots || in->slot >= DMARW_CHAN_SLOTS) {
+	if (!h || !cs || in->slot != cs->ledger_slots) {
 		if (cs)
 			cs->unrecorded += refs;
 		if (h)
@@ -534,9 +530,8 @@ static __always_inline bool dev_troubled(struct dma_device *device, bool btf)
 {
 	__u64 key = (__u64)device;
 
-	if (!devs_leaving)
-		return device && !KREAD(btf, device, chancnt);
-	return dev_troubled_ds(bpf_map_lookup_elem(&dev_state, &key), device, btf);
+	return dev_troubled_ds(devs_leaving ? bpf_map_lookup_elem(&dev_state, &key) : NULL,
+			       device, btf);
 }
 
 /*
