@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include "ksyms.h"
 
 /* Data symbols the loader needs by address (kept apart from the text ones). */
@@ -99,18 +101,32 @@ static int cmp_addr(const void *a, const void *b)
 
 /*
  * One kallsyms line, "ffffffff81cde670 t dma_chan_get\t[module]", parsed by
- * hand: sscanf over 100k lines costs seconds under emulation.  0 if the line
- * is not a symbol.
+ * hand in place (sscanf, and even strtoull, over 100k lines cost a large
+ * part of a read under emulation).  0 if the line is not a symbol.
  */
 static int parse_line(char *line, uint64_t *addr, char *type, char **name, char **mod)
 {
-	char *p = line, *end;
+	char *p = line;
+	int digits = 0;
 
-	*addr = strtoull(p, &end, 16);
-	if (end == p || *end != ' ' || !end[1] || end[2] != ' ')
+	*addr = 0;
+	for (;; p++, digits++) {
+		unsigned int v;
+
+		if (*p >= '0' && *p <= '9')
+			v = *p - '0';
+		else if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f')
+			v = (*p | 0x20) - 'a' + 10;
+		else
+			break;
+		if (digits == 16)
+			return 0;
+		*addr = *addr << 4 | v;
+	}
+	if (!digits || *p != ' ' || !p[1] || p[2] != ' ')
 		return 0;
-	*type = end[1];
-	p = end + 3;
+	*type = p[1];
+	p += 3;
 	*name = p;
 	p += strcspn(p, " \t\n");
 	*mod = "";
@@ -126,49 +142,141 @@ static int parse_line(char *line, uint64_t *addr, char *type, char **name, char 
 	return **name != 0;
 }
 
-/* Read the file into a fresh array; strings owned by ks. */
+/*
+ * The names of one read live in blocks owned by ks: one allocation per
+ * block, not one per symbol (100k mallocs, and as many frees at the next
+ * refresh).
+ */
+#define NAME_BLOCK	(64 * 1024)
+
+struct name_block {
+	char *cur;
+	size_t left;
+};
+
+static const char *block_str(struct ksyms *ks, struct name_block *b, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p;
+
+	if (len > b->left) {
+		size_t sz = len > NAME_BLOCK ? len : NAME_BLOCK;
+
+		p = malloc(sz);
+		if (!p || !own_str_take(ks, p)) {
+			free(p);
+			return NULL;
+		}
+		b->cur = p;
+		b->left = sz;
+	}
+	p = b->cur;
+	memcpy(p, s, len);
+	b->cur += len;
+	b->left -= len;
+	return p;
+}
+
+struct read_state {
+	struct ksyms *ks;
+	struct ksym **out;
+	size_t *out_nr, *out_cap;
+	struct name_block names;
+	const char *last_mod;
+	size_t nonzero;
+};
+
+static int take_line(struct read_state *st, char *line)
+{
+	struct ksyms *ks = st->ks;
+	char type, *name, *mod;
+	uint64_t addr;
+	struct ksym s;
+	size_t i;
+
+	if (!parse_line(line, &addr, &type, &name, &mod))
+		return 0;
+	if (type == 'd' || type == 'D' || type == 'b' || type == 'B') {
+		for (i = 0; i < NR_WANTED; i++)
+			if (!mod[0] && !strcmp(name, wanted_data[i]))
+				ks->data_addr[i] = addr;
+		return 0;
+	}
+	/* text symbols only: stacks hold return addresses */
+	if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+		return 0;
+	if (addr)
+		st->nonzero++;
+	s.addr = addr;
+	s.size = 0;
+	s.name = block_str(ks, &st->names, name);
+	s.module = module_str(ks, mod, &st->last_mod);
+	if (!s.name || !s.module)
+		return -ENOMEM;
+	return add_sym(st->out, st->out_nr, st->out_cap, &s);
+}
+
+#define READ_CHUNK	(256 * 1024)
+
+/*
+ * Read the file into a fresh array; strings owned by ks.  Big reads, each
+ * line parsed where it landed; a line longer than a whole chunk is dropped.
+ */
 static int read_file(struct ksyms *ks, struct ksym **out, size_t *out_nr, size_t *out_cap)
 {
-	const char *last_mod = NULL;
-	char line[512], type, *name, *mod;
-	size_t nonzero = 0, i;
-	uint64_t addr;
-	FILE *f;
-	int err = 0;
+	struct read_state st = { .ks = ks, .out = out, .out_nr = out_nr, .out_cap = out_cap };
+	bool eof = false, skipping = false;
+	char *buf, *start, *nl;
+	size_t have = 0;
+	int fd, err = 0;
 
-	f = fopen(ks->path, "re");
-	if (!f)
+	fd = open(ks->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		struct ksym s;
+	buf = malloc(READ_CHUNK + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (!err) {
+		ssize_t n = read(fd, buf + have, READ_CHUNK - have);
 
-		if (!parse_line(line, &addr, &type, &name, &mod))
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (type == 'd' || type == 'D' || type == 'b' || type == 'B') {
-			for (i = 0; i < NR_WANTED; i++)
-				if (!mod[0] && !strcmp(name, wanted_data[i]))
-					ks->data_addr[i] = addr;
-			continue;
-		}
-		/* text symbols only: stacks hold return addresses */
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-			continue;
-		if (addr)
-			nonzero++;
-		s.addr = addr;
-		s.size = 0;
-		s.name = own_str(ks, name);
-		s.module = module_str(ks, mod, &last_mod);
-		if (!s.name || !s.module) {
-			err = -ENOMEM;
+		if (n < 0) {
+			err = -errno;
 			break;
 		}
-		err = add_sym(out, out_nr, out_cap, &s);
+		eof = n == 0;
+		have += n;
+		start = buf;
+		while (!err && (nl = memchr(start, '\n', buf + have - start))) {
+			*nl = 0;
+			if (!skipping)
+				err = take_line(&st, start);
+			skipping = false;
+			start = nl + 1;
+		}
+		have = buf + have - start;
 		if (err)
 			break;
+		if (eof) {
+			if (have && !skipping) {
+				start[have] = 0;
+				err = take_line(&st, start);
+			}
+			break;
+		}
+		if (have == READ_CHUNK) {
+			skipping = true;
+			have = 0;
+			continue;
+		}
+		memmove(buf, start, have);
 	}
-	fclose(f);
-	if (!err && *out_nr && !nonzero)
+	free(buf);
+	close(fd);
+	if (!err && *out_nr && !st.nonzero)
 		ks->restricted = 1;
 	return err;
 }
@@ -318,11 +426,43 @@ static const struct mod_range *mod_range_of(const struct ksyms *ks, const char *
 	return NULL;
 }
 
-/* qsort() with a NULL base is undefined even for 0 elements */
+/*
+ * kallsyms lists the kernel's own symbols in address order, and they are
+ * most of it: keep the elements already in order where they are, sort only
+ * the others (modules, aliases) and merge them in.  A plain qsort() was
+ * most of a read.
+ */
 static void sort_syms(struct ksym *syms, size_t nr)
 {
-	if (nr > 1)
+	struct ksym *rest;
+	size_t a = 1, b = 0, i;
+
+	if (nr < 2)
+		return;
+	rest = malloc(nr * sizeof(*rest));
+	if (!rest) {
 		qsort(syms, nr, sizeof(*syms), cmp_addr);
+		return;
+	}
+	for (i = 1; i < nr; i++) {
+		if (cmp_addr(&syms[a - 1], &syms[i]) <= 0)
+			syms[a++] = syms[i];
+		else
+			rest[b++] = syms[i];
+	}
+	if (b) {
+		size_t k = nr;
+
+		qsort(rest, b, sizeof(*rest), cmp_addr);
+		/* from the back, in place: syms[0..a) and rest[0..b) */
+		while (b) {
+			if (a && cmp_addr(&syms[a - 1], &rest[b - 1]) > 0)
+				syms[--k] = syms[--a];
+			else
+				syms[--k] = rest[--b];
+		}
+	}
+	free(rest);
 }
 
 static void free_strs(char **strs, size_t nr)
