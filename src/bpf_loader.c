@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Choosing, loading and attaching the hooks; see bpf_loader.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
@@ -141,6 +143,23 @@ struct loader {
 
 static bool verbose;
 
+void loader__startup_mark(bool on, const char *what)
+{
+	static struct timespec last, first;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!what) {
+		first = last = now;
+		return;
+	}
+	if (on)
+		fprintf(stderr, "dmarefwatch: start-up: %-24s %5.0f ms (%5.0f ms in all)\n",
+			what, (now.tv_sec - last.tv_sec) * 1e3 + (now.tv_nsec - last.tv_nsec) / 1e6,
+			(now.tv_sec - first.tv_sec) * 1e3 + (now.tv_nsec - first.tv_nsec) / 1e6);
+	last = now;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	(void)level;
@@ -176,6 +195,44 @@ static bool has_caps(void)
 	return (eff & (1ULL << 39)) && (eff & (1ULL << 38));
 }
 
+static void *detach_probe(void *arg)
+{
+	int *fds = arg;
+
+	close(fds[0]);
+	close(fds[1]);
+	free(fds);
+	return NULL;
+}
+
+/*
+ * Taking the probe off its trampoline waits for an RCU-tasks grace period
+ * (130 ms of an emulated start-up, mostly waiting): a thread of its own
+ * does it while we load and verify.  false: do it yourself.
+ */
+static bool detach_later(int link, int prog)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	int *fds = malloc(2 * sizeof(*fds));
+	bool ok;
+
+	if (!fds)
+		return false;
+	fds[0] = link;
+	fds[1] = prog;
+	if (pthread_attr_init(&attr)) {
+		free(fds);
+		return false;
+	}
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ok = !pthread_create(&thread, &attr, detach_probe, fds);
+	pthread_attr_destroy(&attr);
+	if (!ok)
+		free(fds);
+	return ok;
+}
+
 /* fentry attachable: load a trivial program against the BTF id and attach it. */
 static int fentry_probe(const struct btf *vmlinux, const char *func)
 {
@@ -195,9 +252,11 @@ static int fentry_probe(const struct btf *vmlinux, const char *func)
 		return -errno;
 	link = bpf_raw_tracepoint_open(NULL, prog);
 	err = link < 0 ? -errno : 0;
-	if (link >= 0)
-		close(link);
-	close(prog);
+	if (link < 0 || !detach_later(link, prog)) {
+		if (link >= 0)
+			close(link);
+		close(prog);
+	}
 	return err;
 }
 
@@ -482,6 +541,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	l->fentry_err = 1;
 	l->nr_cpus = libbpf_num_possible_cpus();
 	vmlinux = kbtf ? btf__load_vmlinux_btf() : NULL;
+	loader__startup_mark(verbose, "kernel BTF");
 	kprobes = kprobes_supported();
 	for (h = 0; h < DMARW_HOOK_MAX && opts->no_hooks; h++) {
 		l->mode[h] = RW_HOOK_UNAVAILABLE;
@@ -495,6 +555,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	}
 	btf__free(vmlinux);
 	vmlinux = NULL;
+	loader__startup_mark(verbose, "hook modes (fentry probe)");
 	if ((!opts->no_hooks && required_missing(l, err, errlen)) ||
 	    (!any && !opts->no_hooks)) {
 		ret = -ENOTSUP;
@@ -511,6 +572,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	}
 	if (ret)
 		goto fail;
+	loader__startup_mark(verbose, "load and verify");
 	l->map_fd[PIN_MAP_LEDGER] = bpf_map__fd(l->skel->maps.ledger);
 	l->map_fd[PIN_MAP_CHAN_STATE] = bpf_map__fd(l->skel->maps.chan_state);
 	l->map_fd[PIN_MAP_DEV_STATE] = bpf_map__fd(l->skel->maps.dev_state);

@@ -54,6 +54,11 @@ struct loader;
 typedef int (*loader_event_fn)(void *ctx, const struct dmarw_event *ev);
 
 /*
+ * Start-up timing: what=NULL starts the clock; then, when @on (-v), one line
+ * "start-up: WHAT N ms" for the time since the previous mark.
+ */
+void loader__startup_mark(bool on, const char *what);
+/*
  * Probe and load (nothing attached yet).  On failure returns -errno (-EPERM,
  * -ENOTSUP, -ENOENT, ...) and writes one line saying why into err.
  */

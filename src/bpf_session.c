@@ -274,7 +274,9 @@ int session__open(struct session **out, struct engine *e, bool attach,
 		ret = -ENOMEM;
 		goto fail;
 	}
+	loader__startup_mark(env.verbose, "command line");
 	s->ks = ksyms__load(NULL);
+	loader__startup_mark(env.verbose, "kallsyms");
 	if (!s->ks) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot read /proc/kallsyms: %s", strerror(errno));
@@ -320,13 +322,27 @@ int session__open(struct session **out, struct engine *e, bool attach,
 			goto fail;
 	}
 	filter_snapshot(s->start);
+	loader__startup_mark(env.verbose, "snapshot");
 	if (attach) {
 		ret = loader__attach(s->loader, err, errlen);
 		if (ret)
 			goto fail;
-		/* our programs and trampolines exist now: learn their names so
-		 * the decoder can drop their frames */
-		ksyms__refresh(s->ks);
+		loader__startup_mark(env.verbose, "attach");
+		/*
+		 * Our programs and trampolines exist now: the decoder needs
+		 * their names to drop their frames.  With the ledger, the
+		 * first stack comes much later (a finding, the ledger read):
+		 * the read waits until then, out of the start-up (a fifth of
+		 * it under emulation).  Streaming every event, stacks come at
+		 * once: read now, before the workload.  The modules already
+		 * loaded were read above, for their names must outlive them.
+		 */
+		if (s->ledger_mode) {
+			ksyms__mark_stale(s->ks);
+		} else {
+			ksyms__refresh(s->ks);
+			loader__startup_mark(env.verbose, "kallsyms again");
+		}
 	}
 	if (attach)
 		session__print_hooks(s, stderr, env.verbose);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "bpf_session.h"
+#include "bpf_loader.h"
 #include "cli.h"
 #include "engine.h"
 #include "live.h"
@@ -200,6 +201,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (live_start(s, e, tw))
 		goto out_record;
+	loader__startup_mark(env.verbose, "engine start");
 	r = start_child(o.cmd, &child);
 	if (r) {
 		p_err("cannot run %s: %s", o.cmd[0], strerror(-r));

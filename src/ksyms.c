@@ -34,6 +34,7 @@ struct ksyms {
 	size_t nr_strs, cap_strs;
 	int restricted;
 	uint64_t generation;	/* bumped whenever syms[] is replaced */
+	bool stale;		/* ksyms__mark_stale() since the last read */
 };
 
 /* Take ownership of an allocated string (freed with the others). */
@@ -506,6 +507,7 @@ int ksyms__refresh(struct ksyms *ks)
 	ks->strs = NULL;
 	ks->nr_strs = ks->cap_strs = 0;
 	ks->restricted = 0;
+	ks->stale = false;	/* one try per mark: a failed read is not retried per use */
 	free(ks->modules_text);
 	ks->modules_text = ks->modules_path ? slurp(ks->modules_path) : NULL;
 	if (ks->modules_text) {
@@ -638,6 +640,16 @@ void ksyms__free(struct ksyms *ks)
 	free(ks->modules_path);
 	free(ks->path);
 	free(ks);
+}
+
+void ksyms__mark_stale(struct ksyms *ks)
+{
+	ks->stale = true;
+}
+
+bool ksyms__stale(const struct ksyms *ks)
+{
+	return ks->stale;
 }
 
 uint64_t ksyms__generation(const struct ksyms *ks)

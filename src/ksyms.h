@@ -8,6 +8,7 @@
 #ifndef __DMARW_KSYMS_H
 #define __DMARW_KSYMS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ksyms;
@@ -52,6 +53,13 @@ int ksyms__add_module(struct ksyms *ks, const char *module,
  * its memory: an upper bound) holds addr, as of the last read; NULL if none.
  */
 const char *ksyms__module_at(const struct ksyms *ks, uint64_t addr);
+/*
+ * Names are known to exist that the last read did not see (our own BPF
+ * programs and trampolines, once attached): the next user that needs
+ * names reads again (ksyms__stale()); any refresh clears it.
+ */
+void ksyms__mark_stale(struct ksyms *ks);
+bool ksyms__stale(const struct ksyms *ks);
 /* Changes whenever a refresh replaced the symbols: pointers from before are gone. */
 uint64_t ksyms__generation(const struct ksyms *ks);
 const struct ksym *ksyms__get_symbol(const struct ksyms *ks, const char *name);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bpf_loader.h"
 #include "cli.h"
 
 struct command {
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
 	int i, r;
 	size_t c;
 
+	loader__startup_mark(false, NULL);
 	if (btf && *btf)
 		env.btf = btf;
 	cli_scan_json(argc, argv);
