@@ -328,21 +328,10 @@ int session__open(struct session **out, struct engine *e, bool attach,
 		if (ret)
 			goto fail;
 		loader__startup_mark(env.verbose, "attach");
-		/*
-		 * Our programs and trampolines exist now: the decoder needs
-		 * their names to drop their frames.  With the ledger, the
-		 * first stack comes much later (a finding, the ledger read):
-		 * the read waits until then, out of the start-up (a fifth of
-		 * it under emulation).  Streaming every event, stacks come at
-		 * once: read now, before the workload.  The modules already
-		 * loaded were read above, for their names must outlive them.
-		 */
-		if (s->ledger_mode) {
-			ksyms__mark_stale(s->ks);
-		} else {
-			ksyms__refresh(s->ks);
-			loader__startup_mark(env.verbose, "kallsyms again");
-		}
+		/* our programs and trampolines exist now: learn their names so
+		 * the decoder can drop their frames */
+		ksyms__refresh_bpf(s->ks);
+		loader__startup_mark(env.verbose, "kallsyms: our programs");
 	}
 	if (attach)
 		session__print_hooks(s, stderr, env.verbose);

@@ -398,9 +398,6 @@ int decoder__decode(struct decoder *d, const struct dmarw_event *raw, struct rw_
 		return 0;
 	}
 	n = raw->nr_stack < DMARW_MAX_STACK ? raw->nr_stack : DMARW_MAX_STACK;
-	/* the first stack after attach: learn our programs' and trampolines' names */
-	if (n && d->ks && ksyms__stale(d->ks))
-		ksyms__refresh(d->ks);
 	for (i = 0; i < n; i++) {
 		struct rw_frame *f = &out->frames[out->nr_frames];
 		struct sym_slot *slot = NULL;

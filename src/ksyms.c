@@ -34,7 +34,6 @@ struct ksyms {
 	size_t nr_strs, cap_strs;
 	int restricted;
 	uint64_t generation;	/* bumped whenever syms[] is replaced */
-	bool stale;		/* ksyms__mark_stale() since the last read */
 };
 
 /* Take ownership of an allocated string (freed with the others). */
@@ -179,6 +178,7 @@ static const char *block_str(struct ksyms *ks, struct name_block *b, const char 
 }
 
 struct read_state {
+	bool bpf_only;		/* ksyms__refresh_bpf(): "[bpf]" lines only */
 	struct ksyms *ks;
 	struct ksym **out;
 	size_t *out_nr, *out_cap;
@@ -187,7 +187,7 @@ struct read_state {
 	size_t nonzero;
 };
 
-static int take_line(struct read_state *st, char *line)
+static int take_line(struct read_state *st, char *line, size_t len)
 {
 	struct ksyms *ks = st->ks;
 	char type, *name, *mod;
@@ -195,6 +195,8 @@ static int take_line(struct read_state *st, char *line)
 	struct ksym s;
 	size_t i;
 
+	if (st->bpf_only && (len < 6 || memcmp(line + len - 6, "\t[bpf]", 6)))
+		return 0;
 	if (!parse_line(line, &addr, &type, &name, &mod))
 		return 0;
 	if (type == 'd' || type == 'D' || type == 'b' || type == 'B') {
@@ -223,9 +225,11 @@ static int take_line(struct read_state *st, char *line)
  * Read the file into a fresh array; strings owned by ks.  Big reads, each
  * line parsed where it landed; a line longer than a whole chunk is dropped.
  */
-static int read_file(struct ksyms *ks, struct ksym **out, size_t *out_nr, size_t *out_cap)
+static int read_file(struct ksyms *ks, bool bpf_only, struct ksym **out, size_t *out_nr,
+		     size_t *out_cap)
 {
-	struct read_state st = { .ks = ks, .out = out, .out_nr = out_nr, .out_cap = out_cap };
+	struct read_state st = { .bpf_only = bpf_only, .ks = ks, .out = out, .out_nr = out_nr,
+				 .out_cap = out_cap };
 	bool eof = false, skipping = false;
 	char *buf, *start, *nl;
 	size_t have = 0;
@@ -254,7 +258,7 @@ static int read_file(struct ksyms *ks, struct ksym **out, size_t *out_nr, size_t
 		while (!err && (nl = memchr(start, '\n', buf + have - start))) {
 			*nl = 0;
 			if (!skipping)
-				err = take_line(&st, start);
+				err = take_line(&st, start, nl - start);
 			skipping = false;
 			start = nl + 1;
 		}
@@ -264,7 +268,7 @@ static int read_file(struct ksyms *ks, struct ksym **out, size_t *out_nr, size_t
 		if (eof) {
 			if (have && !skipping) {
 				start[have] = 0;
-				err = take_line(&st, start);
+				err = take_line(&st, start, strlen(start));
 			}
 			break;
 		}
@@ -277,7 +281,7 @@ static int read_file(struct ksyms *ks, struct ksym **out, size_t *out_nr, size_t
 	}
 	free(buf);
 	close(fd);
-	if (!err && *out_nr && !st.nonzero)
+	if (!err && *out_nr && !st.nonzero && !bpf_only)
 		ks->restricted = 1;
 	return err;
 }
@@ -507,7 +511,6 @@ int ksyms__refresh(struct ksyms *ks)
 	ks->strs = NULL;
 	ks->nr_strs = ks->cap_strs = 0;
 	ks->restricted = 0;
-	ks->stale = false;	/* one try per mark: a failed read is not retried per use */
 	free(ks->modules_text);
 	ks->modules_text = ks->modules_path ? slurp(ks->modules_path) : NULL;
 	if (ks->modules_text) {
@@ -526,7 +529,7 @@ int ksyms__refresh(struct ksyms *ks)
 			ks->mods[i].name = name;
 		}
 	}
-	err = read_file(ks, &fresh, &nr, &cap);
+	err = read_file(ks, false, &fresh, &nr, &cap);
 	if (err)
 		goto fail;
 	sort_syms(fresh, nr);
@@ -596,6 +599,27 @@ fail:
 	return err;
 }
 
+int ksyms__refresh_bpf(struct ksyms *ks)
+{
+	size_t nr = ks->nr, cap = ks->cap, i, n = 0;
+	struct ksym *syms = ks->syms;
+	int err;
+
+	/* the BPF images of the last read may be gone: theirs go first */
+	for (i = 0; i < nr; i++)
+		if (strcmp(syms[i].module, "bpf"))
+			syms[n++] = syms[i];
+	nr = n;
+	err = read_file(ks, true, &syms, &nr, &cap);
+	/* what was added stays even on a failed read: names, never wrong ones */
+	sort_syms(syms, nr);
+	ks->syms = syms;
+	ks->nr = nr;
+	ks->cap = cap;
+	ks->generation++;
+	return err;
+}
+
 struct ksyms *ksyms__load(const char *path)
 {
 	struct ksyms *ks = calloc(1, sizeof(*ks));
@@ -640,16 +664,6 @@ void ksyms__free(struct ksyms *ks)
 	free(ks->modules_path);
 	free(ks->path);
 	free(ks);
-}
-
-void ksyms__mark_stale(struct ksyms *ks)
-{
-	ks->stale = true;
-}
-
-bool ksyms__stale(const struct ksyms *ks)
-{
-	return ks->stale;
 }
 
 uint64_t ksyms__generation(const struct ksyms *ks)

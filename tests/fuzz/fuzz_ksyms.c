@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * kallsyms and /proc/modules: the input is "KALLSYMS\0MODULES\0MODULES2";
- * load, map addresses, refresh with the second module list (or none).
+ * load, map addresses, refresh with the second module list (or none), then
+ * the BPF images alone.
  */
 #include <string.h>
 #include <sys/stat.h>
@@ -69,6 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		ksyms__refresh(ks);
 		probe(ks, data, n);
 		ksyms__refresh_if_changed(ks);
+		ksyms__refresh_bpf(ks);
+		probe(ks, data, n);
 		ksyms__free(ks);
 	}
 	unlink(kpath);

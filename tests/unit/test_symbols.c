@@ -158,6 +158,53 @@ out:
 	ksyms_dir_remove(&kd);
 }
 
+/*
+ * After attach only the BPF images are read again: ours appear, an image
+ * gone since goes, the kernel's and the modules' symbols stay as they were
+ * (a module unloaded in between keeps its names).
+ */
+TEST(ksyms_refresh_bpf_reads_bpf_images_only)
+{
+	struct ksyms_dir kd;
+	struct ksyms *ks = NULL;
+	const struct ksym *s;
+
+	CHECK(ksyms_dir_make(&kd, "ffffffff81000000 T _stext\n"
+			     "ffffffff81cde670 t dma_chan_get\n"
+			     "ffffffffc0001000 t client_fn\t[dmarw_client]\n"
+			     "ffffffffc0100000 t bpf_prog_11_old\t[bpf]\n"), "mkdtemp");
+	ks = ksyms__load(kd.kallsyms);
+	CHECK(ks, "load failed");
+	write_file(kd.kallsyms, "ffffffff81000000 T _stext\n"
+		   "ffffffff81cde670 t renamed_in_between\n"
+		   "ffffffffc0200000 t bpf_prog_22_fexit_dma_chan_get\t[bpf]\n"
+		   "ffffffffc0201000 t bpf_trampoline_6442\t[bpf]\n"
+		   "ffffffffc0300000 t late_fn\t[late]\n");
+	CHECK_INT(ksyms__refresh_bpf(ks), 0);
+	s = ksyms__map_addr(ks, 0xffffffffc0200010ULL);
+	CHECK(s, "our program unresolved");
+	CHECK_STR(s->name, "bpf_prog_22_fexit_dma_chan_get");
+	CHECK_STR(s->module, "bpf");
+	s = ksyms__map_addr(ks, 0xffffffffc0201008ULL);
+	CHECK(s, "trampoline unresolved");
+	CHECK_STR(s->name, "bpf_trampoline_6442");
+	s = ksyms__map_addr(ks, 0xffffffffc0100008ULL);
+	CHECK(!s || strcmp(s->name, "bpf_prog_11_old"), "a gone image kept its name");
+	s = ksyms__map_addr(ks, 0xffffffff81cde675ULL);
+	CHECK(s, "kernel symbol lost");
+	CHECK_STR(s->name, "dma_chan_get");
+	s = ksyms__map_addr(ks, 0xffffffffc0001004ULL);
+	CHECK(s, "module symbol lost");
+	CHECK_STR(s->name, "client_fn");
+	CHECK(!ksyms__map_addr(ks, 0xffffffffc0300004ULL) ||
+	      strcmp(ksyms__map_addr(ks, 0xffffffffc0300004ULL)->name, "late_fn"),
+	      "a module's line was read");
+	CHECK(!ksyms__restricted(ks), "not restricted");
+out:
+	ksyms__free(ks);
+	ksyms_dir_remove(&kd);
+}
+
 TEST(ksyms_restricted_when_all_zero)
 {
 	struct ksyms_dir kd;
