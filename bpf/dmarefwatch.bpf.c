@@ -92,7 +92,7 @@ static __always_inline void chan_get_exit(void *ctx, struct dma_chan *arg, long 
 	__u64 ts = bpf_ktime_get_ns(), pid_tgid = bpf_get_current_pid_tgid();
 	bool lost, send, walk;
 
-	if (!chan_call_take(CALL_GET, pid_tgid, &in))
+	if (!st || !chan_call_take(CALL_GET, pid_tgid, &in))
 		return;
 	chan = (void *)in.chan;
 	device = (void *)in.device;
@@ -214,7 +214,7 @@ static __always_inline void chan_put_exit(void *ctx, struct dma_chan *arg, bool 
 	__u64 ts = bpf_ktime_get_ns(), id = 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (!chan_call_take(CALL_PUT, pid_tgid, &in))
+	if (!st || !chan_call_take(CALL_PUT, pid_tgid, &in))
 		return;
 	chan = (void *)in.chan;
 	device = (void *)in.device;
@@ -335,6 +335,8 @@ static __always_inline void dev_register_exit(void *ctx, struct dma_device *devi
 	struct dmarw_event *ev;
 	__s32 in_use;
 
+	if (!st)
+		return;
 	if (!ret)
 		dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device, false),
 			    dev_flags(device, false), DMARW_DEV_REGISTERED, bpf_ktime_get_ns());
@@ -393,6 +395,8 @@ static __always_inline void dev_unregister_enter(void *ctx, struct dma_device *d
 	__s32 clients, in_use;
 	__s32 kref = read_kref(device, false);
 
+	if (!st)
+		return;
 	if (kprobe)
 		entry_stack_save(ctx, DMARW_HOOK_DEV_UNREGISTER);
 	inflight_save(DMARW_HOOK_DEV_UNREGISTER, NULL, device, 0, kref);
@@ -419,7 +423,7 @@ static __always_inline void dev_unregister_exit(void *ctx, bool kretprobe)
 	struct inflight in;
 	bool released;
 
-	if (!inflight_take(DMARW_HOOK_DEV_UNREGISTER, &in))
+	if (!st || !inflight_take(DMARW_HOOK_DEV_UNREGISTER, &in))
 		return;
 	device = (void *)in.device;
 	/* the registration reference was the last one: the device is gone */
@@ -483,6 +487,8 @@ static __always_inline void dev_release_enter(void *ctx, struct kref *ref)
 	struct dmarw_event *ev;
 	__s32 clients, in_use;
 
+	if (!st)
+		return;
 	device = (void *)ref - bpf_core_field_offset(struct dma_device, ref);
 	dev_account((__u64)device, BPF_CORE_READ(device, dev_id), read_kref(device, false),
 		    dev_flags(device, false), DMARW_DEV_RELEASED, bpf_ktime_get_ns());
@@ -531,7 +537,7 @@ static __always_inline void release_channel_enter(void *ctx, struct dma_chan *ch
 	 * unbalanced one (client_count != 1) is sent, with its own stack and
 	 * the channel's last release.
 	 */
-	if (!send_balanced && cc == 1 && !dev_troubled(device, btf))
+	if (!st || (!send_balanced && cc == 1 && !dev_troubled(device, btf)))
 		return;
 	ev = event_begin(ctx, DMARW_EV_RELEASE_CHANNEL, DMARW_HOOK_RELEASE_CHANNEL,
 			 device, chan, st, cc != 1 ? EV_STACK_HERE : EV_STACK_NONE);

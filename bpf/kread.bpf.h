@@ -129,13 +129,20 @@ static __always_inline bool read_client(struct dmarw_client *c, struct dma_chan 
 	return true;
 }
 
-/* Sum of client_count over the device's channels, and channels in use. */
+/*
+ * Sum of client_count over the device's channels, and channels in use.
+ * Written for the verifier, which walks all 64 steps on every path into
+ * it: each step leaves by a return of its own (no flag saying why the loop
+ * ended) and counts a channel in use without a branch, so that one path,
+ * not several, goes on to the next step.
+ */
 static __always_inline void walk_channels(struct dma_device *device,
 					  __s32 *clients, __s32 *in_use)
 {
 	struct list_head *head, *pos;
 	struct dma_chan *chan;
 	__s32 sum = 0, used = 0;
+	__u32 neg;
 	int i, cc;
 
 	*clients = -1;
@@ -145,19 +152,22 @@ static __always_inline void walk_channels(struct dma_device *device,
 	head = (void *)device + bpf_core_field_offset(struct dma_device, channels);
 	pos = READ_KPTR(device, channels.next);
 	for (i = 0; i < MAX_CHANNELS_WALKED; i++) {
-		if (!pos || pos == head)
-			break;
+		if (pos == head) {
+			*clients = sum;
+			*in_use = used;
+			return;
+		}
+		if (!pos)
+			return;
 		chan = (void *)pos - bpf_core_field_offset(struct dma_chan, device_node);
 		cc = BPF_CORE_READ(chan, client_count);
 		sum += cc;
-		if (cc > 0)
-			used++;
+		neg = -cc;
+		barrier_var(neg);
+		used += neg >> 31;	/* cc > 0 */
 		pos = READ_KPTR(pos, next);
 	}
-	if (pos != head)
-		return;		/* list longer than we walk: say unknown */
-	*clients = sum;
-	*in_use = used;
+	/* list longer than we walk: say unknown */
 }
 
 #endif /* __DMARW_KREAD_BPF_H */

@@ -138,6 +138,12 @@ static __always_inline struct dmarw_hook_stats *hook_stats_of(__u32 hook)
 	return bpf_map_lookup_elem(&hook_stats, &hook);
 }
 
+/*
+ * Counts a run of @hook; returns its counters.  Never NULL in fact (a
+ * per-CPU array, an index in range), but the verifier cannot know: the
+ * big programs return at once on NULL, or every path after it would be
+ * walked twice, with and without the counters.
+ */
 static __always_inline struct dmarw_hook_stats *hook_hit(__u32 hook)
 {
 	struct dmarw_hook_stats *st = hook_stats_of(hook);
