@@ -47,7 +47,7 @@ static void usage(FILE *f)
 		"                  driver name; shell globs; repeatable\n"
 		"  --json          JSON output\n"
 		"  -o FILE         write the output to FILE\n"
-		"  -v              verbose (libbpf messages, hook choices)\n"
+		"  -v              verbose (libbpf messages, start-up times, hook choices)\n"
 		"  --no-stacks     do not capture kernel stacks\n"
 		"  --max-references N  outstanding references the kernel-side ledger\n"
 		"                  keeps with their holders (default 1024, about 0.5 MiB;\n"
