@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "bpf_images.h"
 #include "bpf_loader.h"
 #include "bpf_pin.h"
 #include "ksyms.h"
@@ -132,6 +133,7 @@ struct loader {
 	int nr_cpus;
 	uint64_t list_addr;		/* &dma_device_list, 0 unknown */
 	int fentry_err;			/* 1 not probed yet, 0 works, -errno */
+	struct bpf_images *images;	/* names of the programs and trampolines we create */
 	bool no_batch;			/* the kernel has no batch lookups (before 5.6) */
 	/*
 	 * The state maps read by loader__for_each_*() and the hook stats: our
@@ -562,6 +564,8 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 		goto fail;
 	}
 	l->list_addr = ksyms__data_addr(opts->ks, "dma_device_list");
+	if (!opts->no_hooks)
+		l->images = bpf_images__watch();
 	ret = skel_load(l, opts, !opts->no_hooks, err, errlen);
 	if (ret && !opts->no_hooks) {
 		/* the optional program may be what this kernel refuses */
@@ -668,6 +672,7 @@ void loader__close(struct loader *l)
 
 	if (!l)
 		return;
+	bpf_images__free(l->images);
 	ring_buffer__free(l->rb);
 	bpf_link__destroy(l->modlink);
 	for (h = 0; h < DMARW_HOOK_MAX; h++)
@@ -702,6 +707,15 @@ int loader__snapshot(struct loader *l)
 	if (!l->skel->bss->snap_done)
 		return -E2BIG;
 	return 0;
+}
+
+int loader__name_images(struct loader *l, struct ksyms *ks)
+{
+	int ret = l->images ? bpf_images__to_ksyms(l->images, ks) : -ENOENT;
+
+	bpf_images__free(l->images);
+	l->images = NULL;
+	return ret;
 }
 
 bool loader__module_syms_in_band(const struct loader *l)

@@ -54,6 +54,14 @@ struct loader;
 typedef int (*loader_event_fn)(void *ctx, const struct dmarw_event *ev);
 
 /*
+ * After attach: the names and sizes of the programs and trampolines we
+ * created, from the kernel's own records of them (bpf_images.h), into @ks.
+ * 0, or -errno when they cannot be had that way (read kallsyms's [bpf]
+ * lines then).  Once.
+ */
+int loader__name_images(struct loader *l, struct ksyms *ks);
+
+/*
  * Start-up timing: what=NULL starts the clock; then, when @on (-v), one line
  * "start-up: WHAT N ms" for the time since the previous mark.
  */

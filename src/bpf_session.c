@@ -328,10 +328,18 @@ int session__open(struct session **out, struct engine *e, bool attach,
 		if (ret)
 			goto fail;
 		loader__startup_mark(env.verbose, "attach");
-		/* our programs and trampolines exist now: learn their names so
-		 * the decoder can drop their frames */
-		ksyms__refresh_bpf(s->ks);
-		loader__startup_mark(env.verbose, "kallsyms: our programs");
+		/*
+		 * Our programs and trampolines exist now: the decoder needs
+		 * their names to drop their frames.  The kernel told us as it
+		 * made them; else kallsyms's [bpf] lines.
+		 */
+		ret = loader__name_images(s->loader, s->ks);
+		if (ret) {
+			if (env.verbose)
+				p_info("BPF image names from kallsyms (%s)", strerror(-ret));
+			ksyms__refresh_bpf(s->ks);
+		}
+		loader__startup_mark(env.verbose, "BPF image names");
 	}
 	if (attach)
 		session__print_hooks(s, stderr, env.verbose);

@@ -14,8 +14,9 @@ findings.py REPORT.json hook FUNC MODE
     the hook on FUNC used MODE (fentry, kprobe, unavailable)
 findings.py REPORT.json stack KIND FUNC...
     every KIND finding's holder stack has the functions FUNC... in that
-    order (innermost first, others may lie between) and no frame in a
-    kretprobe trampoline (an unwind that stopped there lost the callers)
+    order (innermost first, others may lie between), no frame in a
+    kretprobe trampoline (an unwind that stopped there lost the callers),
+    none of the tracer's own (module "bpf") and none unnamed
 findings.py REPORT.json same OTHER.json [-FIELD...]
     both reports hold the same findings: the same number of each kind, with
     the same severity, device, channel and holder (function, module,
@@ -155,12 +156,17 @@ def main(argv):
             print(f"no {kind} finding")
             return 1
         for f in got:
-            funcs = [fr.get('func') for fr in (get(f, 'holder.stack') or [])]
+            frames = get(f, 'holder.stack') or []
+            funcs = [fr.get('func') for fr in frames]
             bad = [x for x in funcs if x and 'kretprobe_trampoline' in x]
+            # the tracer's own frames (program, trampoline) are dropped, and
+            # every frame left has a name: our images were named
+            bad += [f"{fr.get('func')} [{fr.get('module')}]" for fr in frames
+                    if fr.get('module') == 'bpf' or not fr.get('func')]
             it = iter(funcs)
             if bad or not all(w in it for w in want):
                 print(f"{kind} {f.get('channel')}: stack {funcs}, want {want} in order "
-                      "and no trampoline")
+                      f"and no trampoline, no BPF or unnamed frame (saw {bad})")
                 return 1
         return 0
     sys.exit(__doc__)

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Names of the BPF images we create, from PERF_RECORD_KSYMBOL; see
+ * bpf_images.h.  A dummy software event bound to this thread with
+ * attr.ksymbol set receives the kernel's side-band record for every BPF
+ * program and trampoline registered or unregistered by this thread
+ * (perf_event_ksymbol(): the same names and ranges kallsyms shows).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
+#include "bpf_images.h"
+#include "ksyms.h"
+
+#define DATA_PAGES	8	/* 32 KiB: about 500 records of ours */
+#define NAME_LEN	128	/* KSYM_NAME_LEN; BPF names are shorter */
+
+struct bpf_images {
+	int fd;
+	void *base;
+	size_t page, size;	/* the metadata page; the data area after it */
+};
+
+struct image {
+	uint64_t addr;
+	uint32_t len;
+	char name[NAME_LEN];
+};
+
+struct bpf_images *bpf_images__watch(void)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_DUMMY,
+		.ksymbol = 1,
+	};
+	struct bpf_images *w = calloc(1, sizeof(*w));
+	int err;
+
+	if (!w)
+		return NULL;
+	w->page = (size_t)sysconf(_SC_PAGESIZE);
+	w->size = DATA_PAGES * w->page;
+	/* this thread (pid 0) on any CPU: the loads and attaches are ours */
+	w->fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (w->fd < 0)
+		goto fail;
+	w->base = mmap(NULL, w->page + w->size, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
+	if (w->base == MAP_FAILED) {
+		w->base = NULL;
+		goto fail;
+	}
+	return w;
+fail:
+	err = errno;
+	bpf_images__free(w);
+	errno = err;
+	return NULL;
+}
+
+/* @n bytes of the ring from position @pos (it wraps at the end of the area) */
+static void ring_copy(const struct bpf_images *w, uint64_t pos, void *dst, size_t n)
+{
+	const char *data = (const char *)w->base + w->page;
+	size_t off = pos % w->size, first = w->size - off < n ? w->size - off : n;
+
+	memcpy(dst, data + off, first);
+	memcpy((char *)dst + first, data, n - first);
+}
+
+static int add_image(struct image **imgs, size_t *nr, size_t *cap, uint64_t addr,
+		     uint32_t len, const char *name, size_t name_max)
+{
+	struct image *im;
+
+	if (*nr == *cap) {
+		size_t c = *cap ? *cap * 2 : 32;
+
+		im = realloc(*imgs, c * sizeof(*im));
+		if (!im)
+			return -ENOMEM;
+		*imgs = im;
+		*cap = c;
+	}
+	im = &(*imgs)[(*nr)++];
+	im->addr = addr;
+	im->len = len;
+	name_max = name_max < NAME_LEN - 1 ? name_max : NAME_LEN - 1;
+	memcpy(im->name, name, strnlen(name, name_max));
+	im->name[strnlen(name, name_max)] = 0;
+	return 0;
+}
+
+static void drop_image(struct image *imgs, size_t *nr, uint64_t addr)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < *nr; i++)
+		if (imgs[i].addr != addr)
+			imgs[n++] = imgs[i];
+	*nr = n;
+}
+
+/* the PERF_RECORD_KSYMBOL body after its header */
+struct ksymbol_body {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t ksym_type;
+	uint16_t flags;
+	char name[];
+};
+
+int bpf_images__to_ksyms(struct bpf_images *w, struct ksyms *ks)
+{
+	struct perf_event_mmap_page *meta = w->base;
+	static char rec[65536];	/* a record's size is 16 bits */
+	struct image *imgs = NULL;
+	struct ksym_def *defs = NULL;
+	size_t nr = 0, cap = 0, i;
+	uint64_t head, tail;
+	int err = 0;
+
+	head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+	tail = meta->data_tail;
+	if (head - tail > w->size)
+		return -EOVERFLOW;
+	while (!err && tail < head) {
+		struct perf_event_header hdr;
+		const struct ksymbol_body *k = (const void *)(rec + sizeof(hdr));
+
+		ring_copy(w, tail, &hdr, sizeof(hdr));
+		if (hdr.size < sizeof(hdr) || hdr.size > head - tail) {
+			err = -EINVAL;
+			break;
+		}
+		ring_copy(w, tail, rec, hdr.size);
+		tail += hdr.size;
+		if (hdr.type == PERF_RECORD_LOST) {
+			err = -ENOBUFS;
+		} else if (hdr.type == PERF_RECORD_KSYMBOL &&
+			   hdr.size > sizeof(hdr) + sizeof(*k) &&
+			   k->ksym_type == PERF_RECORD_KSYMBOL_TYPE_BPF) {
+			if (k->flags & PERF_RECORD_KSYMBOL_FLAGS_UNREGISTER)
+				drop_image(imgs, &nr, k->addr);
+			else
+				err = add_image(&imgs, &nr, &cap, k->addr, k->len, k->name,
+						hdr.size - sizeof(hdr) - sizeof(*k));
+		}
+	}
+	__atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+	if (!err && !nr)
+		err = -ENOENT;	/* we loaded programs: a silent stream is not whole */
+	if (!err) {
+		defs = calloc(nr, sizeof(*defs));
+		err = defs ? 0 : -ENOMEM;
+	}
+	for (i = 0; !err && i < nr; i++) {
+		defs[i].addr = imgs[i].addr;
+		defs[i].size = imgs[i].len;
+		defs[i].name = imgs[i].name;
+	}
+	if (!err)
+		err = ksyms__add_module(ks, "bpf", defs, nr);
+	free(defs);
+	free(imgs);
+	return err;
+}
+
+void bpf_images__free(struct bpf_images *w)
+{
+	if (!w)
+		return;
+	if (w->base)
+		munmap(w->base, w->page + w->size);
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w);
+}
