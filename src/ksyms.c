@@ -8,6 +8,9 @@
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "ksyms.h"
 
 /* Data symbols the loader needs by address (kept apart from the text ones). */
@@ -470,6 +473,18 @@ static void sort_syms(struct ksym *syms, size_t nr)
 	free(rest);
 }
 
+/*
+ * A re-read held the old table and the new one at once (a few MiB): hand
+ * the freed half back to the kernel, or a long watch that sees one module
+ * come and go stays that much bigger for ever.
+ */
+static void give_back(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 static void free_strs(char **strs, size_t nr)
 {
 	for (size_t i = 0; i < nr; i++)
@@ -585,6 +600,7 @@ int ksyms__refresh(struct ksyms *ks)
 	ks->cap = cap;
 	ks->generation++;
 	free_strs(old_strs, old_nr_strs);
+	give_back();
 	return 0;
 fail:
 	/*
