@@ -654,6 +654,20 @@ int BPF_PROG(fexit___dma_request_channel, const dma_cap_mask_t *mask, void *fn,
 	return 0;
 }
 
+/*
+ * Outside trace a request by mask has nothing to record (it names no
+ * client): the loader attaches this entry instead of the fexit, only to
+ * count the calls.  An fexit's trampoline stays on the stack while the
+ * function runs, and every get's stack walk under it went through one
+ * more frame without unwind data.
+ */
+SEC("fentry/__dma_request_channel")
+int BPF_PROG(fentry___dma_request_channel)
+{
+	hook_hit(DMARW_HOOK_REQUEST_CHANNEL);
+	return 0;
+}
+
 SEC("kprobe/__dma_request_channel")
 int BPF_KPROBE(kprobe___dma_request_channel)
 {

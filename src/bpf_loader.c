@@ -34,6 +34,8 @@ struct hook_def {
 	bool kretprobe[2];
 	const char *cost;		/* what is lost when unavailable */
 	bool tracepoint;		/* a raw tracepoint: fentry[0], RW_HOOK_TRACEPOINT */
+	bool exit_for_trace;		/* fentry flavour: the exit only for trace, else
+					   the entry (counting) alone */
 };
 
 static const struct hook_def hooks[DMARW_HOOK_MAX] = {
@@ -87,10 +89,11 @@ static const struct hook_def hooks[DMARW_HOOK_MAX] = {
 	},
 	[DMARW_HOOK_REQUEST_CHANNEL] = {
 		"__dma_request_channel", false,
-		{ PROG(fexit___dma_request_channel) },
+		{ PROG(fentry___dma_request_channel), PROG(fexit___dma_request_channel) },
 		{ PROG(kprobe___dma_request_channel), PROG(kretprobe___dma_request_channel) },
 		{ false, true },
 		"request events by mask (holders still come from dma_chan_get)",
+		.exit_for_trace = true,
 	},
 	[DMARW_HOOK_DMAENGINE_GET] = {
 		"dmaengine_get", false,
@@ -134,6 +137,7 @@ struct loader {
 	uint64_t list_addr;		/* &dma_device_list, 0 unknown */
 	int fentry_err;			/* 1 not probed yet, 0 works, -errno */
 	struct bpf_images *images;	/* names of the programs and trampolines we create */
+	bool send_balanced;		/* trace: every event as a record */
 	bool no_batch;			/* the kernel has no batch lookups (before 5.6) */
 	/*
 	 * The state maps read by loader__for_each_*() and the hook stats: our
@@ -361,6 +365,8 @@ static struct bpf_program *hook_prog(const struct loader *l, enum dmarw_hook h,
 {
 	size_t off = mode == RW_HOOK_KPROBE ? hooks[h].kprobe[i] : hooks[h].fentry[i];
 
+	if (mode == RW_HOOK_FENTRY && hooks[h].exit_for_trace && i == !l->send_balanced)
+		return NULL;
 	return off ? *(struct bpf_program **)((char *)l->skel + off) : NULL;
 }
 
@@ -541,6 +547,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	l->fn = fn;
 	l->ctx = ctx;
 	l->fentry_err = 1;
+	l->send_balanced = opts->send_balanced;
 	l->nr_cpus = libbpf_num_possible_cpus();
 	vmlinux = kbtf ? btf__load_vmlinux_btf() : NULL;
 	loader__startup_mark(verbose, "kernel BTF");
