@@ -75,11 +75,27 @@ static void ring_copy(const struct bpf_images *w, uint64_t pos, void *dst, size_
 	memcpy((char *)dst + first, data, n - first);
 }
 
+/*
+ * A trampoline gets a new image (same name) each time a program is added
+ * to it, and the old image is freed later by a kernel worker, whose
+ * unregister record is not ours to see: the newest image of a name is
+ * the one in use, and the old range must not name what reuses it.
+ */
 static int add_image(struct image **imgs, size_t *nr, size_t *cap, uint64_t addr,
 		     uint32_t len, const char *name, size_t name_max)
 {
 	struct image *im;
+	size_t i;
 
+	name_max = name_max < NAME_LEN - 1 ? name_max : NAME_LEN - 1;
+	for (i = 0; i < *nr; i++) {
+		im = &(*imgs)[i];
+		if (!strncmp(im->name, name, name_max) && !im->name[strnlen(name, name_max)]) {
+			im->addr = addr;
+			im->len = len;
+			return 0;
+		}
+	}
 	if (*nr == *cap) {
 		size_t c = *cap ? *cap * 2 : 32;
 
@@ -92,7 +108,6 @@ static int add_image(struct image **imgs, size_t *nr, size_t *cap, uint64_t addr
 	im = &(*imgs)[(*nr)++];
 	im->addr = addr;
 	im->len = len;
-	name_max = name_max < NAME_LEN - 1 ? name_max : NAME_LEN - 1;
 	memcpy(im->name, name, strnlen(name, name_max));
 	im->name[strnlen(name, name_max)] = 0;
 	return 0;
