@@ -148,9 +148,12 @@ static int parse_line(char *line, uint64_t *addr, char *type, char **name, char 
 /*
  * The names of one read live in blocks owned by ks: one allocation per
  * block, not one per symbol (100k mallocs, and as many frees at the next
- * refresh).
+ * refresh).  Blocks as big as the arrays are mapped apart from the heap
+ * (main() keeps glibc's threshold fixed): when a re-read frees the old
+ * table its memory goes back to the kernel at once, and the resident size
+ * stays that of one table.
  */
-#define NAME_BLOCK	(64 * 1024)
+#define NAME_BLOCK	(256 * 1024)
 
 struct name_block {
 	char *cur;

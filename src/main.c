@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "bpf_loader.h"
 #include "cli.h"
 
@@ -71,6 +74,14 @@ int main(int argc, char **argv)
 	size_t c;
 
 	loader__startup_mark(false, NULL);
+#ifdef __GLIBC__
+	/*
+	 * The kallsyms tables (MiB each, src/ksyms.c) are mapped apart and
+	 * unmapped when freed; glibc would otherwise raise the threshold after
+	 * the first such free and put the next table on the heap for good.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	if (btf && *btf)
 		env.btf = btf;
 	cli_scan_json(argc, argv);
