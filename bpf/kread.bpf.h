@@ -167,7 +167,11 @@ static __always_inline void walk_channels(struct dma_device *device,
 		used += neg >> 31;	/* cc > 0 */
 		pos = READ_KPTR(pos, next);
 	}
-	/* list longer than we walk: say unknown */
+	/* exactly MAX_CHANNELS_WALKED channels; else longer than we walk: unknown */
+	if (pos == head) {
+		*clients = sum;
+		*in_use = used;
+	}
 }
 
 #endif /* __DMARW_KREAD_BPF_H */
