@@ -1,13 +1,24 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Names of the BPF images we create, from PERF_RECORD_KSYMBOL; see
- * bpf_images.h.  A dummy software event bound to this thread with
- * attr.ksymbol set receives the kernel's side-band record for every BPF
- * program and trampoline registered or unregistered by this thread
- * (perf_event_ksymbol(): the same names and ranges kallsyms shows).
+ * bpf_images.h.  A dummy software event with attr.ksymbol set receives
+ * the kernel's side-band record for every BPF program and trampoline
+ * registered or unregistered on its CPU (perf_event_ksymbol(): the same
+ * names and ranges kallsyms shows).
+ *
+ * The event is bound to one CPU, and this thread to that CPU while it
+ * loads and attaches, not the event to this thread: a per-task event
+ * enables the perf_sched_events static key (account_event()), which
+ * patches the scheduler's hot path on every CPU, and disables it again
+ * from a worker a second after the close.  Two live text patches of
+ * __schedule() per start-up are not ours to cause; under QEMU's TCG one
+ * of them crashed a 6.12 guest (execution resumed in the middle of the
+ * patched jmp).  A per-CPU side-band event touches no static key.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +36,8 @@ struct bpf_images {
 	int fd;
 	void *base;
 	size_t page, size;	/* the metadata page; the data area after it */
+	cpu_set_t mask;		/* this thread's CPUs before we pinned it */
+	bool pinned;
 };
 
 struct image {
@@ -42,14 +55,29 @@ struct bpf_images *bpf_images__watch(void)
 		.ksymbol = 1,
 	};
 	struct bpf_images *w = calloc(1, sizeof(*w));
-	int err;
+	cpu_set_t one;
+	int err, cpu;
 
 	if (!w)
 		return NULL;
+	w->fd = -1;
 	w->page = (size_t)sysconf(_SC_PAGESIZE);
 	w->size = DATA_PAGES * w->page;
-	/* this thread (pid 0) on any CPU: the loads and attaches are ours */
-	w->fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	/* the CPU we run on is one we may run on; stay there until the free */
+	if (sched_getaffinity(0, sizeof(w->mask), &w->mask))
+		goto fail;
+	cpu = sched_getcpu();
+	if (cpu < 0 || cpu >= CPU_SETSIZE) {
+		errno = cpu < 0 ? errno : ERANGE;
+		goto fail;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		goto fail;
+	w->pinned = true;
+	/* every task on that CPU: other images than ours are named too */
+	w->fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 	if (w->fd < 0)
 		goto fail;
 	w->base = mmap(NULL, w->page + w->size, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
@@ -78,7 +106,8 @@ static void ring_copy(const struct bpf_images *w, uint64_t pos, void *dst, size_
 /*
  * A trampoline gets a new image (same name) each time a program is added
  * to it, and the old image is freed later by a kernel worker, whose
- * unregister record is not ours to see: the newest image of a name is
+ * unregister record comes on whatever CPU it runs, often not ours to
+ * see: the newest image of a name is
  * the one in use, and the old range must not name what reuses it.
  */
 static int add_image(struct image **imgs, size_t *nr, size_t *cap, uint64_t addr,
@@ -196,5 +225,7 @@ void bpf_images__free(struct bpf_images *w)
 		munmap(w->base, w->page + w->size);
 	if (w->fd >= 0)
 		close(w->fd);
+	if (w->pinned)
+		sched_setaffinity(0, sizeof(w->mask), &w->mask);
 	free(w);
 }

@@ -2,7 +2,9 @@
 /*
  * The BPF images our own thread creates (programs when they load,
  * trampolines when they attach), named by the kernel's side-band
- * PERF_RECORD_KSYMBOL records as it creates them: the decoder needs their
+ * PERF_RECORD_KSYMBOL records as it creates them, on the one CPU this
+ * thread is pinned to from bpf_images__watch() to bpf_images__free()
+ * (its own CPU mask is given back then): the decoder needs their
  * names to drop our frames, and reading kallsyms again for them costs the
  * kernel writing out its whole symbol table (0.1 s under emulation).
  */

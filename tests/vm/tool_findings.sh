@@ -51,6 +51,16 @@ check_report clean-no-finding "$R" total 0
 check_report clean-hook-mode "$R" hook dma_chan_get "$mode"
 check_report clean-final-count "$R" channel dma0chan0 client_count 0
 
+# start-up: the kernel named our BPF images on the CPU the loading thread
+# was pinned to, and the command (forked after) has our CPUs back
+mask=$(taskset -pc $$ | sed 's/.*: //')
+"$B" -v --mode "$mode" run --grace 0 -- sh -c 'taskset -pc $$' >/tmp/startup.out 2>&1
+check_eq startup-exit "$?" 0
+check_match startup-images-named "$(grep 'start-up: BPF image names' /tmp/startup.out)" \
+	'BPF image names +[0-9]+ ms'
+check_fails startup-images-not-from-kallsyms grep -q 'BPF image names from kallsyms' /tmp/startup.out
+check_match startup-cpus-given-back "$(grep 'current affinity list' /tmp/startup.out)" ": $mask\$"
+
 # request/release loops in kernel threads on both CPUs: clean, exact counts
 dmarw "$mode" -- bash -c ". $L; client loop 2000 2"
 check_eq loop-exit "$rc" 0
