@@ -149,9 +149,11 @@ $(OUT) $(OUT)/obj $(OUT)/bpf:
 # Unit tests: the core compiled again with sanitizers, plus tests/unit/*.c.
 UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 -g -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -Isrc -Ibpf -Itests/unit
-build/unit-tests: $(CORE_SRCS) $(wildcard tests/unit/*.c) $(HDRS) $(wildcard tests/unit/*.h)
+# (bpf_images.c: its CPU pinning needs no BPF, only a perf event)
+UNIT_SRCS := $(CORE_SRCS) src/bpf_images.c
+build/unit-tests: $(UNIT_SRCS) $(wildcard tests/unit/*.c) $(HDRS) $(wildcard tests/unit/*.h)
 	@mkdir -p build
-	$(CC) $(UNIT_CFLAGS) $(CORE_SRCS) $(wildcard tests/unit/*.c) -o $@
+	$(CC) $(UNIT_CFLAGS) $(UNIT_SRCS) $(wildcard tests/unit/*.c) -o $@
 
 unit: build/unit-tests
 	cd tests/unit && ASAN_OPTIONS=detect_leaks=1 ../../build/unit-tests

@@ -13,6 +13,9 @@
  *                stack: at each get's exit one bpf_get_stack() of 32 frames
  *                straight into a hash map value keyed by the channel (with
  *                time, pid and comm), deleted at the put's exit; no record
+ *   holder_stacks  with_holders takes the stack (else the same entry without
+ *                it: the limit of a ledger that names holders by task only,
+ *                what --no-stacks keeps)
  * Not part of dmarefwatch: a measuring stick only.
  */
 #include "vmlinux.h"
@@ -25,6 +28,7 @@ const volatile bool with_event = false;
 const volatile bool with_stack = false;
 const volatile bool with_inflight = false;
 const volatile bool with_holders = false;
+const volatile bool holder_stacks = true;
 /* 0: the default adaptive wakeup at every submit that finds the consumer
  * caught up; N: no wakeup until N bytes wait, then a forced one */
 const volatile __u64 wake_bytes = 0;
@@ -78,6 +82,8 @@ static __always_inline void holder_take(void *ctx, __u64 chan)
 	h->pid = bpf_get_current_pid_tgid();
 	h->tgid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	if (!holder_stacks)
+		return;
 	n = bpf_get_stack(ctx, h->stack, sizeof(h->stack), 0);
 	h->nr_stack = n > 0 ? (__u32)n / 8 : 0;
 }

@@ -2,13 +2,14 @@
 /*
  * tools/bench/floor: attach the measuring-stick programs of floor.bpf.c to
  * dma_chan_get and dma_chan_put, run CMD, print what was counted.
- *   floor [-k] [-e] [-s] [-i] -- CMD [ARGS...]
+ *   floor [-k] [-e] [-s] [-i] [-l|-L] [-w BYTES] -- CMD [ARGS...]
  *   -k  kprobe/kretprobe instead of fentry/fexit
  *   -e  a 424-byte ring buffer record per exit, consumed by this process
  *   -s  with a 32-frame bpf_get_stack() into each record (implies -e)
  *   -i  entry -> exit hand-off through a hash map
  *   -l  holders in a map: one bpf_get_stack() per get into its hash map
  *       value, deleted at the put (fentry/fexit only)
+ *   -L  the same holders without the stack (time, pid, comm)
  *   -w BYTES  wake the consumer only once BYTES wait in the ring (it also
  *       polls every 10 ms); default: the kernel's wakeup per record
  * CMD starts once every program is attached.  Prints on stderr:
@@ -36,23 +37,24 @@ static int on_rec(void *ctx, void *data, size_t size)
 
 int main(int argc, char **argv)
 {
-	bool kp = false, ev = false, st = false, inf = false, hold = false;
+	bool kp = false, ev = false, st = false, inf = false, hold = false, hstack = true;
 	unsigned long long wake = 0;
 	struct ring_buffer *rb = NULL;
 	struct floor_bpf *skel;
 	int opt, status = 0;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "+kesilw:")) != -1) {
+	while ((opt = getopt(argc, argv, "+kesilLw:")) != -1) {
 		switch (opt) {
 		case 'k': kp = true; break;
 		case 'e': ev = true; break;
 		case 's': st = ev = true; break;
 		case 'i': inf = true; break;
 		case 'l': hold = true; break;
+		case 'L': hold = true; hstack = false; break;
 		case 'w': wake = strtoull(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: floor [-k] [-e] [-s] [-i] [-l] [-w BYTES] -- CMD...\n");
+			fprintf(stderr, "usage: floor [-k] [-e] [-s] [-i] [-l|-L] [-w BYTES] -- CMD...\n");
 			return 2;
 		}
 	}
@@ -69,6 +71,7 @@ int main(int argc, char **argv)
 	skel->rodata->with_stack = st;
 	skel->rodata->with_inflight = inf;
 	skel->rodata->with_holders = hold;
+	skel->rodata->holder_stacks = hstack;
 	skel->rodata->wake_bytes = wake;
 	bpf_program__set_autoload(kp ? skel->progs.f_get : skel->progs.k_get, false);
 	bpf_program__set_autoload(kp ? skel->progs.x_get : skel->progs.r_get, false);

@@ -19,7 +19,7 @@ OUT=${BENCH_OUT:?}
 REPS=${BENCH_REPS:-5}
 N=${BENCH_CYCLES:-50000}
 SN=${BENCH_STORM_CYCLES:-50000}
-VARIANTS=${BENCH_VARIANTS:-base floor floor-holders floor-kprobe floor-event floor-event-batch floor-stack floor-stack-batch floor-full-batch drw-trace drw-run drw-kprobe drw-nostacks bt-count bt-tracker}
+VARIANTS=${BENCH_VARIANTS:-base floor floor-holders floor-ledger floor-kprobe floor-event floor-event-batch floor-stack floor-stack-batch floor-full-batch drw-trace drw-run drw-kprobe drw-nostacks bt-count bt-tracker}
 T=/tmp/bench
 mkdir -p $T
 CYCLE=(/bin/bash "$BENCH/cycle")
@@ -41,6 +41,7 @@ measure() {
 	floor) $FLOOR -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
 	floor-kprobe) $FLOOR -k -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
 	floor-holders) $FLOOR -l -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
+	floor-ledger) $FLOOR -L -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
 	floor-event) $FLOOR -e -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
 	floor-stack) $FLOOR -s -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
 	floor-full) $FLOOR -s -i -- "${CYCLE[@]}" "$n" "$th" "$f" 2>"$T/err" ;;
