@@ -21,7 +21,7 @@ N=${BENCH_CYCLES:-50000}
 SN=${BENCH_STORM_CYCLES:-50000}
 VARIANTS=${BENCH_VARIANTS:-base floor floor-holders floor-ledger floor-kprobe floor-event floor-event-batch floor-stack floor-stack-batch floor-full-batch drw-trace drw-run drw-kprobe drw-nostacks bt-count bt-tracker}
 T=/tmp/bench
-mkdir -p $T
+mkdir -p $T "$OUT" || exit 2
 CYCLE=(/bin/bash "$BENCH/cycle")
 
 rec() { echo "$*" >>"$OUT/raw.txt"; }
