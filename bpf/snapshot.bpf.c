@@ -21,7 +21,7 @@
  */
 #define MAX_DEVICES_WALKED	64
 
-const volatile __u64 dma_device_list_addr = 0;	/* &dma_device_list, kallsyms */
+__u64 dma_device_list_addr = 0;	/* &dma_device_list, kallsyms; set after the load */
 __u32 snap_dev = 0;
 __u32 snap_chan = 0;
 __u32 snap_done = 0;

@@ -314,10 +314,11 @@ static const char *strerr(int err)
  * (a quarter of a second under emulation).
  */
 static enum rw_hook_mode choose(struct loader *l, const struct btf *vmlinux,
-			  const struct ksyms *ks, enum dmarw_hook h, enum attach_mode mode,
+			  const struct loader_opts *opts, enum dmarw_hook h, enum attach_mode mode,
 			  bool kprobes, char *why, size_t len)
 {
 	const char *func = hooks[h].func, *clone;
+	const struct ksyms *ks;
 	char fwhy[96] = "";
 	bool exact;
 	int err;
@@ -343,8 +344,14 @@ static enum rw_hook_mode choose(struct loader *l, const struct btf *vmlinux,
 			return RW_HOOK_UNAVAILABLE;
 		}
 	}
-	exact = ksyms__get_symbol(ks, func) != NULL;
-	clone = exact ? NULL : ksyms__find_clone(ks, func);
+	ks = kprobes ? opts->ks(opts->ks_ctx) : NULL;
+	if (kprobes && !ks) {
+		snprintf(why, len, "%s%s/proc/kallsyms unreadable: %s", fwhy,
+			 fwhy[0] ? "; " : "", strerr(errno));
+		return RW_HOOK_UNAVAILABLE;
+	}
+	exact = ks && ksyms__get_symbol(ks, func) != NULL;
+	clone = exact || !ks ? NULL : ksyms__find_clone(ks, func);
 	if (!kprobes)
 		snprintf(why, len, "%s%skprobes not supported by this kernel "
 			 "(no kprobe PMU or kprobe_events)", fwhy, fwhy[0] ? "; " : "");
@@ -375,15 +382,19 @@ static struct bpf_program *hook_prog(const struct loader *l, enum dmarw_hook h,
  * unwinder learned to step over kretprobe_trampoline in 5.15, which renamed
  * it __kretprobe_trampoline.  0 when no hook runs as a kretprobe.
  */
-static uint64_t kretprobe_trampoline(const struct loader *l, const struct ksyms *ks)
+static uint64_t kretprobe_trampoline(const struct loader *l, const struct loader_opts *opts)
 {
 	const struct ksym *sym;
+	const struct ksyms *ks;
 	int h;
 
 	for (h = 0; h < DMARW_HOOK_MAX; h++)
 		if (l->mode[h] == RW_HOOK_KPROBE && hooks[h].kretprobe[1])
 			break;
-	if (h == DMARW_HOOK_MAX || !ks)
+	if (h == DMARW_HOOK_MAX)
+		return 0;
+	ks = opts->ks(opts->ks_ctx);
+	if (!ks)
 		return 0;
 	sym = ksyms__get_symbol(ks, "kretprobe_trampoline");
 	if (!sym)
@@ -428,8 +439,8 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 				bpf_program__set_autoload(p, true);
 		}
 	}
-	l->skel->rodata->dma_device_list_addr = l->list_addr;
-	bpf_program__set_autoload(l->skel->progs.snapshot_walk, l->list_addr != 0);
+	/* dma_device_list's address is set after the load: kallsyms may still be read */
+	bpf_program__set_autoload(l->skel->progs.snapshot_walk, true);
 	if (modsyms) {
 		l->modprog = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
 						     BPF_FUNC_loop, NULL) == 1 ?
@@ -447,7 +458,7 @@ static int skel_load(struct loader *l, const struct loader_opts *opts, bool mods
 		snprintf(err, errlen, "cannot size the reference ledger: %s", strerr(ret));
 		return ret;
 	}
-	l->skel->rodata->kretprobe_tramp = opts->stacks ? kretprobe_trampoline(l, opts->ks) : 0;
+	l->skel->rodata->kretprobe_tramp = opts->stacks ? kretprobe_trampoline(l, opts) : 0;
 	l->skel->rodata->release_hooked =
 		rw_hook_mode_attached(l->mode[DMARW_HOOK_DEV_RELEASE]);
 	ret = dmarefwatch_bpf__load(l->skel);
@@ -503,6 +514,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 		 loader_event_fn fn, void *ctx, char *err, size_t errlen)
 {
 	enum attach_mode mode = opts->mode;
+	const struct ksyms *ks;
 	struct btf *vmlinux = NULL;
 	struct loader *l;
 	bool kprobes, kbtf, any = false;
@@ -557,7 +569,7 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 		snprintf(l->why[h], sizeof(l->why[h]), "not asked for");
 	}
 	for (h = 0; h < DMARW_HOOK_MAX && !opts->no_hooks; h++) {
-		l->mode[h] = choose(l, vmlinux, opts->ks, h, mode, kprobes,
+		l->mode[h] = choose(l, vmlinux, opts, h, mode, kprobes,
 				    l->why[h], sizeof(l->why[h]));
 		if (rw_hook_mode_attached(l->mode[h]))
 			any = true;
@@ -570,7 +582,6 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 		ret = -ENOTSUP;
 		goto fail;
 	}
-	l->list_addr = ksyms__data_addr(opts->ks, "dma_device_list");
 	if (!opts->no_hooks)
 		l->images = bpf_images__watch();
 	ret = skel_load(l, opts, !opts->no_hooks, err, errlen);
@@ -584,6 +595,14 @@ int loader__open(struct loader **out, const struct loader_opts *opts,
 	if (ret)
 		goto fail;
 	loader__startup_mark(verbose, "load and verify");
+	ks = opts->ks(opts->ks_ctx);
+	if (!ks) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read /proc/kallsyms: %s", strerr(ret));
+		goto fail;
+	}
+	l->list_addr = ksyms__data_addr(ks, "dma_device_list");
+	l->skel->bss->dma_device_list_addr = l->list_addr;
 	l->map_fd[PIN_MAP_LEDGER] = bpf_map__fd(l->skel->maps.ledger);
 	l->map_fd[PIN_MAP_CHAN_STATE] = bpf_map__fd(l->skel->maps.chan_state);
 	l->map_fd[PIN_MAP_DEV_STATE] = bpf_map__fd(l->skel->maps.dev_state);

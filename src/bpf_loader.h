@@ -23,8 +23,16 @@ enum attach_mode {
 
 struct ksyms;
 
+/*
+ * The kernel's symbols, read while the loader works: asked for only where
+ * they are needed (the kprobe mode's checks, dma_device_list once the
+ * programs are loaded).  NULL, errno set, when they cannot be had.
+ */
+typedef const struct ksyms *(*loader_ksyms_fn)(void *ctx);
+
 struct loader_opts {
-	const struct ksyms *ks;	/* kernel symbols: kprobe targets, dma_device_list */
+	loader_ksyms_fn ks;	/* kernel symbols: kprobe targets, dma_device_list */
+	void *ks_ctx;
 	enum attach_mode mode;
 	bool stacks;		/* capture a kernel stack with every event */
 	bool verbose;		/* libbpf's own messages */
