@@ -320,7 +320,6 @@ static enum rw_hook_mode choose(struct loader *l, const struct btf *vmlinux,
 	const char *func = hooks[h].func, *clone;
 	const struct ksyms *ks;
 	char fwhy[96] = "";
-	bool exact;
 	int err;
 
 	if (hooks[h].tracepoint)
@@ -345,19 +344,15 @@ static enum rw_hook_mode choose(struct loader *l, const struct btf *vmlinux,
 		}
 	}
 	ks = kprobes ? opts->ks(opts->ks_ctx) : NULL;
-	if (kprobes && !ks) {
-		snprintf(why, len, "%s%s/proc/kallsyms unreadable: %s", fwhy,
-			 fwhy[0] ? "; " : "", strerr(errno));
-		return RW_HOOK_UNAVAILABLE;
-	}
-	exact = ks && ksyms__get_symbol(ks, func) != NULL;
-	clone = exact || !ks ? NULL : ksyms__find_clone(ks, func);
 	if (!kprobes)
 		snprintf(why, len, "%s%skprobes not supported by this kernel "
 			 "(no kprobe PMU or kprobe_events)", fwhy, fwhy[0] ? "; " : "");
-	else if (exact)
+	else if (!ks)
+		snprintf(why, len, "%s%s/proc/kallsyms unreadable: %s", fwhy,
+			 fwhy[0] ? "; " : "", strerr(errno));
+	else if (ksyms__get_symbol(ks, func))
 		return RW_HOOK_KPROBE;
-	else if (clone)
+	else if ((clone = ksyms__find_clone(ks, func)))
 		snprintf(why, len, "%s%sonly the compiler clone %s exists, whose "
 			 "arguments may differ", fwhy, fwhy[0] ? "; " : "", clone);
 	else

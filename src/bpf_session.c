@@ -86,11 +86,9 @@ static const struct ksyms *session_ksyms(void *ctx)
 	if (r->running) {
 		pthread_join(r->thread, NULL);
 		r->running = false;
-		s->ks = r->ks;
 		loader__startup_mark(env.verbose, "kallsyms (waited for)");
-	} else if (!s->ks) {
-		s->ks = r->ks;
 	}
+	s->ks = r->ks;
 	errno = r->err;
 	return s->ks;
 }
