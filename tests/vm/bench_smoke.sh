@@ -11,7 +11,8 @@
 # or counted as lost.
 #
 # Then issue 10's planted-leak storm, BENCH_SMOKE_LEAK_RUNS times (default 3
-# for CI time; tools/bench/run does 10): `run` over "loop N 2"
+# for CI time; tools/bench/run does 10; both variables are passed from the
+# host into the guest): `run` over "loop N 2"
 # (BENCH_SMOKE_LEAK_CYCLES per thread, default 50000: 100000 cycles) while
 # dmarw_leaker, another module, takes a channel in the middle of the storm
 # and never releases it (tools/bench/leak-storm).  Each run must exit 3 with
@@ -23,7 +24,8 @@
 # at most 14 runs.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-vm_main --cpus 2 --timeout 900 -- "$@"
+vm_main --cpus 2 --timeout 900 ${BENCH_SMOKE_LEAK_RUNS:+--env "BENCH_SMOKE_LEAK_RUNS=$BENCH_SMOKE_LEAK_RUNS"} \
+	${BENCH_SMOKE_LEAK_CYCLES:+--env "BENCH_SMOKE_LEAK_CYCLES=$BENCH_SMOKE_LEAK_CYCLES"} -- "$@"
 
 B=$DMARW_REPO/build/dmarefwatch
 CYCLE=(/bin/bash "$DMARW_REPO/tools/bench/cycle")
