@@ -26,7 +26,9 @@ struct ksyms;
 /*
  * The kernel's symbols, read while the loader works: asked for only where
  * they are needed (the kprobe mode's checks, dma_device_list once the
- * programs are loaded).  NULL, errno set, when they cannot be had.
+ * programs are loaded, so always before loader__open() succeeds; it fails
+ * with "cannot read /proc/kallsyms" when they cannot be had).  NULL,
+ * errno set, when they cannot be had.
  */
 typedef const struct ksyms *(*loader_ksyms_fn)(void *ctx);
 

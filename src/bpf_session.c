@@ -326,15 +326,10 @@ int session__open(struct session **out, struct engine *e, bool attach,
 	ksyms_read_start(&s->kread);
 	lo.ks = session_ksyms;
 	lo.ks_ctx = s;
+	/* once it succeeds, the loader has had s->ks (dma_device_list) */
 	ret = loader__open(&s->loader, &lo, on_raw_event, s, err, errlen);
 	if (ret)
 		goto fail;
-	/* the loader had them for dma_device_list: they are read */
-	if (!session_ksyms(s)) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot read /proc/kallsyms: %s", strerror(errno));
-		goto fail;
-	}
 	if (ksyms__restricted(s->ks))
 		p_info("warning: /proc/kallsyms shows no addresses (kptr_restrict): "
 		       "stacks cannot be symbolized");
